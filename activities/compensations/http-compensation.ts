@@ -1,0 +1,43 @@
+import type { Compensation } from '../../src/domain/spec.js';
+import { TargetError } from '../targets/port.js';
+
+/**
+ * Calls a custom compensation hook. The `Idempotency-Key` header lets the hook recognise a retry of a
+ * call that did reach it; the bearer token comes from the environment variable the spec names.
+ */
+export async function callHttpCompensation(
+  compensation: Compensation,
+  idempotencyKey: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number }> {
+  const { url, method, body, headers, tokenEnv, timeoutMs } = compensation.http;
+  const auth: Record<string, string> = {};
+  if (tokenEnv) {
+    const token = env[tokenEnv];
+    if (!token) throw new TargetError(`compensation ${url}: environment variable ${tokenEnv} is not set`, 'CONFIG', true);
+    auth.authorization = `Bearer ${token}`;
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: {
+        ...headers,
+        ...auth,
+        'idempotency-key': idempotencyKey,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new TargetError(`compensation ${method} ${url} failed: ${(err as Error).message}`, 'UNAVAILABLE', true, { cause: err });
+  }
+  if (!res.ok) {
+    const snippet = (await res.text().catch(() => '')).slice(0, 200);
+    // every failure is retried: rollback never gives up, a human can fix the hook meanwhile
+    throw new TargetError(`compensation ${method} ${url} answered ${res.status}: ${snippet}`, 'UNAVAILABLE', true);
+  }
+  await res.body?.cancel().catch(() => {});
+  return { status: res.status };
+}

@@ -1,0 +1,90 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.js';
+import type { Compensation, Notifier } from '../src/domain/spec.js';
+import type { TargetSpec } from '../src/domain/target-spec.js';
+import type { PinoLogger } from '../src/logger.js';
+import { callHttpCompensation } from './compensations/http-compensation.js';
+import { toFailure } from './errors.js';
+import { sendNotifications, type RolloutEvent } from './notify/notify.js';
+import { createTarget, MemoryTargetRegistry } from './targets/index.js';
+
+/** What activities need from the outside world; tests pass fakes here. */
+export interface ActivityDeps {
+  logger: PinoLogger;
+  /** Shared state of `memory` targets (tests, drills). */
+  memory?: MemoryTargetRegistry;
+  /** Directory relative flag-file paths resolve against (default: the worker's cwd). */
+  baseDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ApplyExposureInput {
+  target: TargetSpec;
+  exposure: Exposure;
+  idempotencyKey: string;
+}
+
+export interface CompensationInput {
+  compensation: Compensation;
+  idempotencyKey: string;
+}
+
+/**
+ * Builds the activity implementations over their dependencies. Every activity is idempotent: exposure is
+ * absolute, and hooks get an idempotency key derived from the rollout's run ID and the operation.
+ */
+export function createActivities(deps: ActivityDeps) {
+  const memory = deps.memory ?? new MemoryTargetRegistry();
+  const env = deps.env ?? process.env;
+  const targetOf = (spec: TargetSpec) =>
+    createTarget(spec, { memory, env, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) });
+  const log = () => deps.logger.child({ activity: Context.current().info.activityType, workflowId: Context.current().info.workflowExecution?.workflowId });
+
+  return {
+    /** Sets the target's exposure and verifies it by reading it back. */
+    async applyExposure(input: ApplyExposureInput): Promise<ExposureReading> {
+      const target = targetOf(input.target);
+      try {
+        await target.apply({ ...input.exposure, idempotencyKey: input.idempotencyKey });
+        const reading = await target.read();
+        if (!sameExposure(reading, input.exposure)) {
+          throw ApplicationFailure.retryable(
+            `${target.describe}: read back ${JSON.stringify(reading)} after setting ${JSON.stringify(input.exposure)}`,
+            'VERIFY_MISMATCH',
+          );
+        }
+        log().info({ target: target.describe, exposure: input.exposure, key: input.idempotencyKey }, 'exposure applied');
+        return reading;
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /** Reads what the target currently serves. */
+    async readExposure(target: TargetSpec): Promise<ExposureReading> {
+      try {
+        return await targetOf(target).read();
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /** Runs one custom compensation hook. */
+    async runCompensation(input: CompensationInput): Promise<{ status: number }> {
+      try {
+        const result = await callHttpCompensation(input.compensation, input.idempotencyKey, env);
+        log().info({ compensation: input.compensation.name ?? input.compensation.http.url, key: input.idempotencyKey }, 'compensation ran');
+        return result;
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /** Tells the spec's notifiers about a phase change. */
+    async notify(input: { notifiers: Notifier[]; event: RolloutEvent; idempotencyKey: string }): Promise<void> {
+      await sendNotifications(input.notifiers, input.event, { logger: deps.logger, env, idempotencyKey: input.idempotencyKey });
+    },
+  };
+}
+export type RolloutActivities = ReturnType<typeof createActivities>;

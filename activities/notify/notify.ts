@@ -1,0 +1,46 @@
+import type { PinoLogger } from '../../src/logger.js';
+import type { Notifier } from '../../src/domain/spec.js';
+import { assertNever } from '../../src/util/assert-never.js';
+
+/** A phase change as sent to notifiers. */
+export interface RolloutEvent {
+  rollout: string;
+  workflowId: string;
+  phase: string;
+  step: number;
+  exposure: number;
+  cause: string;
+  actor?: string;
+  at: string;
+}
+
+/** Sends one event to every notifier; a failing webhook throws so Temporal retries it. */
+export async function sendNotifications(
+  notifiers: readonly Notifier[],
+  event: RolloutEvent,
+  deps: { logger: PinoLogger; env: NodeJS.ProcessEnv; idempotencyKey: string },
+): Promise<void> {
+  for (const notifier of notifiers) {
+    if ('log' in notifier) {
+      deps.logger.info({ event }, `rollout ${event.rollout}: ${event.phase} (${event.cause})`);
+    } else if ('webhook' in notifier) {
+      const { url, tokenEnv } = notifier.webhook;
+      const token = tokenEnv ? deps.env[tokenEnv] : undefined;
+      if (tokenEnv && !token) throw new Error(`notifier ${url}: environment variable ${tokenEnv} is not set`);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': deps.idempotencyKey,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.body?.cancel().catch(() => {});
+      if (!res.ok) throw new Error(`notifier ${url} answered ${res.status}`);
+    } else {
+      assertNever(notifier, 'notifier');
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { ExposureReading, type ExposureChange } from '../../../src/domain/exposure.js';
+import type { HttpTargetSpec } from '../../../src/domain/target-spec.js';
+import { TargetError, type ExposureTarget } from '../port.js';
+
+const SNIPPET_CHARS = 200;
+
+/**
+ * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
+ * idempotencyKey }` and an `Idempotency-Key` header; `read` GETs the same URL and expects `{ percent, cohort?, lastKey? }`.
+ * The bearer token is read from `env[spec.tokenEnv]` on every call, so a rotated secret is picked up without a restart.
+ */
+export function createHttpTarget(
+  spec: HttpTargetSpec,
+  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+): ExposureTarget {
+  const env = opts.env ?? process.env;
+  const doFetch = opts.fetch ?? fetch;
+
+  async function call(method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+    const auth = bearer(spec, env);
+    const init: RequestInit = {
+      method,
+      headers: { accept: 'application/json', ...headers, ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      signal: AbortSignal.timeout(spec.timeoutMs),
+      // A redirect is a wrong URL to fix, not something to follow with a bearer token attached.
+      redirect: 'manual',
+    };
+    if (body !== undefined) init.body = body;
+    let response: Response;
+    let text: string;
+    try {
+      response = await doFetch(spec.url, init);
+      text = await response.text();
+    } catch (err) {
+      const why = isTimeout(err) ? `timed out after ${spec.timeoutMs} ms` : `failed: ${describeCause(err)}`;
+      throw new TargetError(`${method} ${spec.url} ${why}`, 'UNAVAILABLE', true, { cause: err });
+    }
+    if (!response.ok) {
+      const location = response.headers.get('location');
+      const body = location ? `redirected to ${location}` : redact(text, auth);
+      throw statusError(method, spec.url, response.status, body);
+    }
+    return { status: response.status, text: redact(text, auth) };
+  }
+
+  return {
+    describe: `http:${spec.url}#${spec.flag}`,
+    async apply(change: ExposureChange) {
+      const payload = {
+        flag: spec.flag,
+        variant: spec.variant,
+        baselineVariant: spec.baselineVariant,
+        percent: change.percent,
+        ...(change.cohort ? { cohort: change.cohort } : {}),
+        idempotencyKey: change.idempotencyKey,
+      };
+      const { text } = await call(
+        spec.method,
+        { 'content-type': 'application/json', 'idempotency-key': change.idempotencyKey },
+        JSON.stringify(payload),
+      );
+      // Many services answer 204 or an ack; a 2xx means accepted, and read() is the verification.
+      const echoed = parseReading(text);
+      if (echoed) return echoed;
+      const { idempotencyKey, ...exposure } = change;
+      return { ...exposure, lastKey: idempotencyKey };
+    },
+    async read() {
+      const { status, text } = await call('GET', {});
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        throw unparsable(spec.url, status, `is not JSON (${(err as Error).message})`, text);
+      }
+      const reading = ExposureReading.safeParse(json);
+      if (!reading.success) {
+        throw unparsable(spec.url, status, `is not an exposure reading: ${z.prettifyError(reading.error)}`, text);
+      }
+      return reading.data;
+    },
+  };
+}
+
+/** The token, or undefined when the spec names no variable. The error names the variable, never a value. */
+function bearer(spec: HttpTargetSpec, env: NodeJS.ProcessEnv): string | undefined {
+  if (spec.tokenEnv === undefined) return undefined;
+  const token = env[spec.tokenEnv];
+  if (token === undefined || token.trim() === '') {
+    throw new TargetError(
+      `environment variable ${spec.tokenEnv} is not set; it must hold the bearer token for ${spec.url}`,
+      'CONFIG',
+      false,
+    );
+  }
+  return token.trim();
+}
+
+function parseReading(text: string): ExposureReading | undefined {
+  try {
+    const reading = ExposureReading.safeParse(JSON.parse(text));
+    return reading.success ? reading.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function statusError(method: string, url: string, status: number, body: string): TargetError {
+  const message = `${method} ${url} answered ${status}${snippet(body)}`;
+  // 408/429 and 5xx are the server's momentary state; other 4xx mean the request itself is wrong.
+  if (status >= 500 || status === 429 || status === 408) return new TargetError(message, 'UNAVAILABLE', true);
+  return new TargetError(message, 'REJECTED', false);
+}
+
+function unparsable(url: string, status: number, problem: string, body: string): TargetError {
+  // Retryable: a half-deployed service can briefly serve the wrong shape.
+  return new TargetError(`GET ${url} answered ${status} but the body ${problem}${snippet(body)}`, 'UNPARSABLE', true);
+}
+
+function snippet(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  if (flat === '') return '';
+  return `: ${flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat}`;
+}
+
+/** A server that echoes request headers into an error page must not leak the token into logs. */
+function redact(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[redacted]') : text;
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)));
+}
+
+/** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
+function describeCause(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
+  return `${err.message}${cause}`;
+}

@@ -1,0 +1,28 @@
+import type { ExposureChange, ExposureReading } from '../../src/domain/exposure.js';
+
+/**
+ * Where exposure is applied: a flag file, a flag service, an in-memory fake.
+ * Implementations must be idempotent (`apply` is absolute) and must throw a {@link TargetError}
+ * with a clear message rather than a raw system error.
+ */
+export interface ExposureTarget {
+  /** A short human label for logs and the UI, e.g. `flagd:./flags/flags.json#new-ranker`. */
+  readonly describe: string;
+  /** Sets the exposure and returns what the target now holds. */
+  apply(change: ExposureChange): Promise<ExposureReading>;
+  /** Reads the exposure the target currently holds. */
+  read(): Promise<ExposureReading>;
+}
+
+/** Why a target operation failed. `retryable: false` marks errors a retry cannot fix without a human. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+  constructor(
+    message: string,
+    readonly code: 'NOT_FOUND' | 'UNPARSABLE' | 'UNAVAILABLE' | 'REJECTED' | 'CONFIG',
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

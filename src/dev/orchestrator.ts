@@ -1,0 +1,72 @@
+import type { PinoLogger } from '../logger.js';
+import { resolveTemporalCli } from '../temporal/cli-provision.js';
+import { connectWorker, loadTemporalSettings, TASK_QUEUE } from '../temporal/connection.js';
+import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { installRuntime } from '../worker/runtime.js';
+import { createRolloutWorker } from '../worker/worker.js';
+
+export interface OrchestratorOptions {
+  logger: PinoLogger;
+  /** Start (or reuse) the embedded dev server instead of connecting to the configured one. */
+  embedded: boolean;
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  /** Called once everything is up; for the demo and tests. */
+  onReady?: (info: { address: string; namespace: string; uiUrl: string | undefined }) => void;
+}
+
+/**
+ * Runs the orchestrator until SIGINT/SIGTERM: optionally the embedded Temporal server, then the worker.
+ * Shutdown order is worker first (finishes in-flight tasks), server last, so no task is lost.
+ */
+export async function runOrchestrator(options: OrchestratorOptions): Promise<void> {
+  const { logger } = options;
+  installRuntime(logger);
+  const settings = loadTemporalSettings();
+  let server: DevServer | undefined;
+  let stopping = false;
+  const stopSignals = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stopSignals.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    if (options.embedded) {
+      const cli = await resolveTemporalCli({ log: (m) => logger.info(m) });
+      server = await startDevServer({
+        cliPath: cli.path,
+        port: options.port ?? 7233,
+        uiPort: options.uiPort ?? 8233,
+        dbFile: options.dbFile ?? '.rollout/temporal.db',
+        readyTimeoutMs: Number(process.env.TEMPORAL_READY_TIMEOUT_MS ?? 180_000),
+        log: (m) => logger.info(m),
+      });
+    }
+    if (stopSignals.signal.aborted) return;
+    const address = server?.address ?? settings.address;
+    const namespace = server?.namespace ?? settings.namespace;
+    const connection = await connectWorker(
+      server ? { ...settings, address, connectionOptions: { address } } : settings,
+    );
+    const worker = await createRolloutWorker({ connection, namespace, deps: { logger } });
+    const running = worker.run();
+    stopSignals.signal.addEventListener('abort', () => worker.shutdown(), { once: true });
+    if (stopSignals.signal.aborted) worker.shutdown();
+    logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');
+    if (server?.uiUrl) process.stderr.write(`\nTemporal Web UI: ${server.uiUrl}\nPress Ctrl-C to stop.\n\n`);
+    options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
+    await running;
+    await connection.close();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await server?.stop();
+    logger.info('stopped');
+  }
+}

@@ -1,0 +1,47 @@
+import { createServer } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+    temporalCliPath: string;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+let server: DevServer | undefined;
+
+/** Starts ONE real Temporal dev server (in memory, headless) for the whole run and provides its address. */
+export async function setup(project: TestProject): Promise<void> {
+  const log = (m: string) => process.stderr.write(`[temporal] ${m}\n`);
+  const cli = await resolveTemporalCli({ log });
+  log(`Temporal CLI v${cli.version} from ${cli.source}: ${cli.path}`);
+  server = await startDevServer({
+    cliPath: cli.path,
+    port: await freePort(),
+    uiPort: false,
+    dbFile: null,
+    reuseExisting: false,
+    log,
+  });
+  project.provide('temporalAddress', server.address);
+  project.provide('temporalNamespace', server.namespace);
+  project.provide('temporalCliPath', cli.path);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}

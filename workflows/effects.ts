@@ -1,0 +1,69 @@
+import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { RolloutActivities } from '../activities/index.js';
+import { detailsMarkdown } from '../src/domain/describe.js';
+import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../src/temporal/search-attributes.js';
+import type { Rollout } from './state-ops.js';
+
+/** Forward-path activities: a few retries, then the rollout fails and rolls back. */
+export const forwardActivities = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+/**
+ * Rollback activities: two quick attempts each; the saga loops around them with a durable backoff timer,
+ * so retrying never ends and `status` can say that it is retrying.
+ */
+export const rollbackActivities = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 2 },
+});
+
+const notifyActivities = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+/** Workflow time as an ISO string (deterministic: the SDK replays the same clock). */
+export const now = (): string => new Date().toISOString();
+
+const pendingNotifications: Promise<unknown>[] = [];
+/** Timeline length at the last notification: retries republish state without repeating a phase change. */
+let notifiedUpTo = 0;
+
+/** Makes the current state visible: search attributes, the UI's current details, and notifiers. */
+export function publish(r: Rollout): void {
+  const { spec, state } = r;
+  upsertSearchAttributes([
+    { key: RolloutPhaseKey, value: state.phase },
+    { key: RolloutTargetKey, value: spec.target.flag },
+    { key: RolloutExposureKey, value: state.exposure.percent },
+    { key: RolloutStepKey, value: state.step },
+  ]);
+  setCurrentDetails(detailsMarkdown(spec, state));
+  if (spec.notify.length === 0 || state.timeline.length <= notifiedUpTo) return;
+  notifiedUpTo = state.timeline.length;
+  const last = state.timeline[state.timeline.length - 1]!;
+  const event = {
+    rollout: spec.name,
+    workflowId: workflowInfo().workflowId,
+    phase: last.phase,
+    step: last.step,
+    exposure: last.exposure,
+    cause: last.cause,
+    at: last.at,
+    ...(last.actor !== undefined ? { actor: last.actor } : {}),
+  };
+  // notifications never hold up the rollout; failures are logged and the rollout goes on
+  const sent = notifyActivities.notify
+    .executeWithOptions({ startToCloseTimeout: '15s', summary: `notify ${last.phase}` }, [
+      { notifiers: spec.notify, event, idempotencyKey: `${state.rolloutRunId}:notify:${state.timeline.length}` },
+    ])
+    .catch((err: unknown) => log.warn('notification failed', { error: (err as Error).message }));
+  pendingNotifications.push(sent);
+}
+
+/** Waits for notifications still in flight, so the last phase change is delivered before the run ends. */
+export async function settleNotifications(): Promise<void> {
+  await Promise.allSettled(pendingNotifications.splice(0));
+}

@@ -1,0 +1,72 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  AbortCommand,
+  ApproveCommand,
+  CommandAck,
+  GuardBreach,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+} from '../src/domain/commands.js';
+import type { Exposure } from '../src/domain/exposure.js';
+import type {
+  Approval,
+  GuardStatus,
+  PauseReason,
+  Phase,
+  RollbackState,
+  RolloutState,
+  TimelineEntry,
+} from '../src/domain/rollout-state.js';
+import type { RolloutSpecInput } from '../src/domain/spec.js';
+
+/** Workflow type name: other SDKs start rollouts by this name. */
+export const WORKFLOW_TYPE = 'progressiveRollout';
+
+/** Input of `progressiveRollout`: the spec, and on continue-as-new the state carried over. */
+export interface RolloutInput {
+  spec: RolloutSpecInput;
+  carried?: RolloutState;
+}
+
+/** What `status` returns. */
+export interface RolloutStatus {
+  name: string;
+  target: string;
+  phase: Phase;
+  step: number;
+  totalSteps: number;
+  stepDescription: string;
+  exposure: Exposure;
+  pauseReasons: PauseReason[];
+  approvals: Approval[];
+  guards: GuardStatus[];
+  windowEndsAt?: string;
+  rollback?: RollbackState;
+  timeline: TimelineEntry[];
+  startedAt: string;
+  run: number;
+}
+
+/** What a finished rollout returns. */
+export interface RolloutResult {
+  name: string;
+  target: string;
+  phase: 'Completed' | 'RolledBack' | 'Aborted';
+  reason: string;
+  exposure: Exposure;
+  stepsCompleted: number;
+  totalSteps: number;
+  approvals: Approval[];
+  guards: GuardStatus[];
+  rollback?: RollbackState;
+  timeline: TimelineEntry[];
+}
+
+export const pauseUpdate = defineUpdate<CommandAck, [PauseCommand]>('pause');
+export const resumeUpdate = defineUpdate<CommandAck, [ResumeCommand]>('resume');
+export const promoteUpdate = defineUpdate<CommandAck, [PromoteCommand]>('promote');
+export const approveUpdate = defineUpdate<CommandAck, [ApproveCommand]>('approve');
+export const abortUpdate = defineUpdate<CommandAck, [AbortCommand]>('abort');
+export const guardBreachSignal = defineSignal<[GuardBreach]>('guardBreach');
+export const statusQuery = defineQuery<RolloutStatus>('status');

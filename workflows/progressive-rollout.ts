@@ -1,0 +1,182 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { toMs } from '../src/domain/duration.js';
+import type { Exposure } from '../src/domain/exposure.js';
+import { enterPhase, initialState, type RollbackTrigger, type RolloutState } from '../src/domain/rollout-state.js';
+import { addPause, removePauses, requestRollback, rollingBack, type Rollout } from './state-ops.js';
+import { RolloutSpec, stepKind, type ApprovalStep, type ExposureStep, type PauseStep } from '../src/domain/spec.js';
+import { describeIssues, flattenIssues } from '../src/domain/validation.js';
+import { assertNever } from '../src/util/assert-never.js';
+import { registerHandlers } from './handlers.js';
+import type { RolloutInput, RolloutResult } from './messages.js';
+import { forwardActivities, now, publish, settleNotifications } from './effects.js';
+import { runRollback } from './rollback.js';
+
+export { WORKFLOW_TYPE } from './messages.js';
+
+/**
+ * Runs one progressive rollout: for each step apply exposure, observe, wait for approval or pause, and on
+ * abort, breach or failure roll back until the target is at its baseline. Decisions live in `src/domain`;
+ * this function only sequences effects.
+ */
+export async function progressiveRollout(input: RolloutInput): Promise<RolloutResult> {
+  const parsed = RolloutSpec.safeParse(input.spec);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid rollout spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidSpec');
+  }
+  const spec = parsed.data;
+  const state: RolloutState =
+    input.carried ??
+    initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: now() });
+  if (input.carried) state.runs += 1;
+  const rollout: Rollout = { spec, state };
+  registerHandlers(rollout);
+
+  try {
+    await runSteps(rollout);
+  } catch (err) {
+    if (isContinueAsNew(err)) throw err;
+    const trigger: RollbackTrigger = isCancellation(err) ? 'cancel' : 'error';
+    const reason = isCancellation(err) ? 'workflow cancelled' : `rollout failed: ${(err as Error).message}`;
+    log.warn('rolling back after failure', { reason });
+    requestRollback(rollout, trigger, reason);
+  }
+
+  if (state.rollback) {
+    await CancellationScope.nonCancellable(() => runRollback(rollout));
+  } else {
+    state.promoteRequested = false;
+    enterPhase(state, 'Completed', `all ${spec.steps.length} steps done`, now());
+    publish(rollout);
+  }
+  await CancellationScope.nonCancellable(() => settleNotifications());
+  await condition(allHandlersFinished);
+  return resultOf(rollout);
+}
+
+function isContinueAsNew(err: unknown): boolean {
+  return (err as Error)?.name === 'ContinueAsNew';
+}
+
+
+async function runSteps(r: Rollout): Promise<void> {
+  const { spec, state } = r;
+  while (state.step < spec.steps.length && !rollingBack(r)) {
+    const step = spec.steps[state.step]!;
+    const kind = stepKind(step);
+    switch (kind) {
+      case 'exposure':
+        await runExposureStep(r, step as ExposureStep);
+        break;
+      case 'approval':
+        await runApprovalStep(r, step as ApprovalStep);
+        break;
+      case 'pause':
+        await runPauseStep(r, step as PauseStep);
+        break;
+      default:
+        assertNever(kind, 'step kind');
+    }
+    await holdWhilePaused(r);
+    if (rollingBack(r)) return;
+    state.step += 1;
+    state.promoteRequested = false;
+    if (workflowInfo().continueAsNewSuggested && state.step < spec.steps.length) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof progressiveRollout>({ spec: r.spec, carried: state });
+    }
+  }
+}
+
+async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
+  const { spec, state } = r;
+  const exposure: Exposure = { percent: step.exposure, ...(step.cohort ? { cohort: step.cohort } : {}) };
+  enterPhase(state, 'Progressing', `step ${state.step}: set exposure to ${step.exposure}%`, now());
+  publish(r);
+  if (!state.compensations.some((c) => c.kind === 'exposure')) {
+    // pushed before the first change, so rollback undoes the hooks last and the exposure first
+    spec.rollback.compensations.forEach((c, index) =>
+      state.compensations.push({ kind: 'custom', index, name: c.name ?? `${c.http.method} ${c.http.url}` }),
+    );
+    state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
+  }
+  const reading = await forwardActivities.applyExposure.executeWithOptions(
+    { ...forwardOptions, summary: `set ${spec.target.flag} to ${step.exposure}%` },
+    [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
+  );
+  state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+  if (rollingBack(r)) return;
+  if (!step.observe) return;
+  const ms = toMs(step.observe);
+  state.windowEndsAt = new Date(Date.now() + ms).toISOString();
+  enterPhase(state, 'Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`, now());
+  publish(r);
+  await condition(() => state.promoteRequested || rollingBack(r), ms, { summary: `observe ${step.observe} at ${step.exposure}%` });
+  state.windowEndsAt = undefined;
+}
+
+async function runApprovalStep(r: Rollout, step: ApprovalStep): Promise<void> {
+  const { state } = r;
+  const approved = () => state.approvals.some((a) => a.step === state.step);
+  if (approved()) return;
+  enterPhase(state, 'AwaitingApproval', `step ${state.step}: waiting for approval`, now());
+  publish(r);
+  const timeout = step.approval.timeout;
+  const done = () => approved() || rollingBack(r);
+  const inTime = timeout
+    ? await condition(done, toMs(timeout), { summary: `approval of step ${state.step} (timeout ${timeout})` })
+    : (await condition(done), true);
+  if (inTime || rollingBack(r)) return;
+  if (step.approval.onTimeout === 'rollback') {
+    requestRollback(r, 'approval-timeout', `approval of step ${state.step} timed out after ${timeout}`);
+    return;
+  }
+  addPause(r, { kind: 'approval-timeout', reason: `approval of step ${state.step} timed out after ${timeout}`, at: now() });
+  await condition(done);
+  removePauses(r, 'approval-timeout');
+}
+
+async function runPauseStep(r: Rollout, step: PauseStep): Promise<void> {
+  const { state } = r;
+  const duration = typeof step.pause === 'string' ? step.pause : step.pause.duration;
+  addPause(r, { kind: 'step', reason: duration ? `pause step for ${duration}` : 'pause step until resumed', at: now() });
+  const released = () => !state.pauseReasons.some((p) => p.kind === 'step') || rollingBack(r);
+  if (duration) await condition(released, toMs(duration), { summary: `pause ${duration}` });
+  else await condition(released);
+  removePauses(r, 'step');
+}
+
+/** Between steps: an operator (or guard) pause holds the rollout until resume, promote or rollback. */
+async function holdWhilePaused(r: Rollout): Promise<void> {
+  if (r.state.pauseReasons.length === 0 || rollingBack(r)) return;
+  await condition(() => r.state.pauseReasons.length === 0 || rollingBack(r));
+}
+
+const forwardOptions = { startToCloseTimeout: '30s' } as const;
+
+function resultOf(r: Rollout): RolloutResult {
+  const { spec, state } = r;
+  const last = state.timeline[state.timeline.length - 1];
+  const phase = state.phase === 'Completed' || state.phase === 'RolledBack' || state.phase === 'Aborted' ? state.phase : 'Aborted';
+  return {
+    name: spec.name,
+    target: spec.target.flag,
+    phase,
+    reason: state.rollback?.reason ?? last?.cause ?? '',
+    exposure: state.exposure,
+    stepsCompleted: phase === 'Completed' ? spec.steps.length : state.step,
+    totalSteps: spec.steps.length,
+    approvals: state.approvals,
+    guards: state.guards,
+    ...(state.rollback ? { rollback: state.rollback } : {}),
+    timeline: state.timeline,
+  };
+}
