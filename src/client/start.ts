@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { describeStep } from '../domain/describe.js';
 import type { RolloutSpec } from '../domain/spec.js';
 import { describeIssues } from '../domain/validation.js';
@@ -39,7 +39,7 @@ export async function startRollout(
   client: Client,
   input: unknown,
   options: StartOptions = {},
-): Promise<WorkflowHandle<typeof progressiveRollout>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof progressiveRollout>> {
   const result = validateSpec(input);
   if (!result.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
   const spec = result.spec;

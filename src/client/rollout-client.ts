@@ -1,0 +1,96 @@
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { z } from 'zod';
+import {
+  AbortCommand,
+  ApproveCommand,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+  type CommandAck,
+  type GuardBreach,
+} from '../domain/commands.js';
+import { describeIssues, flattenIssues } from '../domain/validation.js';
+import { RolloutError, ValidationError } from '../errors.js';
+import {
+  abortUpdate,
+  approveUpdate,
+  guardBreachSignal,
+  pauseUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+  type RolloutResult,
+  type RolloutStatus,
+} from '../../workflows/messages.js';
+import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
+import { startRollout, type StartOptions } from './start.js';
+
+/** The workflow refused an operator command; `reason` is its validator's explanation. */
+export class CommandRejectedError extends RolloutError {
+  override readonly name = 'CommandRejectedError';
+  constructor(readonly command: string, readonly reason: string) {
+    super(`${command} rejected: ${reason}`);
+  }
+}
+
+type Update = typeof pauseUpdate | typeof resumeUpdate | typeof promoteUpdate | typeof approveUpdate | typeof abortUpdate;
+
+/** A typed client for rollouts: start, inspect and operate them from any service. */
+export class RolloutClient {
+  constructor(readonly client: Client) {}
+
+  /** Validates and starts a rollout; returns its workflow ID. */
+  async start(spec: unknown, options: StartOptions = {}): Promise<{ workflowId: string; runId: string }> {
+    const handle = await startRollout(this.client, spec, options);
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  /** The workflow handle for a rollout ID (`rollout/<flag>`). */
+  handle(id: string): WorkflowHandle<typeof progressiveRollout> {
+    return this.client.workflow.getHandle<typeof progressiveRollout>(id);
+  }
+
+  status(id: string): Promise<RolloutStatus> {
+    return this.handle(id).query(statusQuery);
+  }
+
+  /** Waits for the rollout to end and returns its result. */
+  result(id: string): Promise<RolloutResult> {
+    return this.handle(id).result();
+  }
+
+  pause(id: string, cmd: PauseCommand): Promise<CommandAck> {
+    return this.command(id, 'pause', pauseUpdate, PauseCommand, cmd);
+  }
+  resume(id: string, cmd: ResumeCommand): Promise<CommandAck> {
+    return this.command(id, 'resume', resumeUpdate, ResumeCommand, cmd);
+  }
+  promote(id: string, cmd: PromoteCommand): Promise<CommandAck> {
+    return this.command(id, 'promote', promoteUpdate, PromoteCommand, cmd);
+  }
+  approve(id: string, cmd: ApproveCommand): Promise<CommandAck> {
+    return this.command(id, 'approve', approveUpdate, ApproveCommand, cmd);
+  }
+  abort(id: string, cmd: AbortCommand): Promise<CommandAck> {
+    return this.command(id, 'abort', abortUpdate, AbortCommand, cmd);
+  }
+
+  /** Pushes a breach (e.g. from an alert) to the rollout. */
+  async breach(id: string, breach: GuardBreach): Promise<void> {
+    await this.handle(id).signal(guardBreachSignal, breach);
+  }
+
+  private async command<T>(id: string, name: string, update: Update, schema: z.ZodType<T>, cmd: T): Promise<CommandAck> {
+    const parsed = schema.safeParse(cmd);
+    if (!parsed.success) {
+      const issues = flattenIssues(parsed.error.issues);
+      throw new ValidationError(`invalid ${name} command:\n${describeIssues(issues)}`, issues);
+    }
+    try {
+      return await this.handle(id).executeUpdate(update as typeof pauseUpdate, { args: [parsed.data as PauseCommand] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new CommandRejectedError(name, (err.cause as Error | undefined)?.message ?? err.message);
+      throw err;
+    }
+  }
+}
