@@ -1,30 +1,24 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, type TestContext } from 'vitest';
 import { TemporalServerError } from '../src/errors.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 
 const IP = '127.0.0.1';
 
-/** Servers a test put on a port; closed after each test, open sockets included. */
-const squatters: { server: Server; sockets: Set<Socket> }[] = [];
-
-afterEach(async () => {
-  for (const { server, sockets } of squatters.splice(0)) {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function occupyPort(server: Server): Promise<number> {
+/** Puts `server` on a free port until the current test finishes (open sockets included). */
+async function occupyPort(server: Server, onTestFinished: TestContext['onTestFinished']): Promise<number> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  squatters.push({ server, sockets });
   await new Promise<void>((resolve) => server.listen(0, IP, resolve));
+  onTestFinished(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
   return (server.address() as AddressInfo).port;
 }
 
@@ -47,11 +41,12 @@ async function systemInfo(address: string) {
 }
 
 describe('startDevServer when the port is taken', () => {
-  it.each([
-    ['an HTTP server', () => createHttpServer((_req, res) => res.writeHead(404).end('not here'))],
-    ['a TCP server that never answers', () => createTcpServer(() => {})],
-  ])('refuses to start next to %s, and says how to get out of the way', async (_what, createSquatter) => {
-    const port = await occupyPort(createSquatter());
+  // concurrent because each case waits out the 5 s gRPC probe; hooks come from the test's own context
+  it.concurrent.for([
+    { squatter: 'an HTTP server', create: () => createHttpServer((_req, res) => res.writeHead(404).end('not here')) },
+    { squatter: 'a TCP server that never answers', create: () => createTcpServer(() => {}) },
+  ])('refuses to start next to $squatter, and says how to get out of the way', async ({ create }, { onTestFinished }) => {
+    const port = await occupyPort(create(), onTestFinished);
 
     const err = await startDevServerFailure(port);
 

@@ -22,6 +22,8 @@ export interface DevServerOptions {
   /** Reuse a Temporal server already listening at the address instead of failing. Default true. */
   reuseExisting?: boolean;
   log?: (message: string) => void;
+  /** Dynamic config overrides, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 50 }` (tests, benchmarks). */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -81,6 +83,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const started = Date.now();
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -168,7 +168,7 @@ describe('resolveTemporalCli building into the cache', () => {
     await fakeGo('1.26.0', counter);
     const env = sandboxEnv();
     const dir = cliCacheDir(env);
-    const deadPid = spawnSync('/bin/true').pid;
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
     expect(() => process.kill(deadPid, 0)).toThrow();
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'build.lock'), String(deadPid));

@@ -1,0 +1,98 @@
+/**
+ * Records the event histories the replay test checks: each scenario runs on a fresh in-memory dev server
+ * and its history is written to test/replay/histories/<scenario>.json. Re-run after a deliberate,
+ * patched() change to the workflow's command sequence, and keep the old files beside the new ones.
+ *
+ *   npx tsx scripts/record-histories.ts
+ */
+import { writeFile } from 'node:fs/promises';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { RolloutClient } from '../src/client/rollout-client.js';
+import { createLogger } from '../src/logger.js';
+import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { installRuntime } from '../src/worker/runtime.js';
+import { httpRecorder } from '../test/helpers/http-recorder.js';
+import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../test/helpers/rollout-env.js';
+
+const out = new URL('../test/replay/histories/', import.meta.url);
+installRuntime(createLogger({ level: 'warn' }));
+const cli = await resolveTemporalCli();
+const server = await startDevServer({ cliPath: cli.path, port: 17233, uiPort: false, dbFile: null, reuseExisting: false });
+const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+const client = new RolloutClient(env.client);
+const workflowBundle = await bundleWorkflowCode({ workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname });
+const hooks = await httpRecorder();
+const h = await rolloutHarness(env, workflowBundle);
+const opts = { taskQueue: h.taskQueue };
+const status = (id: string) => client.status(id);
+
+const scenarios: Record<string, () => Promise<string>> = {
+  async 'completed-4-steps'() {
+    return (await client.start(flagdSpec(uniqueFlag(), [{ exposure: 1, observe: '100ms' }, { exposure: 5, observe: '100ms' }, { exposure: 25, observe: '100ms' }, { exposure: 100 }]), opts)).workflowId;
+  },
+  async 'abort-at-step-2-with-compensations'() {
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '50ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }], {
+      rollback: { compensations: [{ name: 'a', http: { url: `${hooks.url}/a` } }, { name: 'b', http: { url: `${hooks.url}/b` } }] },
+    });
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).step === 1 && (await status(workflowId)).phase === 'Observing');
+    await client.abort(workflowId, { reason: 'recorded', actor: 'ops' });
+    return workflowId;
+  },
+  async 'approval-wrong-then-right'() {
+    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5 }, { approval: { timeout: '1h' } }, { exposure: 100 }]), opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'AwaitingApproval');
+    await client.approve(workflowId, { step: 0, actor: 'ana' }).catch(() => undefined);
+    await client.approve(workflowId, { step: 1, actor: 'ana' });
+    return workflowId;
+  },
+  async 'approval-timeout-pause-then-approve'() {
+    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5 }, { approval: { timeout: '100ms', onTimeout: 'pause' } }, { exposure: 100 }]), opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Paused');
+    await client.approve(workflowId, { step: 1, actor: 'ana' });
+    return workflowId;
+  },
+  async 'breach-rollback'() {
+    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 20, observe: '1h' }]), opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Observing');
+    await client.breach(workflowId, { guard: 'error-rate', value: 0.1 });
+    return workflowId;
+  },
+  async 'pause-resume-promote'() {
+    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { pause: {} }, { exposure: 100 }]), opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Observing');
+    await client.pause(workflowId, { reason: 'look', actor: 'ana' });
+    await client.resume(workflowId, { actor: 'ana' });
+    await client.promote(workflowId, { actor: 'ana' });
+    await waitFor(async () => (await status(workflowId)).step === 1);
+    await client.promote(workflowId, { actor: 'ana' });
+    return workflowId;
+  },
+  async 'compensation-retry'() {
+    let failures = 2;
+    hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10, observe: '1h' }], { rollback: { compensations: [{ name: 'drain', http: { url: `${hooks.url}/drain` } }] } });
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Observing');
+    await client.abort(workflowId, { reason: 'recorded', actor: 'ops' });
+    return workflowId;
+  },
+};
+
+try {
+  for (const [name, run] of Object.entries(scenarios)) {
+    const workflowId = await run();
+    const result = await client.result(workflowId);
+    const history = await client.handle(workflowId).fetchHistory();
+    await writeFile(new URL(`${name}.json`, out), historyToJSON(history));
+    process.stdout.write(`${name}: ${result.phase}, ${history.events?.length ?? 0} events\n`);
+  }
+} finally {
+  await h.stop();
+  await hooks.close();
+  await env.teardown();
+  await server.stop();
+}

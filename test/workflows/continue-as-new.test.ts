@@ -1,0 +1,75 @@
+import { createServer } from 'node:net';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RolloutClient } from '../../src/client/rollout-client.js';
+import { createLogger } from '../../src/logger.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { installRuntime } from '../../src/worker/runtime.js';
+import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+describe('continue-as-new', () => {
+  let server: DevServer;
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    installRuntime(createLogger({ level: 'warn' }));
+    // a server that suggests continue-as-new after 40 events, so a short rollout crosses several runs
+    server = await startDevServer({
+      cliPath: inject('temporalCliPath'),
+      port: await freePort(),
+      uiPort: false,
+      dbFile: null,
+      reuseExisting: false,
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+    });
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+    await server?.stop();
+  });
+
+  it('carries approvals, compensations and the timeline across runs', async () => {
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname, logger: silent });
+    const h = await rolloutHarness(env, workflowBundle);
+    const client = new RolloutClient(env.client);
+    try {
+      const flag = uniqueFlag('can');
+      const steps = [
+        { exposure: 1, observe: '50ms' },
+        { approval: {} },
+        ...[2, 3, 5, 8, 13, 21, 34, 55].map((p) => ({ exposure: p, observe: '50ms' })),
+        { exposure: 60, observe: '1h' },
+      ];
+      const { workflowId: id } = await client.start(flagdSpec(flag, steps), { taskQueue: h.taskQueue });
+      await waitFor(async () => (await client.status(id)).phase === 'AwaitingApproval');
+      await client.approve(id, { step: 1, actor: 'ana' });
+      await waitFor(async () => (await client.status(id)).exposure.percent === 60, 60_000);
+      const status = await client.status(id);
+      expect(status.run).toBeGreaterThan(1);
+      expect(status.approvals).toEqual([expect.objectContaining({ step: 1, actor: 'ana' })]);
+      expect(status.timeline[0]?.cause).toBe('rollout started');
+      await client.abort(id, { reason: 'done', actor: 'ana' });
+      const result = await client.result(id);
+      expect(result.phase).toBe('Aborted');
+      expect(result.exposure.percent).toBe(0);
+      expect(result.rollback?.done[0]).toBe('exposure to 0%'); // the compensation stack crossed the runs
+      const runs = new Set<string>();
+      for await (const w of env.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.add(w.runId);
+      expect(runs.size).toBe(status.run);
+    } finally {
+      await h.stop();
+    }
+  }, 90_000);
+});
+
+const noop = () => {};
+const silent = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
