@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { Duration } from './duration.js';
+
+const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). */
+export const PrometheusSource = z
+  .object({
+    type: z.literal('prometheus'),
+    url: HttpUrl,
+    /** Bearer token, by environment variable name. */
+    tokenEnv: EnvVarName.optional(),
+    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+  })
+  .strict();
+
+/** Any HTTP endpoint returning JSON; `query` is a JSON path (`$.data.errorRate`, `$.samples[*]`). */
+export const HttpJsonSource = z
+  .object({
+    type: z.literal('http-json'),
+    url: HttpUrl,
+    tokenEnv: EnvVarName.optional(),
+    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+  })
+  .strict();
+
+/**
+ * A deterministic scripted series, for drills and tests: `query` names a series; check n reads element n
+ * (the last one repeats). A number is one value; an array of numbers is a sample set; `null` is no data;
+ * the string "error" makes the source fail. `cohorts` scripts per-cohort values the same way.
+ */
+const ScriptPoint = z.union([z.number(), z.array(z.number()), z.null(), z.literal('error')]);
+export const SyntheticSource = z
+  .object({
+    type: z.literal('synthetic'),
+    series: z.record(z.string(), z.array(ScriptPoint).min(1)).optional(),
+    cohorts: z.record(z.string(), z.record(z.string(), z.array(ScriptPoint).min(1))).optional(),
+  })
+  .strict();
+export type ScriptPoint = z.infer<typeof ScriptPoint>;
+
+export const MetricSourceSpec = z.discriminatedUnion('type', [PrometheusSource, HttpJsonSource, SyntheticSource]);
+export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
+
+/** One side of a comparison: a query for values/samples, or error and total counts for two-proportion tests. */
+export const CompareSide = z
+  .object({
+    query: z.string().min(1).optional(),
+    errors: z.string().min(1).optional(),
+    total: z.string().min(1).optional(),
+  })
+  .strict();
+export type CompareSide = z.infer<typeof CompareSide>;
+
+const Limits = {
+  interval: Duration.default('30s'),
+  /** Failed measurements tolerated; one more fails the guard (Argo semantics). */
+  failureLimit: z.number().int().min(0).default(0),
+  /** Inconclusive measurements tolerated; one more pauses for a human. */
+  inconclusiveLimit: z.number().int().min(0).default(0),
+  /** Source errors in a row tolerated; one more counts the guard as failed. */
+  consecutiveErrorLimit: z.number().int().min(0).default(4),
+  onNoData: z.enum(['fail', 'inconclusive']).default('inconclusive'),
+  /** A failure rolls back at once, whatever the limits. */
+  critical: z.boolean().default(false),
+  /** Evaluate per value of this label; the worst cohort's verdict wins. */
+  perCohort: z.string().min(1).optional(),
+  minSamples: z.number().int().min(1).default(1),
+};
+
+/** A threshold guard: `query` must stay within `min`/`max`. */
+export const ThresholdGuard = z
+  .object({
+    name: z.string().min(1).max(100),
+    source: MetricSourceSpec,
+    query: z.string().min(1),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    ...Limits,
+  })
+  .strict()
+  .refine((g) => g.max !== undefined || g.min !== undefined, { message: 'must set max, min or both', path: ['max'] })
+  .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, { message: 'must be ≥ min', path: ['max'] });
+export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
+
+/** A canary-versus-baseline guard judged by a statistical test. */
+export const CompareGuard = z
+  .object({
+    name: z.string().min(1).max(100),
+    source: MetricSourceSpec,
+    compare: z.object({ canary: CompareSide, baseline: CompareSide }).strict(),
+    test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential']),
+    direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
+    /** Tolerated canary/baseline ratio (ratio test) or effect size (statistical tests). */
+    maxRatio: z.number().positive().default(1.2),
+    confidence: z.number().gt(0.5).lt(1).default(0.95),
+    ...Limits,
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    for (const side of ['canary', 'baseline'] as const) {
+      const s = g.compare[side];
+      const counts = g.test === 'two-proportion' || (g.test === 'sequential' && s.errors !== undefined);
+      if (counts && (!s.errors || !s.total)) {
+        ctx.addIssue({ code: 'custom', path: ['compare', side], message: `${g.test} needs errors and total queries` });
+      }
+      if (!counts && !s.query) ctx.addIssue({ code: 'custom', path: ['compare', side, 'query'], message: `${g.test} needs a query` });
+    }
+  });
+export type CompareGuard = z.infer<typeof CompareGuard>;
+
+export const GuardSpec = z.union([ThresholdGuard, CompareGuard]);
+export type GuardSpec = z.infer<typeof GuardSpec>;
+
+export const isCompareGuard = (g: GuardSpec): g is CompareGuard => 'compare' in g;
+
+/** What to do when guards stay inconclusive (too little data) at the end of a window. */
+export const AnalysisSpec = z
+  .object({
+    /** Extend the window by this much while data is insufficient… */
+    extendBy: Duration.optional(),
+    /** …at most this many times… */
+    maxExtensions: z.number().int().min(0).max(100).default(0),
+    /** …then pause for a human or roll back. */
+    onInconclusive: z.enum(['pause', 'rollback']).default('pause'),
+  })
+  .strict();
+export type AnalysisSpec = z.infer<typeof AnalysisSpec>;
