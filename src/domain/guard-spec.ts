@@ -28,18 +28,26 @@ export const HttpJsonSource = z
 /**
  * A deterministic scripted series, for drills and tests: `query` names a series; check n reads element n
  * (the last one repeats). A number is one value; an array of numbers is a sample set; `null` is no data;
- * the string "error" makes the source fail. `cohorts` scripts per-cohort values the same way.
+ * the string "error" makes the source fail. `cohorts` scripts per-cohort series: under `label`, one script
+ * per label value (e.g. `{ label: region, series: { errors: { eu-west: [...], us-east: [...] } } }`).
  */
 const ScriptPoint = z.union([z.number(), z.array(z.number()), z.null(), z.literal('error')]);
+const Script = z.array(ScriptPoint).min(1);
 export const SyntheticSource = z
   .object({
     type: z.literal('synthetic'),
-    series: z.record(z.string(), z.array(ScriptPoint).min(1)).optional(),
-    cohorts: z.record(z.string(), z.record(z.string(), z.array(ScriptPoint).min(1))).optional(),
+    series: z.record(z.string(), Script).optional(),
+    cohorts: z
+      .object({ label: z.string().min(1), series: z.record(z.string(), z.record(z.string(), Script)) })
+      .strict()
+      .optional(),
   })
   .strict();
+export type SyntheticSource = z.infer<typeof SyntheticSource>;
 export type ScriptPoint = z.infer<typeof ScriptPoint>;
 
+export type PrometheusSource = z.infer<typeof PrometheusSource>;
+export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
 export const MetricSourceSpec = z.discriminatedUnion('type', [PrometheusSource, HttpJsonSource, SyntheticSource]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 

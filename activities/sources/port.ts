@@ -1,0 +1,46 @@
+/** One series' value at one instant; `value: null` means the series exists but has no data (NaN, empty). */
+export interface MetricPoint {
+  labels: Record<string, string>;
+  value: number | null;
+}
+
+/** One series' values over a time range (the samples rank tests compare). */
+export interface MetricSamples {
+  labels: Record<string, string>;
+  values: number[];
+}
+
+export interface QueryContext {
+  /** 0-based index of this check within the observation window (the synthetic source scripts by it). */
+  check: number;
+  /** Evaluation time, epoch ms (default: now). */
+  atMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RangeContext extends QueryContext {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+}
+
+/**
+ * Where guard metrics come from. An empty array means "no series matched" (no data); adapters throw a
+ * {@link SourceError} for anything that is not an answer, never a silent empty result.
+ */
+export interface MetricSource {
+  readonly describe: string;
+  instant(expression: string, ctx: QueryContext): Promise<MetricPoint[]>;
+  range(expression: string, ctx: RangeContext): Promise<MetricSamples[]>;
+}
+
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+  constructor(
+    message: string,
+    readonly code: 'UNAVAILABLE' | 'BAD_QUERY' | 'UNPARSABLE' | 'CONFIG',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
