@@ -5,6 +5,8 @@ import type { Compensation, Notifier } from '../src/domain/spec.js';
 import type { TargetSpec } from '../src/domain/target-spec.js';
 import type { PinoLogger } from '../src/logger.js';
 import { callHttpCompensation } from './compensations/http-compensation.js';
+import { observeWindow, type ObserveWindowInput, type WindowReport } from './guards/observe-window.js';
+import { createMetricSource } from './sources/index.js';
 import { toFailure } from './errors.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
 import { createTarget, MemoryTargetRegistry } from './targets/index.js';
@@ -79,6 +81,11 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         throw toFailure(err);
       }
+    },
+
+    /** Watches the guards through one observation window (one activity, heartbeating each check). */
+    async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
+      return observeWindow(input, (guard) => createMetricSource(guard.source, { env }));
     },
 
     /** Tells the spec's notifiers about a phase change. */

@@ -19,6 +19,9 @@ export const rollbackActivities = proxyActivities<RolloutActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 2 },
 });
 
+/** Guard evaluation: options are set per window (timeouts follow the window's length). */
+export const guardActivities = proxyActivities<RolloutActivities>({ startToCloseTimeout: '1h', heartbeatTimeout: '20s' });
+
 const notifyActivities = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },

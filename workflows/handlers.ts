@@ -93,7 +93,25 @@ export function registerHandlers(r: Rollout): void {
   setHandler(guardBreachSignal, (breach) => {
     if (state.rollback || state.phase === 'Completed') return;
     const value = breach.value !== undefined ? ` (value ${breach.value})` : '';
-    requestRollback(r, 'guard', `guard ${breach.guard} breached${value}${breach.source ? ` per ${breach.source}` : ''}`);
+    const what = `guard ${breach.guard} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
+    const guard = spec.guards.find((g) => g.name === breach.guard);
+    // a breach of a non-critical guard counts as one failed measurement against its failureLimit
+    if (guard && !guard.critical) {
+      const count = (state.breaches[guard.name] ?? 0) + 1;
+      state.breaches[guard.name] = count;
+      state.measurements.push({
+        guard: guard.name,
+        at: now(),
+        step: state.step,
+        check: -1,
+        verdict: 'Failed',
+        value: breach.value ?? null,
+        threshold: `pushed breach ${count}/${guard.failureLimit + 1}`,
+        detail: breach.reason ?? what,
+      });
+      if (count <= guard.failureLimit) return;
+    }
+    requestRollback(r, 'guard', what);
   });
 
   setHandler(

@@ -18,6 +18,7 @@ import { assertNever } from '../src/util/assert-never.js';
 import { registerHandlers } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
 import { forwardActivities, now, publish, settleNotifications } from './effects.js';
+import { observe } from './observe.js';
 import { runRollback } from './rollback.js';
 
 export { WORKFLOW_TYPE } from './messages.js';
@@ -119,7 +120,7 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   state.windowEndsAt = new Date(Date.now() + ms).toISOString();
   enterPhase(state, 'Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`, now());
   publish(r);
-  await condition(() => state.promoteRequested || rollingBack(r), ms, { summary: `observe ${step.observe} at ${step.exposure}%` });
+  await observe(r, step, ms);
   state.windowEndsAt = undefined;
 }
 

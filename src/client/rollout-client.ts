@@ -1,5 +1,9 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { z } from 'zod';
+import type { ObserveProgress } from '../../activities/guards/observe-window.js';
+import type { GuardTally } from '../domain/assess.js';
+import type { GuardStatus } from '../domain/rollout-state.js';
 import {
   AbortCommand,
   ApproveCommand,
@@ -50,8 +54,19 @@ export class RolloutClient {
     return this.client.workflow.getHandle<typeof progressiveRollout>(id);
   }
 
-  status(id: string): Promise<RolloutStatus> {
-    return this.handle(id).query(statusQuery);
+  /**
+   * The rollout's status. While a window with guards runs, guard values come live from the observation
+   * activity's heartbeat (no history cost); `guardsAsOf` says when they were measured.
+   */
+  async status(id: string): Promise<RolloutStatus & { guardsAsOf?: string }> {
+    const handle = this.handle(id);
+    const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe().catch(() => undefined)]);
+    const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'observeWindow');
+    const payloads = pending?.heartbeatDetails?.payloads;
+    if (!payloads?.length) return status;
+    const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [ObserveProgress | undefined];
+    if (!progress?.tallies) return status;
+    return { ...status, guards: progress.tallies.map(liveGuard), guardsAsOf: progress.updatedAt };
   }
 
   /** Waits for the rollout to end and returns its result. */
@@ -93,4 +108,22 @@ export class RolloutClient {
       throw err;
     }
   }
+}
+
+function liveGuard(t: GuardTally): GuardStatus {
+  const last = t.last;
+  return {
+    name: t.guard,
+    verdict: last?.verdict ?? 'Inconclusive',
+    value: last?.value ?? null,
+    threshold: last?.threshold ?? '—',
+    at: last?.at ?? '',
+    ...(last?.detail ? { detail: last.detail } : {}),
+    ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
+    ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
+    ...(last?.interval ? { interval: last.interval } : {}),
+    ...(last?.cohort ? { cohort: last.cohort } : {}),
+    checks: t.checks,
+    failed: t.failed,
+  };
 }

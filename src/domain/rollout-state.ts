@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MeasurementRecord, Verdict } from './assess.js';
 import { Exposure } from './exposure.js';
 
 /** Where a rollout is. Terminal phases: Completed, RolledBack, Aborted. */
@@ -66,16 +67,33 @@ export const RollbackState = z.object({
 });
 export type RollbackState = z.infer<typeof RollbackState>;
 
-/** The last evaluation of one guard, as shown in status (filled by guard evaluation). */
+/** The latest known state of one guard, as shown in status: its last measurement and window counts. */
 export const GuardStatus = z.object({
   name: z.string(),
-  verdict: z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']),
+  verdict: Verdict,
   value: z.number().nullable(),
   threshold: z.string(),
   at: z.string(),
   detail: z.string().optional(),
+  sampleSize: z.number().optional(),
+  pValue: z.number().optional(),
+  interval: z.tuple([z.number(), z.number()]).optional(),
+  cohort: z.string().optional(),
+  checks: z.number().int().optional(),
+  failed: z.number().int().optional(),
 });
 export type GuardStatus = z.infer<typeof GuardStatus>;
+
+/** A summary of one observation window with guards: routine checks are counted, not recorded one by one. */
+export const WindowSummary = z.object({
+  step: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  checks: z.number().int(),
+  outcome: z.enum(['passed', 'failed', 'inconclusive', 'promoted', 'interrupted']),
+  reason: z.string(),
+});
+export type WindowSummary = z.infer<typeof WindowSummary>;
 
 /** Everything a rollout knows; JSON-plain so it can cross continue-as-new and queries. */
 export const RolloutState = z.object({
@@ -96,6 +114,11 @@ export const RolloutState = z.object({
   promoteRequested: z.boolean(),
   windowEndsAt: z.string().optional(),
   guards: z.array(GuardStatus),
+  /** Every measurement that changed a decision, exactly as judged. */
+  measurements: z.array(MeasurementRecord),
+  windows: z.array(WindowSummary),
+  /** Push breaches counted per non-critical guard (they count as failed measurements). */
+  breaches: z.record(z.string(), z.number().int()),
   startedAt: z.string(),
   runs: z.number().int(),
 });
@@ -119,6 +142,9 @@ export function initialState(args: { runId: string; totalSteps: number; baseline
     timeline: [{ at: args.now, phase: 'Pending', step: 0, exposure: args.baseline, cause: 'rollout started' }],
     promoteRequested: false,
     guards: [],
+    measurements: [],
+    windows: [],
+    breaches: {},
     startedAt: args.now,
     runs: 1,
   };

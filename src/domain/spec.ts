@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration } from './duration.js';
 import { Cohort, Percent } from './exposure.js';
+import { AnalysisSpec, GuardSpec } from './guard-spec.js';
 import { TargetSpec } from './target-spec.js';
 
 const Name = z
@@ -87,11 +88,6 @@ export const RollbackSpec = z
   .strict();
 export type RollbackSpec = z.infer<typeof RollbackSpec>;
 
-/**
- * Guards are defined by their own schema (see guard-spec); until a guard kind is supported the list must
- * be empty, so a spec never silently runs without the checks it asks for.
- */
-export const GuardList = z.array(z.unknown()).max(0, 'guards are not supported by this version; remove them');
 
 /** The rollout spec: the public contract users write in YAML or JSON. */
 export const RolloutSpec = z
@@ -100,7 +96,8 @@ export const RolloutSpec = z
     description: z.string().max(2_000).optional(),
     target: TargetSpec,
     steps: z.array(Step).min(1, 'must list at least one step'),
-    guards: GuardList.default([]),
+    guards: z.array(GuardSpec).default([]),
+    analysis: AnalysisSpec.default({ maxExtensions: 0, onInconclusive: 'pause' }),
     rollback: RollbackSpec.default({ exposure: 0, compensations: [] }),
     notify: z.array(Notifier).default([]),
   })
@@ -108,6 +105,14 @@ export const RolloutSpec = z
   .superRefine((spec, ctx) => {
     if (!spec.steps.some((s) => 'exposure' in s)) {
       ctx.addIssue({ code: 'custom', path: ['steps'], message: 'must contain at least one exposure step' });
+    }
+    const seen = new Set<string>();
+    spec.guards.forEach((g, i) => {
+      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['guards', i, 'name'], message: `duplicate guard name "${g.name}"` });
+      seen.add(g.name);
+    });
+    if (spec.analysis.maxExtensions > 0 && !spec.analysis.extendBy) {
+      ctx.addIssue({ code: 'custom', path: ['analysis', 'extendBy'], message: 'is required when maxExtensions > 0' });
     }
     spec.steps.forEach((step, i) => {
       if ('exposure' in step && step.exposure < spec.rollback.exposure) {

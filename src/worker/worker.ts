@@ -28,6 +28,9 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    // guard progress travels in heartbeats; send them often so `status` is live
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '1s',
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import type { HttpJsonSource } from '../../../src/domain/guard-spec.js';
+import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
+
+const SNIPPET_CHARS = 200;
+
+/**
+ * Any HTTP endpoint answering JSON. Each query GETs `spec.url`; the expression is a JSON path into the answer
+ * (see {@link evaluateJsonPath}). Accepted shapes at that path:
+ *
+ * | at the path                                   | instant                       | range                           |
+ * | --------------------------------------------- | ----------------------------- | ------------------------------- |
+ * | missing or `null`, `[]`                        | `[]` (no data)                | `[]` (no data)                  |
+ * | a number                                      | one point, labels `{}`        | one sample set of one value     |
+ * | `{ labels?, value: number \| null }` or an array of them | one point each     | —                               |
+ * | an array of numbers (`null` entries dropped)   | — (a sample set: use range)   | one sample set, labels `{}`     |
+ * | `{ labels?, values: (number \| null)[] }` or an array of them | —             | one sample set each             |
+ *
+ * Anything else is UNPARSABLE. Errors map as for Prometheus (see {@link getJson}).
+ */
+export function createHttpJsonSource(spec: HttpJsonSource, opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {}): MetricSource {
+  const env = opts.env ?? process.env;
+  const doFetch = opts.fetch ?? fetch;
+  const service = 'HTTP JSON source';
+
+  async function select(expression: string, signal: AbortSignal | undefined): Promise<unknown> {
+    const path = parseJsonPath(expression, service);
+    const token = bearerToken(spec.tokenEnv, env, `${service} ${displayUrl(spec.url)}`);
+    const body = await getJson({ service, url: new URL(spec.url), query: expression, token, timeoutMs: spec.timeoutMs, signal, fetch: doFetch });
+    return evaluateParsedPath(path, body);
+  }
+  const unparsable = (expression: string, problem: string) =>
+    new SourceError(`${service} ${displayUrl(spec.url)} (query ${JSON.stringify(expression)}): ${problem}`, 'UNPARSABLE');
+
+  return {
+    describe: `http-json:${displayUrl(spec.url)}`,
+    async instant(expression, ctx) {
+      const found = await select(expression, ctx.signal);
+      if (found === undefined || found === null) return [];
+      if (typeof found === 'number') return [{ labels: {}, value: found }];
+      if (Array.isArray(found) && found.length > 0 && found.every((v) => typeof v === 'number' || v === null)) {
+        throw unparsable(expression, 'an array of numbers is a sample set; query it as a range');
+      }
+      const points = z.union([JsonPoint, z.array(JsonPoint)]).safeParse(found);
+      if (!points.success) throw unparsable(expression, `expected a number, null or { labels, value } points, got ${preview(found)}`);
+      return Array.isArray(points.data) ? points.data : [points.data];
+    },
+    async range(expression, ctx) {
+      const found = await select(expression, ctx.signal);
+      if (found === undefined || found === null) return [];
+      if (typeof found === 'number') return [{ labels: {}, values: [found] }];
+      if (Array.isArray(found) && found.length === 0) return [];
+      const numbers = z.array(z.number().nullable()).safeParse(found);
+      if (numbers.success) return [{ labels: {}, values: finite(numbers.data) }];
+      const sets = z.union([JsonSamples, z.array(JsonSamples)]).safeParse(found);
+      if (!sets.success) throw unparsable(expression, `expected numbers or { labels, values } sample sets, got ${preview(found)}`);
+      return Array.isArray(sets.data) ? sets.data : [sets.data];
+    },
+  };
+}
+
+const Labels = z.record(z.string(), z.string()).default({});
+const JsonPoint = z.object({ labels: Labels, value: z.number().nullable() }).transform((p): MetricPoint => p);
+const JsonSamples = z
+  .object({ labels: Labels, values: z.array(z.number().nullable()) })
+  .transform((s): MetricSamples => ({ labels: s.labels, values: finite(s.values) }));
+
+const finite = (values: (number | null)[]): number[] => values.filter((v): v is number => v !== null && Number.isFinite(v));
+const preview = (v: unknown): string => (JSON.stringify(v) ?? String(v)).slice(0, 80);
+
+type PathSegment = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
+
+/**
+ * A small JSON path: `$`, `.key`, `['key with space']` / `["key"]`, `[0]`, `[-1]` (from the end), `[*]` and `.*`.
+ * Without a wildcard the result is the one value there (undefined when missing); with one, the array of all
+ * matches (missing branches skipped). A malformed path is a BAD_QUERY.
+ */
+export function evaluateJsonPath(path: string, document: unknown): unknown {
+  return evaluateParsedPath(parseJsonPath(path, 'JSON path'), document);
+}
+
+function evaluateParsedPath(segments: PathSegment[], document: unknown): unknown {
+  let current: unknown[] = [document];
+  for (const segment of segments) current = current.flatMap((node) => step(node, segment));
+  return segments.some((s) => s.kind === 'wildcard') ? current : current[0];
+}
+
+function step(node: unknown, segment: PathSegment): unknown[] {
+  if (segment.kind === 'wildcard') {
+    if (Array.isArray(node)) return node;
+    return typeof node === 'object' && node !== null ? Object.values(node) : [];
+  }
+  if (segment.kind === 'index') {
+    if (!Array.isArray(node)) return [];
+    const i = segment.index < 0 ? node.length + segment.index : segment.index;
+    return i >= 0 && i < node.length ? [node[i]] : [];
+  }
+  if (typeof node !== 'object' || node === null || Array.isArray(node) || !Object.hasOwn(node, segment.key)) return [];
+  return [(node as Record<string, unknown>)[segment.key]];
+}
+
+// Wildcards first, so `.*` is not read as a key named "*".
+const TOKEN = /\.\*|\[\*\]|\.([^.[\]\s'"]+)|\[(-?\d+)\]|\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]/y;
+
+function parseJsonPath(path: string, service: string): PathSegment[] {
+  const text = path.trim();
+  const bad = (why: string) => new SourceError(`${service}: bad JSON path ${JSON.stringify(path)}: ${why}`, 'BAD_QUERY');
+  if (!text.startsWith('$')) throw bad("it must start with '$' (e.g. $.data.errorRate)");
+  const segments: PathSegment[] = [];
+  TOKEN.lastIndex = 1;
+  while (TOKEN.lastIndex < text.length) {
+    const at = TOKEN.lastIndex;
+    const m = TOKEN.exec(text);
+    if (!m) throw bad(`unexpected ${JSON.stringify(text.slice(at, at + 10))} at offset ${at}`);
+    const [whole, key, index, single, double] = m;
+    if (key !== undefined) segments.push({ kind: 'key', key });
+    else if (index !== undefined) segments.push({ kind: 'index', index: Number(index) });
+    else if (single !== undefined || double !== undefined) segments.push({ kind: 'key', key: (single ?? double ?? '').replace(/\\(.)/g, '$1') });
+    else if (whole === '.*' || whole === '[*]') segments.push({ kind: 'wildcard' });
+  }
+  return segments;
+}
+
+/** One GET of a JSON API, with the error mapping every HTTP source shares. */
+export interface JsonGet {
+  /** Who answers, for messages ("Prometheus", "HTTP JSON source"). */
+  service: string;
+  url: URL;
+  /** The user's query, named in every error. */
+  query: string;
+  token: string | undefined;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  fetch: typeof fetch;
+}
+
+/**
+ * GETs `req.url` and parses the JSON answer. Connection failures, timeouts (`timeoutMs`, combined with the caller's
+ * signal), 408, 429 and 5xx are UNAVAILABLE; 400 and 422 are BAD_QUERY with the server's `error` text (Prometheus'
+ * error JSON) or a snippet of the body; other 4xx are CONFIG (wrong URL or token); a non-JSON body is UNPARSABLE.
+ * Redirects are not followed (a bearer token must not travel to another host). When the caller's own signal
+ * aborts (activity cancelled), its reason is rethrown unchanged, not disguised as an outage.
+ */
+export async function getJson(req: JsonGet): Promise<unknown> {
+  const where = `${req.service} ${displayUrl(req.url)} (query ${JSON.stringify(req.query)})`;
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
+  let response: Response;
+  let text: string;
+  try {
+    response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
+    text = redact(await response.text(), req.token);
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeCause(err)}`;
+    throw new SourceError(`${where}: ${why}`, 'UNAVAILABLE', { cause: err });
+  }
+  if (!response.ok) throw statusError(where, response.status, text);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new SourceError(`${where}: the answer is not JSON${snippet(text)}`, 'UNPARSABLE', { cause: err });
+  }
+}
+
+function statusError(where: string, status: number, text: string): SourceError {
+  const detail = errorText(text);
+  const message = `${where}: HTTP ${status}${detail}`;
+  if (status === 400 || status === 422) return new SourceError(message, 'BAD_QUERY');
+  if (status >= 500 || status === 408 || status === 429) return new SourceError(message, 'UNAVAILABLE');
+  return new SourceError(message, 'CONFIG');
+}
+
+/** Prometheus answers `{ status: "error", errorType, error }`; other APIs often use `error` or `message`. */
+function errorText(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const said = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
+    if (said !== undefined) return snippet(said);
+  } catch {
+    /* not JSON: fall back to the raw body */
+  }
+  return snippet(text);
+}
+
+/**
+ * The bearer token from `env[tokenEnv]`, read on every call so a rotated secret applies at once; undefined when no
+ * variable is named. A missing variable is CONFIG, and the message names the variable, never a value.
+ */
+export function bearerToken(tokenEnv: string | undefined, env: NodeJS.ProcessEnv, who: string): string | undefined {
+  if (tokenEnv === undefined) return undefined;
+  const token = env[tokenEnv]?.trim();
+  if (!token) throw new SourceError(`${who}: environment variable ${tokenEnv} (tokenEnv) is not set; it must hold the bearer token`, 'CONFIG');
+  return token;
+}
+
+/** The URL for messages: no credentials and no query string (either may hold a secret). */
+export function displayUrl(url: string | URL): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+}
+
+function snippet(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  if (flat === '') return '';
+  return `: ${flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat}`;
+}
+
+function redact(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[redacted]') : text;
+}
+
+/** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
+function describeCause(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
+  return `${err.message}${cause}`;
+}

@@ -1,0 +1,31 @@
+import type { MetricSourceSpec } from '../../src/domain/guard-spec.js';
+import { assertNever } from '../../src/util/assert-never.js';
+import { createHttpJsonSource } from './http-json/http-json-source.js';
+import type { MetricSource } from './port.js';
+import { createPrometheusSource } from './prometheus/prometheus-source.js';
+import { createSyntheticSource } from './synthetic/synthetic-source.js';
+
+export { SourceError, type MetricPoint, type MetricSamples, type MetricSource, type QueryContext, type RangeContext } from './port.js';
+export { createHttpJsonSource, evaluateJsonPath } from './http-json/http-json-source.js';
+export { createPrometheusSource } from './prometheus/prometheus-source.js';
+export { createSyntheticSource } from './synthetic/synthetic-source.js';
+
+/** Dependencies of metric sources; `env` holds the tokens named by `tokenEnv` (default: `process.env`). */
+export interface MetricSourceDeps {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The adapter for a guard's `source` spec. Creating one does no I/O; configuration errors surface on first query. */
+export function createMetricSource(spec: MetricSourceSpec, deps: MetricSourceDeps = {}): MetricSource {
+  const opts = deps.env !== undefined ? { env: deps.env } : {};
+  switch (spec.type) {
+    case 'prometheus':
+      return createPrometheusSource(spec, opts);
+    case 'http-json':
+      return createHttpJsonSource(spec, opts);
+    case 'synthetic':
+      return createSyntheticSource(spec);
+    default:
+      return assertNever(spec, 'metric source type');
+  }
+}

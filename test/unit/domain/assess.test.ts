@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { emptyTally, tallyMeasurement, windowVerdict, worstVerdict, type MeasurementRecord, type Verdict } from '../../../src/domain/assess.js';
+
+const m = (verdict: Verdict, value: number | null = 1): MeasurementRecord => ({
+  guard: 'g', at: 't', step: 0, check: 0, verdict, value, threshold: '≤ 1', detail: verdict,
+});
+const limits = { failureLimit: 1, consecutiveErrorLimit: 2, critical: false, inconclusiveLimit: 0 };
+
+function run(verdicts: Verdict[], l = limits) {
+  let t = emptyTally('g');
+  const decisions: string[] = [];
+  for (const v of verdicts) {
+    const r = tallyMeasurement(t, m(v), l);
+    t = r.tally;
+    decisions.push(r.decision.kind);
+  }
+  return { t, decisions };
+}
+
+describe('guard assessment', () => {
+  it('fails once failures exceed failureLimit (Argo semantics)', () => {
+    expect(run(['Failed', 'Successful', 'Failed']).decisions).toEqual(['none', 'none', 'fail']);
+  });
+  it('a critical guard fails on its first failed measurement', () => {
+    expect(run(['Failed'], { ...limits, critical: true }).decisions).toEqual(['fail']);
+  });
+  it('counts the guard as failed after more source errors in a row than allowed', () => {
+    expect(run(['Error', 'Error', 'Successful', 'Error', 'Error', 'Error']).decisions).toEqual(['none', 'none', 'none', 'none', 'none', 'fail']);
+  });
+  it('never passes missing data at the end of a window', () => {
+    expect(windowVerdict(run(['Inconclusive', 'Inconclusive']).t, limits)).toBe('Inconclusive');
+    expect(windowVerdict(run(['Successful', 'Error']).t, limits)).toBe('Inconclusive');
+    expect(windowVerdict(run([]).t, limits)).toBe('Inconclusive');
+    expect(windowVerdict(run(['Inconclusive', 'Successful', 'Successful']).t, limits)).toBe('Successful');
+    expect(windowVerdict(run(['Successful', 'Inconclusive', 'Successful']).t, limits)).toBe('Inconclusive');
+    expect(windowVerdict(run(['Successful', 'Inconclusive', 'Successful']).t, { ...limits, inconclusiveLimit: 1 })).toBe('Successful');
+  });
+  it('the worst verdict wins', () => {
+    expect(worstVerdict(['Successful', 'Inconclusive', 'Error'])).toBe('Error');
+    expect(worstVerdict(['Error', 'Failed', 'Successful'])).toBe('Failed');
+    expect(worstVerdict([])).toBe('Inconclusive');
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../../src/domain/commands.js';
+import { initialState, type Phase, type RolloutState } from '../../../src/domain/rollout-state.js';
+import { RolloutSpec } from '../../../src/domain/spec.js';
+
+const spec = RolloutSpec.parse({
+  name: 'x',
+  target: { type: 'memory', name: 'm', flag: 'f', variant: 'on', baselineVariant: 'off' },
+  steps: [{ exposure: 5, observe: '1m' }, { approval: { approvers: ['lead'] } }, { pause: {} }, { exposure: 100 }],
+});
+
+function at(step: number, phase: Phase, extra: Partial<RolloutState> = {}): RolloutState {
+  return { ...initialState({ runId: 'r', totalSteps: 4, baseline: 0, now: 't' }), step, phase, ...extra };
+}
+const rollingBack = (s: RolloutState): RolloutState => ({
+  ...s,
+  rollback: { trigger: 'abort', reason: 'r', requestedAt: 't', failedAttempts: 0, retrying: false, done: [] },
+});
+
+describe('command validators: every command in every phase', () => {
+  const phases: Phase[] = ['Pending', 'Progressing', 'Observing', 'AwaitingApproval', 'Paused', 'RollingBack', 'Completed', 'RolledBack', 'Aborted'];
+  const closed = new Set<Phase>(['RollingBack', 'Completed', 'RolledBack', 'Aborted']);
+
+  it.each(phases)('in %s only the legal commands pass', (phase) => {
+    const step = phase === 'AwaitingApproval' ? 1 : phase === 'Paused' ? 2 : 0;
+    let s = at(step, phase, phase === 'Paused' ? { pauseReasons: [{ kind: 'step', reason: 'pause step', at: 't' }] } : {});
+    if (phase === 'RollingBack') s = rollingBack(s);
+    const a = { actor: 'lead' };
+    const legal = {
+      pause: rejectPause(s, { reason: 'why', ...a }) === undefined,
+      resume: rejectResume(s, spec, a) === undefined,
+      promote: rejectPromote(s, spec, a) === undefined,
+      approve: rejectApprove(s, spec, { step: 1, ...a }) === undefined,
+      abort: rejectAbort(s, { reason: 'why', ...a }) === undefined,
+    };
+    expect(legal).toEqual({
+      pause: !closed.has(phase),
+      resume: phase === 'Paused',
+      promote: phase === 'Observing' || phase === 'Paused',
+      approve: phase === 'AwaitingApproval',
+      abort: !closed.has(phase),
+    });
+  });
+
+  it('explains why: wrong step, unknown step, wrong approver, approval needed', () => {
+    const waiting = at(1, 'AwaitingApproval');
+    expect(rejectApprove(waiting, spec, { step: 0, actor: 'lead' })).toMatch(/step 0 is not an approval step/);
+    expect(rejectApprove(waiting, spec, { step: 9, actor: 'lead' })).toMatch(/there is no step 9/);
+    expect(rejectApprove(waiting, spec, { step: 1, actor: 'eve' })).toMatch(/eve is not among the approvers/);
+    expect(rejectPromote(waiting, spec, { actor: 'lead' })).toMatch(/waits for approval; use approve/);
+    expect(rejectPromote(at(0, 'Progressing'), spec, { actor: 'x' })).toMatch(/in flight/);
+    expect(rejectAbort(rollingBack(at(0, 'RollingBack')), { reason: 'r', actor: 'x' })).toMatch(/already|rolling back/);
+  });
+});

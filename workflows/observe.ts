@@ -1,0 +1,110 @@
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { WindowReport } from '../activities/guards/observe-window.js';
+import { windowVerdict } from '../src/domain/assess.js';
+import { toMs } from '../src/domain/duration.js';
+import { enterPhase, type GuardStatus } from '../src/domain/rollout-state.js';
+import type { ExposureStep } from '../src/domain/spec.js';
+import { guardActivities, now, publish } from './effects.js';
+import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Observes one window. Without guards it is a durable timer. With guards, one `observeWindow` activity
+ * evaluates them all on their intervals (so history grows per window, not per check); promote, abort or a
+ * breach cancel it at once. A failed guard rolls back; inconclusive guards extend the window up to the
+ * spec's limit, then pause for a human or roll back.
+ */
+export async function observe(r: Rollout, step: ExposureStep, windowMs: number): Promise<void> {
+  const { spec, state } = r;
+  const interrupted = () => state.promoteRequested || rollingBack(r);
+  const startMs = Date.now();
+  let endMs = startMs + windowMs;
+  state.windowEndsAt = iso(endMs);
+  if (spec.guards.length === 0) {
+    await condition(interrupted, windowMs, { summary: `observe ${step.observe} at ${step.exposure}%` });
+    return;
+  }
+  for (let extensions = 0; ; ) {
+    const report = await runWindow(r, startMs, endMs, interrupted);
+    if (!report) {
+      summarise(r, startMs, state.promoteRequested ? 'promoted' : 'interrupted', state.promoteRequested ? 'promoted by operator' : 'rollback requested', 0);
+      return;
+    }
+    record(r, report);
+    summarise(r, startMs, report.outcome, report.reason, report.checks);
+    if (report.outcome === 'passed') return;
+    if (report.outcome === 'failed') {
+      requestRollback(r, 'guard', report.reason);
+      return;
+    }
+    const { extendBy, maxExtensions, onInconclusive } = spec.analysis;
+    if (extendBy && extensions < maxExtensions) {
+      extensions += 1;
+      endMs = Date.now() + toMs(extendBy);
+      state.windowEndsAt = iso(endMs);
+      enterPhase(state, 'Observing', `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`, now());
+      publish(r);
+      continue;
+    }
+    if (onInconclusive === 'rollback') requestRollback(r, 'guard', report.reason);
+    else addPause(r, { kind: 'guard', reason: report.reason, at: now() });
+    return;
+  }
+}
+
+async function runWindow(r: Rollout, startMs: number, endMs: number, interrupted: () => boolean): Promise<WindowReport | undefined> {
+  const { spec, state } = r;
+  const scope = new CancellationScope();
+  let report: WindowReport | undefined;
+  let failure: unknown;
+  const maxIntervalMs = Math.max(...spec.guards.map((g) => toMs(g.interval)));
+  void scope
+    .run(() =>
+      guardActivities.observeWindow.executeWithOptions(
+        {
+          startToCloseTimeout: endMs - startMs + maxIntervalMs + 120_000,
+          heartbeatTimeout: 20_000,
+          retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
+          summary: `guards ${spec.guards.map((g) => g.name).join(', ')} at ${state.exposure.percent}%`,
+        },
+        [{ guards: spec.guards, step: state.step, windowStartMs: startMs, windowEndMs: endMs }],
+      ),
+    )
+    .then(
+      (value) => (report = value),
+      (err: unknown) => (failure = err),
+    );
+  await condition(() => report !== undefined || failure !== undefined || interrupted());
+  if (report) return report;
+  if (failure !== undefined && !isCancellation(failure)) throw failure;
+  scope.cancel();
+  return undefined;
+}
+
+function record(r: Rollout, report: WindowReport): void {
+  const { spec, state } = r;
+  state.measurements.push(...report.decisive);
+  state.guards = report.tallies.map((t, i): GuardStatus => {
+    const last = t.last;
+    const verdict = report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!);
+    return {
+      name: t.guard,
+      verdict,
+      value: last?.value ?? null,
+      threshold: last?.threshold ?? '—',
+      at: last?.at ?? now(),
+      ...(last?.detail ? { detail: last.detail } : {}),
+      ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
+      ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
+      ...(last?.interval ? { interval: last.interval } : {}),
+      ...(last?.cohort ? { cohort: last.cohort } : {}),
+      checks: t.checks,
+      failed: t.failed,
+    };
+  });
+}
+
+function summarise(r: Rollout, startMs: number, outcome: 'passed' | 'failed' | 'inconclusive' | 'promoted' | 'interrupted', reason: string, checks: number) {
+  r.state.windows.push({ step: r.state.step, startedAt: iso(startMs), endedAt: now(), checks, outcome, reason });
+}
