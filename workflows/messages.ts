@@ -17,7 +17,9 @@ import type {
   RollbackState,
   RolloutState,
   TimelineEntry,
+  WindowSummary,
 } from '../src/domain/rollout-state.js';
+import type { MeasurementRecord } from '../src/domain/assess.js';
 import type { RolloutSpecInput } from '../src/domain/spec.js';
 
 /** Workflow type name: other SDKs start rollouts by this name. */
@@ -37,10 +39,15 @@ export interface RolloutStatus {
   step: number;
   totalSteps: number;
   stepDescription: string;
+  /** Every step, described in one line each (for step bars and tables). */
+  steps: string[];
   exposure: Exposure;
   pauseReasons: PauseReason[];
   approvals: Approval[];
   guards: GuardStatus[];
+  /** Measurements that changed a decision, exactly as judged. */
+  measurements: MeasurementRecord[];
+  windows: WindowSummary[];
   windowEndsAt?: string;
   rollback?: RollbackState;
   timeline: TimelineEntry[];
@@ -59,6 +66,8 @@ export interface RolloutResult {
   totalSteps: number;
   approvals: Approval[];
   guards: GuardStatus[];
+  measurements: MeasurementRecord[];
+  windows: WindowSummary[];
   rollback?: RollbackState;
   timeline: TimelineEntry[];
 }

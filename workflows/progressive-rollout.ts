@@ -177,6 +177,8 @@ function resultOf(r: Rollout): RolloutResult {
     totalSteps: spec.steps.length,
     approvals: state.approvals,
     guards: state.guards,
+    measurements: state.measurements,
+    windows: state.windows,
     ...(state.rollback ? { rollback: state.rollback } : {}),
     timeline: state.timeline,
   };

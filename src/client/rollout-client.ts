@@ -27,7 +27,21 @@ import {
   type RolloutStatus,
 } from '../../workflows/messages.js';
 import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
+import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../temporal/search-attributes.js';
+import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 import { startRollout, type StartOptions } from './start.js';
+
+/** One row of `list`. */
+export interface RolloutListItem {
+  workflowId: string;
+  runId: string;
+  status: string;
+  phase: string | undefined;
+  target: string | undefined;
+  exposure: number | undefined;
+  step: number | undefined;
+  startTime: string;
+}
 
 /** The workflow refused an operator command; `reason` is its validator's explanation. */
 export class CommandRejectedError extends RolloutError {
@@ -67,6 +81,30 @@ export class RolloutClient {
     const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [ObserveProgress | undefined];
     if (!progress?.tallies) return status;
     return { ...status, guards: progress.tallies.map(liveGuard), guardsAsOf: progress.updatedAt };
+  }
+
+  /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */
+  async list(filter: { phase?: string; target?: string; limit?: number } = {}): Promise<RolloutListItem[]> {
+    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+    if (filter.phase) clauses.push(`RolloutPhase = ${quote(filter.phase)}`);
+    if (filter.target) clauses.push(`RolloutTarget = ${quote(filter.target)}`);
+    const out: RolloutListItem[] = [];
+    for await (const w of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      const sa = w.typedSearchAttributes;
+      out.push({
+        workflowId: w.workflowId,
+        runId: w.runId,
+        status: w.status.name,
+        phase: sa.get(RolloutPhaseKey),
+        target: sa.get(RolloutTargetKey),
+        exposure: sa.get(RolloutExposureKey),
+        step: sa.get(RolloutStepKey),
+        startTime: w.startTime.toISOString(),
+      });
+      if (out.length >= (filter.limit ?? 200)) break;
+    }
+    return out;
   }
 
   /** Waits for the rollout to end and returns its result. */

@@ -41,6 +41,10 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: reado
       out.push({ path: formatPath(path), message: `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` });
       continue;
     }
+    if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+      out.push({ path: formatPath(path), message: 'is required' });
+      continue;
+    }
     out.push({ path: formatPath(path), message: issue.message });
   }
   return out;

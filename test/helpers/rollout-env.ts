@@ -3,8 +3,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities/index.js';
+import { createRolloutWorker } from '../../src/worker/worker.js';
 import { MemoryTargetRegistry } from '../../activities/targets/index.js';
 import { startRollout } from '../../src/client/start.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.js';
@@ -31,12 +32,13 @@ export async function rolloutHarness(
   const taskQueue = uniqueTaskQueue('rollout');
   const dir = await mkdtemp(join(tmpdir(), 'rollout-'));
   const memory = deps.memory ?? new MemoryTargetRegistry();
-  const worker = await Worker.create({
+  // the production worker factory, so tests run with the same options (heartbeat throttling, …)
+  const worker = await createRolloutWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    activities: createActivities({ logger: createLogger({ level: 'warn' }), memory, baseDir: dir, ...deps }),
+    deps: { logger: createLogger({ level: 'warn' }), memory, baseDir: dir, ...deps },
   });
   const run = worker.run();
   return {

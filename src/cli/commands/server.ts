@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../logger.js';
 import { resolveTemporalCli } from '../../temporal/cli-provision.js';
-import { runOrchestrator } from '../../dev/orchestrator.js';
 
 /** `provision`, `worker` and `dev`: the long-running parts. */
 export function registerServerCommands(program: Command): void {
@@ -18,6 +17,7 @@ export function registerServerCommands(program: Command): void {
     .command('worker')
     .description('run a rollout worker against the configured Temporal (TEMPORAL_ADDRESS, profiles)')
     .action(async () => {
+      const { runOrchestrator } = await import('../../dev/orchestrator.js');
       await runOrchestrator({ logger: createLogger(), embedded: false });
     });
 
@@ -28,6 +28,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
     .action(async (opts: { db: string; port: number; uiPort: number }) => {
+      const { runOrchestrator } = await import('../../dev/orchestrator.js');
       await runOrchestrator({ logger: createLogger(), embedded: true, dbFile: opts.db, port: opts.port, uiPort: opts.uiPort });
     });
 }

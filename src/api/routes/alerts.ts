@@ -1,0 +1,98 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { GuardBreach } from '../../domain/commands.js';
+import { describeIssues, flattenIssues } from '../../domain/validation.js';
+import { ValidationError } from '../../errors.js';
+import { withTemporalDeadline, type ApiContext } from '../context.js';
+import { AlertmanagerWebhook, type AlertmanagerAlert, type AlertmanagerResponse } from '../schemas.js';
+
+/** One breach to signal, derived from a firing alert. */
+interface BreachTarget {
+  workflowId: string;
+  breach: GuardBreach;
+}
+
+/** `rollout` label: a workflow ID (`rollout/checkout`) or just the flag (`checkout`). */
+export function rolloutIdFromLabel(label: string): string {
+  return label.includes('/') ? label : `rollout/${label}`;
+}
+
+/** A number only when the whole annotation is one (`"0.12"`, not `"12%"` or `""`). */
+function numericValue(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The breach a firing alert stands for, or undefined when it does not name a rollout and a guard. */
+export function breachOf(alert: AlertmanagerAlert): BreachTarget | undefined {
+  const { rollout, guard } = alert.labels;
+  if (alert.status !== 'firing' || !rollout || !guard) return undefined;
+  const value = numericValue(alert.annotations.value);
+  const reason = alert.annotations.summary;
+  return {
+    workflowId: rolloutIdFromLabel(rollout),
+    breach: {
+      guard,
+      ...(value !== undefined ? { value } : {}),
+      source: 'alertmanager',
+      ...(reason ? { reason } : {}),
+    },
+  };
+}
+
+/**
+ * `POST /alerts/alertmanager`: each firing alert labelled `rollout` and `guard` becomes one `guardBreach` signal.
+ * Several alerts for the same rollout and guard in one notification (one per instance, say) are signalled once,
+ * since each signal to a non-critical guard counts as a failed measurement. Always 200 for a valid payload so
+ * Alertmanager does not retry alerts that were delivered; per-rollout failures are listed in `errors`.
+ */
+export function alertRoutes(ctx: ApiContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.post(
+      '/alerts/alertmanager',
+      {
+        config: {
+          doc: {
+            summary: 'Alertmanager webhook (v4): firing alerts labelled rollout+guard signal guardBreach',
+            tags: ['alerts'],
+            body: { schema: 'AlertmanagerWebhook' },
+            responses: { 200: ['alerts handled', 'AlertmanagerResponse'], 400: 'not an Alertmanager v4 payload', 413: 'body too large' },
+          },
+        },
+      },
+      async (request): Promise<AlertmanagerResponse> => {
+        const parsed = AlertmanagerWebhook.safeParse(request.body);
+        if (!parsed.success) {
+          const issues = flattenIssues(parsed.error.issues);
+          throw new ValidationError(`invalid Alertmanager payload:\n${describeIssues(issues)}`, issues);
+        }
+        const targets = new Map<string, BreachTarget>();
+        let ignored = 0;
+        for (const alert of parsed.data.alerts) {
+          const target = breachOf(alert);
+          const key = target && `${target.workflowId}\u0000${target.breach.guard}`;
+          if (!target || !key || targets.has(key)) ignored++;
+          else targets.set(key, target);
+        }
+        const outcomes = await Promise.all([...targets.values()].map((t) => signal(ctx, t)));
+        const errors = outcomes.filter((e) => e !== undefined);
+        const signalled = outcomes.length - errors.length;
+        request.log.info({ signalled, ignored, errors: errors.length, receiver: parsed.data.receiver }, 'alertmanager notification');
+        return { signalled, ignored, errors };
+      },
+    );
+  };
+}
+
+async function signal(ctx: ApiContext, { workflowId, breach }: BreachTarget): Promise<AlertmanagerResponse['errors'][number] | undefined> {
+  try {
+    await withTemporalDeadline(ctx, () => ctx.client.breach(workflowId, breach));
+    ctx.logger.warn({ workflowId, guard: breach.guard, value: breach.value }, 'guard breach signalled from Alertmanager');
+    return undefined;
+  } catch (err) {
+    const error = err instanceof WorkflowNotFoundError ? 'no running rollout with this ID' : 'could not signal the rollout';
+    if (!(err instanceof WorkflowNotFoundError)) ctx.logger.error({ err, workflowId }, 'guardBreach signal failed');
+    return { rollout: workflowId, guard: breach.guard, error };
+  }
+}

@@ -1,0 +1,61 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { CommandRejectedError, type RolloutClient } from '../../client/rollout-client.js';
+import type { CommandAck } from '../../domain/commands.js';
+import { RolloutPhaseKey } from '../../temporal/search-attributes.js';
+import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
+import type { SchemaName } from '../openapi.js';
+
+type CommandName = 'pause' | 'resume' | 'promote' | 'approve' | 'abort';
+
+/** The operator commands; bodies are validated by the client against the command schemas (400 with paths). */
+const COMMANDS: Record<CommandName, { summary: string; schema: SchemaName; run: (c: RolloutClient, id: string, body: never) => Promise<CommandAck> }> = {
+  pause: { summary: 'Hold the rollout (reason, actor)', schema: 'PauseCommand', run: (c, id, body) => c.pause(id, body) },
+  resume: { summary: 'Clear pause reasons (actor)', schema: 'ResumeCommand', run: (c, id, body) => c.resume(id, body) },
+  promote: { summary: 'End the current window, pause step or pause early (actor)', schema: 'PromoteCommand', run: (c, id, body) => c.promote(id, body) },
+  approve: { summary: 'Approve a waiting approval step (step, actor, comment?)', schema: 'ApproveCommand', run: (c, id, body) => c.approve(id, body) },
+  abort: { summary: 'Roll back now (reason, actor)', schema: 'AbortCommand', run: (c, id, body) => c.abort(id, body) },
+};
+
+/** `POST /rollouts/:id/{pause,resume,promote,approve,abort}`. */
+export function commandRoutes(ctx: ApiContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    for (const [name, command] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
+      rolloutRoute(
+        app,
+        'POST',
+        `/${name}`,
+        {
+          summary: command.summary,
+          tags: ['commands'],
+          body: { schema: command.schema },
+          responses: {
+            200: ['accepted', 'CommandAck'],
+            400: 'invalid command body (issues name the paths)',
+            404: 'no such rollout',
+            409: 'the rollout refused the command now (the error says why); nothing changed',
+          },
+        },
+        async (id, request) => {
+          try {
+            return await withTemporalDeadline(ctx, () => command.run(ctx.client, id, request.body as never));
+          } catch (err) {
+            throw await explainClosed(ctx, id, name, err);
+          }
+        },
+      );
+    }
+  };
+}
+
+/**
+ * Temporal reports an Update to a finished workflow as "not found"; when the workflow exists, say it has ended
+ * (a 409 like any other refusal) rather than that it does not exist.
+ */
+async function explainClosed(ctx: ApiContext, id: string, name: CommandName, err: unknown): Promise<unknown> {
+  if (!(err instanceof WorkflowNotFoundError)) return err;
+  const described = await withTemporalDeadline(ctx, () => ctx.client.handle(id).describe()).catch(() => undefined);
+  if (!described || described.status.name === 'RUNNING') return err;
+  const phase = described.typedSearchAttributes.get(RolloutPhaseKey) ?? described.status.name;
+  return new CommandRejectedError(name, `cannot ${name}: the rollout has ended (${phase})`);
+}

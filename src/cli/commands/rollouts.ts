@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { isTerminal, Phase } from '../../domain/rollout-state.js';
+import { describeIssues } from '../../domain/validation.js';
+import { ValidationError } from '../../errors.js';
+import { loadSpecFile, specJsonSchema } from '../../spec/load.js';
+import { cliClient, EXIT, printJson, rolloutId, uiLink } from '../context.js';
+import { renderStatus } from '../render.js';
+
+/** `validate`, `schema`, `start`, `status`, `list`, `history`, `watch`. */
+export function registerRolloutCommands(program: Command): void {
+  program
+    .command('validate')
+    .argument('<file>', 'rollout spec (YAML or JSON)')
+    .option('--json', 'print the result as JSON')
+    .description('check a spec; prints every problem with its path, exit 2 on any')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      try {
+        const spec = await loadSpecFile(file);
+        if (opts.json) printJson({ valid: true, name: spec.name, steps: spec.steps.length, guards: spec.guards.length });
+        else process.stdout.write(`${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)\n`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        if (opts.json) printJson({ valid: false, issues: err.issues, error: err.issues.length ? undefined : err.message });
+        else process.stderr.write(`${err.issues.length ? `${file}: invalid\n${describeIssues(err.issues)}` : err.message}\n`);
+        process.exitCode = EXIT.usage;
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the rollout spec (for editors)')
+    .action(() => printJson({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Rollout spec', ...specJsonSchema() }));
+
+  program
+    .command('start')
+    .argument('<file>', 'rollout spec (YAML or JSON)')
+    .option('--wait', 'follow the rollout to its end; exit 0 only on Completed')
+    .option('--json', 'print the result as JSON')
+    .option('--task-queue <queue>', 'task queue of the workers', 'rollouts')
+    .description('validate and start a rollout; prints its ID and Web UI link')
+    .action(async (file: string, opts: { wait?: boolean; json?: boolean; taskQueue: string }) => {
+      const spec = await loadSpecFile(file);
+      const { rollouts, namespace } = await cliClient();
+      const { workflowId, runId } = await rollouts.start(spec, { taskQueue: opts.taskQueue });
+      const ui = uiLink(workflowId, namespace);
+      if (!opts.json) process.stdout.write(`started ${workflowId}\n${ui ? `Web UI: ${ui}\n` : ''}`);
+      if (!opts.wait) {
+        if (opts.json) printJson({ workflowId, runId, ui });
+        return;
+      }
+      const result = await rollouts.result(workflowId);
+      if (opts.json) printJson({ workflowId, runId, ui, result });
+      else process.stdout.write(`${workflowId}: ${result.phase} — ${result.reason}\n`);
+      process.exitCode = result.phase === 'Completed' ? EXIT.ok : EXIT.failed;
+    });
+
+  program
+    .command('status')
+    .argument('<id>', 'rollout ID (rollout/<flag>) or flag')
+    .option('--json', 'print the status as JSON')
+    .description('phase, step, exposure, pauses, approvals and guards')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { rollouts } = await cliClient();
+      const status = await rollouts.status(rolloutId(id));
+      if (opts.json) printJson(status);
+      else process.stdout.write(`${renderStatus(rolloutId(id), status).join('\n')}\n`);
+    });
+
+  program
+    .command('list')
+    .option('--phase <phase>', `only this phase (${Phase.options.join(', ')})`)
+    .option('--target <flag>', 'only this target flag')
+    .option('--json', 'print as JSON')
+    .description('rollouts known to Temporal visibility')
+    .action(async (opts: { phase?: string; target?: string; json?: boolean }) => {
+      if (opts.phase && !Phase.safeParse(opts.phase).success) {
+        process.stderr.write(`--phase must be one of ${Phase.options.join(', ')}\n`);
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const { rollouts } = await cliClient();
+      const rows = await rollouts.list({ ...(opts.phase ? { phase: opts.phase } : {}), ...(opts.target ? { target: opts.target } : {}) });
+      if (opts.json) return printJson(rows);
+      for (const r of rows) process.stdout.write(`${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}\n`);
+    });
+
+  program
+    .command('history')
+    .argument('<id>', 'rollout ID or flag')
+    .option('--json', 'print as JSON')
+    .description('the decision timeline: every phase change with its cause, and decisive measurements')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const { rollouts } = await cliClient();
+      const status = await rollouts.status(rolloutId(id));
+      if (opts.json) return printJson({ timeline: status.timeline, measurements: status.measurements, windows: status.windows });
+      for (const t of status.timeline) {
+        process.stdout.write(`${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}\n`);
+      }
+      for (const m of status.measurements) process.stdout.write(`${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}\n`);
+    });
+
+  program
+    .command('watch')
+    .argument('<id>', 'rollout ID or flag')
+    .option('--interval <ms>', 'refresh interval', (v) => Number(v), 1000)
+    .description('a live view: steps, exposure, window time left, guard values vs thresholds')
+    .action(async (id: string, opts: { interval: number }) => watch(rolloutId(id), opts.interval));
+
+}
+
+async function watch(id: string, intervalMs: number): Promise<void> {
+  const { rollouts } = await cliClient();
+  const tty = process.stdout.isTTY === true;
+  let previous = '';
+  let drawn = 0;
+  for (;;) {
+    const status = await rollouts.status(id);
+    const lines = renderStatus(id, status);
+    const text = lines.join('\n');
+    if (tty) {
+      // redraw in place: move up over the previous frame and clear it
+      process.stdout.write(`${drawn ? `\x1b[${drawn}A` : ''}\x1b[0J${text}\n`);
+      drawn = lines.length;
+    } else if (text !== previous) {
+      process.stdout.write(`${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}\n`);
+    }
+    previous = text;
+    if (isTerminal(status.phase)) {
+      process.exitCode = status.phase === 'Completed' ? EXIT.ok : EXIT.failed;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,40 @@
+import { userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
+import { RolloutClient } from '../client/rollout-client.js';
+import { connectClient, loadTemporalSettings } from '../temporal/connection.js';
+
+/** Exit codes: 0 ok, 1 operation failed or rollout ended badly, 2 usage or invalid input. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Connects with Temporal's standard environment (TEMPORAL_ADDRESS, profiles, API key, TLS). */
+export async function cliClient(): Promise<{ rollouts: RolloutClient; client: Client; namespace: string }> {
+  const settings = loadTemporalSettings();
+  const client = await connectClient(settings);
+  return { rollouts: new RolloutClient(client), client, namespace: settings.namespace };
+}
+
+/** The Web UI link for a workflow: `ROLLOUT_UI_URL`, or the embedded dev server's UI when nothing else is configured. */
+export function uiLink(workflowId: string, namespace: string): string | undefined {
+  const settings = loadTemporalSettings();
+  const base = process.env.ROLLOUT_UI_URL ?? (settings.explicit ? undefined : 'http://127.0.0.1:8233');
+  return base ? `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+}
+
+/** The acting user: `--actor`, else the OS user. */
+export function actorOf(opts: { actor?: string }): string {
+  if (opts.actor) return opts.actor;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+/** Accepts `rollout/<flag>` or just `<flag>`. */
+export function rolloutId(id: string): string {
+  return id.includes('/') ? id : `rollout/${id}`;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
