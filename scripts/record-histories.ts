@@ -3,7 +3,7 @@
  * and its history is written to test/replay/histories/<scenario>.json. Re-run after a deliberate,
  * patched() change to the workflow's command sequence, and keep the old files beside the new ones.
  *
- *   npx tsx scripts/record-histories.ts
+ *   npx tsx scripts/record-histories.ts [scenario ...]   # all scenarios, or only the named ones
  */
 import { writeFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -29,6 +29,7 @@ const h = await rolloutHarness(env, workflowBundle);
 const opts = { taskQueue: h.taskQueue };
 const status = (id: string) => client.status(id);
 
+const only = process.argv.slice(2);
 const scenarios: Record<string, () => Promise<string>> = {
   async 'completed-4-steps'() {
     return (await client.start(flagdSpec(uniqueFlag(), [{ exposure: 1, observe: '100ms' }, { exposure: 5, observe: '100ms' }, { exposure: 25, observe: '100ms' }, { exposure: 100 }]), opts)).workflowId;
@@ -71,6 +72,22 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.promote(workflowId, { actor: 'ana' });
     return workflowId;
   },
+  async 'guards-synthetic-breach'() {
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '300ms' }, { exposure: 25, observe: '5s' }], {
+      guards: [{ name: 'error-rate', source: { type: 'synthetic', series: { err: [0.01, 0.2] } }, query: 'err', max: 0.05, interval: '100ms' }],
+    });
+    return (await client.start(spec, opts)).workflowId;
+  },
+  async 'guards-inconclusive-extend-pause'() {
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '200ms' }, { exposure: 100 }], {
+      guards: [{ name: 'err', source: { type: 'synthetic', series: { e: [null] } }, query: 'e', max: 0.05, interval: '100ms' }],
+      analysis: { extendBy: '200ms', maxExtensions: 1, onInconclusive: 'pause' },
+    });
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Paused');
+    await client.promote(workflowId, { actor: 'ana' });
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });
@@ -83,7 +100,7 @@ const scenarios: Record<string, () => Promise<string>> = {
 };
 
 try {
-  for (const [name, run] of Object.entries(scenarios)) {
+  for (const [name, run] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
     const workflowId = await run();
     const result = await client.result(workflowId);
     const history = await client.handle(workflowId).fetchHistory();

@@ -27,10 +27,10 @@ const started: number[] = [];
  * `rollout dev` as a user runs it. In its own process group, so a test can send Ctrl-C the way a terminal
  * does (to the whole group) and clean-up can kill the group.
  */
-function startDev(dbFile: string, port: number, uiPort: number): DevRun {
+function startDev(dbFile: string, port: number, uiPort: number, apiPort: number): DevRun {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--db', dbFile, '--port', String(port), '--ui-port', String(uiPort)],
+    ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--db', dbFile, '--port', String(port), '--ui-port', String(uiPort), '--api-port', String(apiPort)],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', TEMPORAL_CLI_PATH: inject('temporalCliPath') },
@@ -117,6 +117,7 @@ describe('rollout dev', () => {
   let dbFile: string;
   let port: number;
   let uiPort: number;
+  let apiPort: number;
   const parkedWorkflowId = `dev-command-${randomUUID()}`;
 
   beforeAll(async () => {
@@ -124,6 +125,7 @@ describe('rollout dev', () => {
     dbFile = join(dir, 't.db');
     port = await freePort();
     uiPort = await freePort();
+    apiPort = await freePort();
   });
 
   afterAll(async () => {
@@ -140,7 +142,7 @@ describe('rollout dev', () => {
   });
 
   it('serves the Web UI and gRPC, and Ctrl-C stops worker and server without orphans', async () => {
-    const run = startDev(dbFile, port, uiPort);
+    const run = startDev(dbFile, port, uiPort, apiPort);
 
     const uiUrl = await untilReady(run);
 
@@ -148,6 +150,8 @@ describe('rollout dev', () => {
     const page = await fetch(uiUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<!doctype html|<html/i);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/rollouts`)).status).toBe(401);
     const address = `127.0.0.1:${port}`;
     await withClient(address, async (client) => {
       const info = await client.workflowService.getSystemInfo({});
@@ -167,7 +171,7 @@ describe('rollout dev', () => {
   });
 
   it('starts again on the same SQLite file, with the state of the previous run', async () => {
-    const run = startDev(dbFile, port, uiPort);
+    const run = startDev(dbFile, port, uiPort, apiPort);
 
     await untilReady(run);
 

@@ -6,6 +6,7 @@ import type { MetricPoint, MetricSamples, MetricSource } from '../sources/port.j
 
 export interface EvalContext {
   check: number;
+  step?: number;
   nowMs: number;
   windowStartMs: number;
   signal?: AbortSignal;
@@ -49,7 +50,7 @@ export async function evaluateGuard(guard: GuardSpec, source: MetricSource, ctx:
 }
 
 async function evaluateThreshold(guard: ThresholdGuard, source: MetricSource, ctx: EvalContext): Promise<CohortJudgement[]> {
-  const points = await source.instant(expandQuery(guard.query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...sig(ctx) });
+  const points = await source.instant(expandQuery(guard.query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...stepOf(ctx), ...sig(ctx) });
   const groups = byCohort(points, guard.perCohort);
   if (groups.size === 0) groups.set(ALL, []);
   const opts = { ...(guard.min !== undefined ? { min: guard.min } : {}), ...(guard.max !== undefined ? { max: guard.max } : {}), onNoData: guard.onNoData };
@@ -85,12 +86,12 @@ function cohortsOf(a: Map<string, unknown>, b: Map<string, unknown>): string[] {
 }
 
 async function instantSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
-  return byCohort(await source.instant(expandQuery(query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...sig(ctx) }), guard.perCohort);
+  return byCohort(await source.instant(expandQuery(query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...stepOf(ctx), ...sig(ctx) }), guard.perCohort);
 }
 
 async function rangeSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
   const stepMs = Math.max(1_000, Math.floor(toMs(guard.interval) / 6));
-  const range = { check: ctx.check, startMs: ctx.windowStartMs, endMs: ctx.nowMs, stepMs, atMs: ctx.nowMs, ...sig(ctx) };
+  const range = { check: ctx.check, ...stepOf(ctx), startMs: ctx.windowStartMs, endMs: ctx.nowMs, stepMs, atMs: ctx.nowMs, ...sig(ctx) };
   return byCohort(await source.range(expandQuery(query, guard, ctx), range), guard.perCohort);
 }
 
@@ -103,5 +104,6 @@ async function countSide(side: CompareSide, guard: GuardSpec, source: MetricSour
   return out;
 }
 
+const stepOf = (ctx: EvalContext) => (ctx.step !== undefined ? { step: ctx.step } : {});
 const sig = (ctx: EvalContext) => (ctx.signal ? { signal: ctx.signal } : {});
 const withCohort = (j: Judgement, cohort: string): CohortJudgement => (cohort === ALL ? j : { ...j, cohort });

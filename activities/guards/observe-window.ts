@@ -88,7 +88,7 @@ async function measure(guard: GuardSpec, source: MetricSource, input: ObserveWin
   const base = { guard: guard.name, at: new Date(nowMs).toISOString(), step: input.step, check };
   let judgements: CohortJudgement[];
   try {
-    judgements = await evaluateGuard(guard, source, { check, nowMs, windowStartMs: input.windowStartMs, signal });
+    judgements = await evaluateGuard(guard, source, { check, step: input.step, nowMs, windowStartMs: input.windowStartMs, signal });
   } catch (err) {
     return { ...base, verdict: 'Error', value: null, threshold: '—', detail: `source error: ${(err as Error).message}` };
   }

@@ -13,6 +13,8 @@ export interface MetricSamples {
 export interface QueryContext {
   /** 0-based index of this check within the observation window (the synthetic source scripts by it). */
   check: number;
+  /** Index of the rollout step being observed (the synthetic source can script per step). */
+  step?: number;
   /** Evaluation time, epoch ms (default: now). */
   atMs?: number;
   signal?: AbortSignal;

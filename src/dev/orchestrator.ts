@@ -1,6 +1,7 @@
 import type { PinoLogger } from '../logger.js';
 import { resolveTemporalCli } from '../temporal/cli-provision.js';
-import { connectWorker, loadTemporalSettings, TASK_QUEUE } from '../temporal/connection.js';
+import { serveApi } from '../api/start.js';
+import { connectClient, connectWorker, loadTemporalSettings, TASK_QUEUE } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { installRuntime } from '../worker/runtime.js';
 import { createRolloutWorker } from '../worker/worker.js';
@@ -12,6 +13,8 @@ export interface OrchestratorOptions {
   dbFile?: string;
   port?: number;
   uiPort?: number;
+  /** Also serve the HTTP API (dev generates a token into `.rollout/api-token` when none is set). */
+  api?: { host: string; port: number; tokenFile?: string };
   /** Called once everything is up; for the demo and tests. */
   onReady?: (info: { address: string; namespace: string; uiUrl: string | undefined }) => void;
 }
@@ -56,6 +59,19 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
     );
     const worker = await createRolloutWorker({ connection, namespace, deps: { logger } });
     const running = worker.run();
+    if (options.api) {
+      const client = await connectClient(server ? { ...settings, address, connectionOptions: { address } } : settings);
+      const { app, url } = await serveApi({
+        client,
+        logger,
+        host: options.api.host,
+        port: options.api.port,
+        ...(options.api.tokenFile ? { tokenFile: options.api.tokenFile } : {}),
+        ...(server?.uiUrl ? { uiUrl: server.uiUrl } : {}),
+      });
+      process.stderr.write(`HTTP API: ${url}${options.api.tokenFile ? ` (bearer token in ${options.api.tokenFile})` : ''}\n`);
+      stopSignals.signal.addEventListener('abort', () => void app.close().then(() => client.connection.close()), { once: true });
+    }
     stopSignals.signal.addEventListener('abort', () => worker.shutdown(), { once: true });
     if (stopSignals.signal.aborted) worker.shutdown();
     logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');

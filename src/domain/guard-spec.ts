@@ -37,6 +37,8 @@ export const SyntheticSource = z
   .object({
     type: z.literal('synthetic'),
     series: z.record(z.string(), Script).optional(),
+    /** Scripts for one rollout step (key: step index), overriding `series` while that step is observed. */
+    steps: z.record(z.string().regex(/^\d+$/, 'must be a step index'), z.record(z.string(), Script)).optional(),
     cohorts: z
       .object({ label: z.string().min(1), series: z.record(z.string(), z.record(z.string(), Script)) })
       .strict()

@@ -18,9 +18,10 @@ import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } 
  * Time (`atMs`, `startMs`…) is ignored: only the check index moves a script.
  */
 export function createSyntheticSource(spec: SyntheticSource): MetricSource {
-  function lookup(expression: string, check: number): { labels: Record<string, string>; point: ScriptPoint }[] {
+  function lookup(expression: string, check: number, step?: number): { labels: Record<string, string>; point: ScriptPoint }[] {
     const name = expression.trim();
-    const script = spec.series?.[name];
+    // a script for the current rollout step (drills inject a breach at one step) wins over the default one
+    const script = (step !== undefined ? spec.steps?.[String(step)]?.[name] : undefined) ?? spec.series?.[name];
     if (script) return [{ labels: {}, point: at(script, check) }];
     const cohorts = spec.cohorts?.series[name];
     if (cohorts && spec.cohorts) {
@@ -32,8 +33,8 @@ export function createSyntheticSource(spec: SyntheticSource): MetricSource {
     throw new SourceError(`synthetic source: no series named ${JSON.stringify(name)}; known series: ${list}`, 'BAD_QUERY');
   }
 
-  function scripted(expression: string, check: number) {
-    const entries = lookup(expression, check);
+  function scripted(expression: string, check: number, step?: number) {
+    const entries = lookup(expression, check, step);
     const failing = entries.find((e) => e.point === 'error');
     if (failing) {
       const cohort = Object.values(failing.labels)[0];
@@ -46,10 +47,10 @@ export function createSyntheticSource(spec: SyntheticSource): MetricSource {
   return {
     describe: 'synthetic',
     async instant(expression, ctx): Promise<MetricPoint[]> {
-      return scripted(expression, ctx.check).map(({ labels, point }) => ({ labels, value: instantValue(point) }));
+      return scripted(expression, ctx.check, ctx.step).map(({ labels, point }) => ({ labels, value: instantValue(point) }));
     },
     async range(expression, ctx): Promise<MetricSamples[]> {
-      return scripted(expression, ctx.check).flatMap(({ labels, point }) => {
+      return scripted(expression, ctx.check, ctx.step).flatMap(({ labels, point }) => {
         if (point === null) return [];
         return [{ labels, values: typeof point === 'number' ? [point] : [...point] }];
       });

@@ -27,8 +27,36 @@ export function registerServerCommands(program: Command): void {
     .option('--db <file>', 'SQLite file for the embedded server', '.rollout/temporal.db')
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
-    .action(async (opts: { db: string; port: number; uiPort: number }) => {
+    .option('--api-port <port>', 'HTTP API port (0 disables the API)', (v) => Number(v), 8080)
+    .action(async (opts: { db: string; port: number; uiPort: number; apiPort: number }) => {
       const { runOrchestrator } = await import('../../dev/orchestrator.js');
-      await runOrchestrator({ logger: createLogger(), embedded: true, dbFile: opts.db, port: opts.port, uiPort: opts.uiPort });
+      await runOrchestrator({
+        logger: createLogger(),
+        embedded: true,
+        dbFile: opts.db,
+        port: opts.port,
+        uiPort: opts.uiPort,
+        ...(opts.apiPort ? { api: { host: '127.0.0.1', port: opts.apiPort, tokenFile: '.rollout/api-token' } } : {}),
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (bearer token from ROLLOUT_API_TOKEN) against the configured Temporal')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', (v) => Number(v), 8080)
+    .action(async (opts: { host: string; port: number }) => {
+      const { serveApi } = await import('../../api/start.js');
+      const { connectClient, loadTemporalSettings } = await import('../../temporal/connection.js');
+      const logger = createLogger();
+      const client = await connectClient(loadTemporalSettings());
+      const { app, url } = await serveApi({ client, logger, host: opts.host, port: opts.port, ...(process.env.ROLLOUT_UI_URL ? { uiUrl: process.env.ROLLOUT_UI_URL } : {}) });
+      process.stderr.write(`HTTP API: ${url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void app.close().then(() => resolve());
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await client.connection.close();
     });
 }
