@@ -6,6 +6,7 @@ import type { TargetSpec } from '../src/domain/target-spec.js';
 import type { PinoLogger } from '../src/logger.js';
 import { callHttpCompensation } from './compensations/http-compensation.js';
 import { observeWindow, type ObserveWindowInput, type WindowReport } from './guards/observe-window.js';
+export type { ObserveProgress, ObserveWindowInput, WindowReport } from './guards/observe-window.js';
 import { createMetricSource } from './sources/index.js';
 import { toFailure } from './errors.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';

@@ -1,7 +1,8 @@
-import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/index.js';
 import { detailsMarkdown } from '../src/domain/describe.js';
 import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../src/temporal/search-attributes.js';
+import { rolloutPhaseSignal } from './messages.js';
 import type { Rollout } from './state-ops.js';
 
 /** Forward-path activities: a few retries, then the rollout fails and rolls back. */
@@ -44,6 +45,7 @@ export function publish(r: Rollout): void {
     { key: RolloutStepKey, value: state.step },
   ]);
   setCurrentDetails(detailsMarkdown(spec, state));
+  reportToParent(r);
   if (spec.notify.length === 0 || state.timeline.length <= notifiedUpTo) return;
   notifiedUpTo = state.timeline.length;
   const last = state.timeline[state.timeline.length - 1]!;
@@ -63,6 +65,32 @@ export function publish(r: Rollout): void {
       { notifiers: spec.notify, event, idempotencyKey: `${state.rolloutRunId}:notify:${state.timeline.length}` },
     ])
     .catch((err: unknown) => log.warn('notification failed', { error: (err as Error).message }));
+  pendingNotifications.push(sent);
+}
+
+let reportedUpTo = 0;
+let reportedFailures = 0;
+
+/** Signals the parent (a drill) on each phase change and each failed rollback attempt. */
+function reportToParent(r: Rollout): void {
+  const { state } = r;
+  const failures = state.rollback?.failedAttempts ?? 0;
+  if (!r.reportTo || (state.timeline.length <= reportedUpTo && failures === reportedFailures)) return;
+  reportedUpTo = state.timeline.length;
+  reportedFailures = failures;
+  const last = state.timeline[state.timeline.length - 1]!;
+  const report = {
+    workflowId: workflowInfo().workflowId,
+    phase: state.phase,
+    step: state.step,
+    exposure: state.exposure.percent,
+    cause: last.cause,
+    at: last.at,
+    ...(state.rollback ? { rollback: { ...state.rollback, done: [...state.rollback.done] } } : {}),
+  };
+  const sent = getExternalWorkflowHandle(r.reportTo)
+    .signal(rolloutPhaseSignal, report)
+    .catch((err: unknown) => log.warn('could not report to parent', { error: (err as Error).message }));
   pendingNotifications.push(sent);
 }
 

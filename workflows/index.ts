@@ -1,1 +1,2 @@
 export * from './progressive-rollout.js';
+export * from './rollout-drill.js';

@@ -29,6 +29,19 @@ export const WORKFLOW_TYPE = 'progressiveRollout';
 export interface RolloutInput {
   spec: RolloutSpecInput;
   carried?: RolloutState;
+  /** Signal every phase change (and rollback retry) to the parent workflow; drills use this. */
+  reportPhases?: boolean;
+}
+
+/** What a rollout reports to its parent on each phase change (`reportPhases`). */
+export interface PhaseReport {
+  workflowId: string;
+  phase: Phase;
+  step: number;
+  exposure: number;
+  cause: string;
+  at: string;
+  rollback?: RollbackState;
 }
 
 /** What `status` returns. */
@@ -79,3 +92,4 @@ export const approveUpdate = defineUpdate<CommandAck, [ApproveCommand]>('approve
 export const abortUpdate = defineUpdate<CommandAck, [AbortCommand]>('abort');
 export const guardBreachSignal = defineSignal<[GuardBreach]>('guardBreach');
 export const statusQuery = defineQuery<RolloutStatus>('status');
+export const rolloutPhaseSignal = defineSignal<[PhaseReport]>('rolloutPhase');

@@ -1,5 +1,5 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { WindowReport } from '../activities/guards/observe-window.js';
+import type { WindowReport } from '../activities/index.js';
 import { windowVerdict } from '../src/domain/assess.js';
 import { toMs } from '../src/domain/duration.js';
 import { enterPhase, type GuardStatus } from '../src/domain/rollout-state.js';

@@ -38,7 +38,8 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     input.carried ??
     initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: now() });
   if (input.carried) state.runs += 1;
-  const rollout: Rollout = { spec, state };
+  const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
+  const rollout: Rollout = { spec, state, ...(parent ? { reportTo: parent } : {}) };
   registerHandlers(rollout);
 
   try {
@@ -92,7 +93,7 @@ async function runSteps(r: Rollout): Promise<void> {
     state.promoteRequested = false;
     if (workflowInfo().continueAsNewSuggested && state.step < spec.steps.length) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof progressiveRollout>({ spec: r.spec, carried: state });
+      await continueAsNew<typeof progressiveRollout>({ spec: r.spec, carried: state, ...(r.reportTo ? { reportPhases: true } : {}) });
     }
   }
 }

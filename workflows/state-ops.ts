@@ -6,6 +6,8 @@ import { now, publish } from './effects.js';
 export interface Rollout {
   spec: RolloutSpec;
   state: RolloutState;
+  /** Parent workflow ID to report phase changes to, when the starter asked for it. */
+  reportTo?: string;
 }
 
 export const rollingBack = (r: Rollout): boolean => r.state.rollback !== undefined;

@@ -2,7 +2,8 @@
 // continuous monitoring of A/B tests" (Operations Research, 2022). Written here because no npm package has it.
 // Each look recomputes the statistic from CUMULATIVE data, and Ville's inequality bounds the chance that the
 // likelihood ratio EVER reaches 1/α under H0 by α, so a rollout may look after every request and its
-// false-positive rate stays ≤ α (test/unit/analysis/sequential.test.ts measures it).
+// false-positive rate stays ≤ α. With a plug-in variance the guarantee is asymptotic (normal approximation);
+// test/unit/analysis/sequential.test.ts measures it at 2% error rates and 500 requests per look.
 import { shiftTolerance } from './mann-whitney.js';
 import { countsProblem, isCounts, type Counts } from './two-proportion.js';
 import { formatConfidence, formatNumber, invalid, noData, type CompareOptions, type Judgement } from './verdict.js';
@@ -43,17 +44,22 @@ export function defaultMixingSd(maxRatio: number, scale: number): number {
 
 /**
  * The normal-mixture mSPRT for an asymptotically normal estimate θ̂ with variance V, testing θ = 0:
- * Λ = √(V / (V + τ²)) · exp(θ̂² τ² / (2V(V + τ²))), and its confidence sequence
+ * Λ = √(V / (V + τ²)) · exp(θ̂² τ² / (2V(V + τ²))), p = min(1, 1/Λ), and the confidence sequence
  * θ̂ ± √(V(V + τ²)/τ² · (2 ln(1/α) + ln((V + τ²)/V))). Without variance there is no evidence: p is 1.
  */
-export function mixtureSprt(estimate: number, variance: number, mixingVariance: number, confidence: number): Omit<SequentialResult, 'baseline'> {
-  const base = { estimate, variance, mixingVariance };
-  if (!(variance > 0) || !(mixingVariance > 0) || !Number.isFinite(estimate)) return { ...base, pValue: 1 };
+export function mixtureSprt(estimate: number, variance: number, mixingVariance: number, confidence: number): Pick<SequentialResult, 'pValue' | 'interval'> {
+  if (!(variance > 0) || !(mixingVariance > 0) || !Number.isFinite(estimate)) return { pValue: 1 };
   const v = variance;
   const t = mixingVariance;
   const logLambda = 0.5 * Math.log(v / (v + t)) + (estimate * estimate * t) / (2 * v * (v + t));
   const half = Math.sqrt(((v * (v + t)) / t) * (2 * Math.log(1 / (1 - confidence)) + Math.log((v + t) / v)));
-  return { ...base, pValue: Math.min(1, Math.exp(-logLambda)), interval: [estimate - half, estimate + half] };
+  return { pValue: Math.min(1, Math.exp(-logLambda)), interval: [estimate - half, estimate + half] };
+}
+
+// Results are built as literals, not spreads: the sequential simulation calls these 10⁵ times.
+function result(estimate: number, baseline: number, variance: number, mixingVariance: number, confidence: number): SequentialResult {
+  const { pValue, interval } = mixtureSprt(estimate, variance, mixingVariance, confidence);
+  return interval ? { estimate, baseline, variance, mixingVariance, pValue, interval } : { estimate, baseline, variance, mixingVariance, pValue };
 }
 
 /**
@@ -65,8 +71,8 @@ export function sequentialProportions(canary: Counts, baseline: Counts, confiden
   const pooled = (canary.errors + baseline.errors) / (canary.total + baseline.total);
   const variance = pooled * (1 - pooled) * (1 / canary.total + 1 / baseline.total);
   const rate = baseline.errors / baseline.total;
-  const estimate = canary.errors / canary.total - rate;
-  return { ...mixtureSprt(estimate, variance, mixingVariance ?? defaultMixingSd(maxRatio, pooled) ** 2, confidence), baseline: rate };
+  const tau2 = mixingVariance ?? defaultMixingSd(maxRatio, pooled) ** 2;
+  return result(canary.errors / canary.total - rate, rate, variance, tau2, confidence);
 }
 
 function meanAndVariance(values: readonly number[]): [number, number] {
@@ -85,16 +91,19 @@ export function sequentialMeans(canary: readonly number[], baseline: readonly nu
   const pooledMean = Math.abs((m1 * canary.length + m2 * baseline.length) / (canary.length + baseline.length));
   const scale = pooledMean > 0 ? pooledMean : Math.sqrt((v1 + v2) / 2);
   const tau2 = mixingVariance ?? defaultMixingSd(maxRatio, scale) ** 2;
-  return { ...mixtureSprt(m1 - m2, v1 / canary.length + v2 / baseline.length, tau2, confidence), baseline: m2 };
+  return result(m1 - m2, m2, v1 / canary.length + v2 / baseline.length, tau2, confidence);
 }
 
 /** Carries the previous look forward: the running minimum p, and the intersection of the intervals. */
-function withPrevious(result: SequentialResult, previous: SequentialOptions['previous']): { pValue: number; interval?: [number, number] } {
-  const pValue = Math.min(result.pValue, previous?.pValue ?? 1);
-  const [now, before] = [result.interval, previous?.interval];
-  if (!now || !before) return { pValue, ...((now ?? before) ? { interval: (now ?? before) as [number, number] } : {}) };
-  const meet: [number, number] = [Math.max(now[0], before[0]), Math.min(now[1], before[1])];
-  return { pValue, interval: meet[0] <= meet[1] ? meet : now };
+function withPrevious(look: SequentialResult, previous: SequentialOptions['previous']): [number, [number, number] | undefined] {
+  const pValue = Math.min(look.pValue, previous?.pValue ?? 1);
+  const now = look.interval;
+  const before = previous?.interval;
+  if (!now || !before) return [pValue, now ?? before];
+  const lower = Math.max(now[0], before[0]);
+  const upper = Math.min(now[1], before[1]);
+  // Disjoint sequences happen with probability ≤ α; the newest one is then the better guess.
+  return [pValue, lower <= upper ? [lower, upper] : now];
 }
 
 type Input = Counts | readonly number[] | null;
@@ -136,13 +145,13 @@ export function judgeSequential(canary: Input, baseline: Input, options: Sequent
     'counts' in input
       ? sequentialProportions(...input.counts, confidence, maxRatio, options.mixingVariance)
       : sequentialMeans(...input.samples, confidence, maxRatio, options.mixingVariance);
-  const { pValue, interval } = withPrevious(look, options.previous);
+  const [pValue, interval] = withPrevious(look, options.previous);
   const tolerance = shiftTolerance(look.baseline, maxRatio);
   const beyond = direction !== 'decrease' && look.estimate > tolerance.up ? 'higher' : direction !== 'increase' && look.estimate < -tolerance.down ? 'lower' : undefined;
   const significant = pValue < 1 - confidence;
   const stats = `difference ${formatNumber(look.estimate)}, always-valid p = ${formatNumber(pValue)}`;
-  const base = { value: look.estimate, threshold, sampleSize, pValue, ...(interval ? { interval } : {}) };
-  if (significant && beyond) return { ...base, verdict: 'Failed', detail: `Canary is significantly ${beyond} than baseline beyond tolerance: ${stats}.` };
-  const why = significant ? 'Significant but within tolerance or harmless' : 'No significant difference yet';
-  return { ...base, verdict: 'Successful', detail: `${why}: ${stats}.` };
+  const why = significant && beyond ? `Canary is significantly ${beyond} than baseline beyond tolerance` : significant ? 'Significant but within tolerance or harmless' : 'No significant difference yet';
+  const judgement: Judgement = { verdict: significant && beyond ? 'Failed' : 'Successful', value: look.estimate, threshold, sampleSize, pValue, detail: `${why}: ${stats}.` };
+  if (interval) judgement.interval = interval;
+  return judgement;
 }

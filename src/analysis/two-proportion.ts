@@ -1,3 +1,6 @@
+// Error-rate comparison. The pooled z-test, Wilson and Newcombe intervals are a few lines each and are written
+// here because npm has no maintained port of statsmodels' proportion tools; only the normal distribution
+// comes from @stdlib.
 import { fisherExact } from './fisher-exact.js';
 import { normalSf, zCritical } from './normal.js';
 import { formatConfidence, formatNumber, invalid, noData, type CompareOptions, type Direction, type Judgement } from './verdict.js';

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CommandRejectedError } from '../client/rollout-client.js';
 import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
+import { registerDrillCommands } from './commands/drill.js';
 import { registerOperateCommands } from './commands/operate.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
@@ -17,6 +18,7 @@ const program = new Command()
 registerRolloutCommands(program);
 registerOperateCommands(program);
 registerServerCommands(program);
+registerDrillCommands(program);
 
 try {
   await program.parseAsync(process.argv);

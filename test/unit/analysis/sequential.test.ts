@@ -3,7 +3,6 @@ import {
   judgeSequential,
   judgeTwoProportion,
   mixtureSprt,
-  sequentialMeans,
   type Judgement,
   type SequentialOptions,
 } from '../../../src/analysis/index.js';
@@ -76,8 +75,12 @@ function failureRate(canaryRate: number, baselineRate: number, seed: number, jud
   return failed / ROLLOUTS;
 }
 
-const sequential: Judge = (c, b, previous) =>
-  judgeSequential(c, b, { ...options, ...(previous ? { previous: { pValue: previous.pValue, interval: previous.interval } } : {}) } as SequentialOptions);
+/** Each look hands the previous judgement back, as the guard loop does, so p only falls. */
+const sequential: Judge = (c, b, previous) => {
+  const withPrevious: SequentialOptions = { ...options };
+  if (previous) withPrevious.previous = previous;
+  return judgeSequential(c, b, withPrevious);
+};
 
 describe('mSPRT under continuous monitoring (10 000 simulated rollouts, 20 looks of 500 requests per arm)', () => {
   it('keeps the false-positive rate at or below alpha when both arms err at 2%', () => {
@@ -96,5 +99,60 @@ describe('mSPRT under continuous monitoring (10 000 simulated rollouts, 20 looks
     const peeking = failureRate(0.02, 0.02, 1, (c, b) => judgeTwoProportion(c, b, options));
     console.log(`fixed-horizon two-proportion test checked at all ${LOOKS} looks, FPR: ${peeking}`);
     expect(peeking).toBeGreaterThan(ALPHA);
+  });
+});
+
+describe('mixture SPRT', () => {
+  it('matches the closed form of Johari, Pekelis & Walsh', () => {
+    // numpy, from Λ = sqrt(V/(V+τ²))·exp(θ²τ²/(2V(V+τ²))) and half-width sqrt(V(V+τ²)/τ²·(2 ln(1/α) + ln((V+τ²)/V)))
+    // with V = 4e-6, τ² = 7.744e-5, α = 0.05
+    const weak = mixtureSprt(0.004, 4e-6, 7.744e-5, 0.95);
+    expect(weak.pValue).toBeCloseTo(0.6736921136928504, 12);
+    expect(weak.interval?.[0]).toBeCloseTo(-0.0021547292171063877, 14);
+    expect(weak.interval?.[1]).toBeCloseTo(0.010154729217106388, 14);
+    const strong = mixtureSprt(0.012, 4e-6, 7.744e-5, 0.95);
+    expect(strong.pValue).toBeCloseTo(1.663573818337336e-7, 16);
+    expect(strong.interval?.[0]).toBeCloseTo(0.005845270782893612, 14);
+  });
+
+  it('has no evidence without variance', () => {
+    expect(mixtureSprt(0, 0, 1e-4, 0.95)).toEqual({ pValue: 1 });
+  });
+});
+
+describe('judgeSequential', () => {
+  it('fails a tripled error rate and reports the difference with its confidence sequence', () => {
+    const j = judgeSequential({ errors: 60, total: 2000 }, { errors: 20, total: 2000 }, options);
+    expect(j).toMatchObject({ verdict: 'Failed', sampleSize: 2000, threshold: 'rate ≤ 1.2× baseline, always-valid at 95%' });
+    expect(j.value).toBeCloseTo(0.02, 12);
+    expect(j.interval?.[0]).toBeGreaterThan(0);
+  });
+
+  it('keeps the smallest p seen so far and narrows the interval when given the previous look', () => {
+    const previous = { pValue: 0.01, interval: [0.001, 0.05] as [number, number] };
+    const j = judgeSequential({ errors: 30, total: 1000 }, { errors: 20, total: 1000 }, { ...options, previous });
+    expect(j.pValue).toBe(0.01);
+    expect(j.interval?.[0]).toBe(0.001);
+    expect(j.verdict).toBe('Failed'); // p stays below α and 3% is beyond 1.2 × 2%
+  });
+
+  it('passes while there is no evidence, including before any error', () => {
+    expect(judgeSequential({ errors: 0, total: 500 }, { errors: 0, total: 500 }, options)).toMatchObject({ verdict: 'Successful', pValue: 1, value: 0 });
+    expect(judgeSequential({ errors: 11, total: 500 }, { errors: 10, total: 500 }, options).verdict).toBe('Successful');
+  });
+
+  it('judges means from cumulative samples', () => {
+    const baseline = Array.from({ length: 400 }, (_, i) => 100 + ((i * 37) % 101) / 10);
+    const slower = baseline.map((v) => v * 1.3);
+    expect(judgeSequential(slower, baseline, options)).toMatchObject({ verdict: 'Failed', threshold: 'mean ≤ 1.2× baseline, always-valid at 95%' });
+    expect(judgeSequential(baseline, baseline, options)).toMatchObject({ verdict: 'Successful', value: 0 });
+    expect(judgeSequential(slower, baseline, { ...options, direction: 'decrease' }).verdict).toBe('Successful');
+  });
+
+  it('is no data without traffic, inconclusive with too little and an error on mixed inputs', () => {
+    expect(judgeSequential({ errors: 0, total: 0 }, { errors: 0, total: 0 }, { ...options, onNoData: 'fail' }).verdict).toBe('Failed');
+    expect(judgeSequential({ errors: 0, total: 50 }, { errors: 0, total: 500 }, { ...options, minSamples: 100 }).verdict).toBe('Inconclusive');
+    expect(judgeSequential([1], [1, 2], options).verdict).toBe('Inconclusive');
+    expect(judgeSequential({ errors: 1, total: 10 }, [1, 2], options).verdict).toBe('Error');
   });
 });

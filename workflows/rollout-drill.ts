@@ -1,0 +1,112 @@
+import {
+  ApplicationFailure,
+  condition,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RolloutActivities } from '../activities/index.js';
+import { buildDrillRollout, DrillSpec, judgeDrill, type DrillReport, type DrillSpecInput } from '../src/domain/drill.js';
+import { toMs } from '../src/domain/duration.js';
+import { guardBreachSignal, rolloutPhaseSignal, type PhaseReport, type RolloutResult } from './messages.js';
+import { progressiveRollout } from './progressive-rollout.js';
+
+const { readExposure, notify } = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
+});
+
+/**
+ * A rollout drill: starts a real `progressiveRollout` as a child against the drill's target, injects a breach
+ * at the chosen step, and checks that the rollout rolled back, the target reads its baseline, every
+ * compensation ran exactly once, and detection and rollback met the SLO — all within the drill's deadline.
+ * A failed drill fails this workflow (visible in the UI) with the report as failure details.
+ */
+export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<DrillReport> {
+  const parsed = DrillSpec.safeParse(input.drill);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
+  const drill = parsed.data;
+  const built = buildDrillRollout(drill);
+  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`, 'InvalidDrillSpec');
+  const spec = built.spec;
+  const deadlineAt = Date.now() + toMs(drill.deadline);
+  const reports: PhaseReport[] = [];
+  setHandler(rolloutPhaseSignal, (r) => void reports.push(r));
+
+  const rolloutWorkflowId = `${workflowInfo().workflowId}/rollout`;
+  const child = await startChild(progressiveRollout, {
+    workflowId: rolloutWorkflowId,
+    args: [{ spec, reportPhases: true }],
+    // a drill that gives up must not leave its sandbox rollout running
+    parentClosePolicy: ParentClosePolicy.TERMINATE,
+    staticSummary: `drill ${drill.name}: breach at step ${drill.inject.atStep} by ${drill.inject.method}`,
+  });
+  let result: RolloutResult | undefined;
+  let childError: unknown;
+  void child.result().then(
+    (r) => (result = r),
+    (e: unknown) => (childError = e),
+  );
+  const remaining = () => Math.max(0, deadlineAt - Date.now());
+  const atStep = (r: PhaseReport) => r.step === drill.inject.atStep && r.phase === 'Observing';
+
+  let injectedAtMs: number | undefined;
+  await condition(() => reports.some(atStep) || result !== undefined || childError !== undefined, remaining());
+  const observing = reports.find(atStep);
+  if (observing) {
+    if (drill.inject.method === 'signal') {
+      if (drill.inject.after) await sleep(toMs(drill.inject.after));
+      injectedAtMs = Date.now();
+      await child.signal(guardBreachSignal, { guard: 'drill', source: `drill ${drill.name}`, reason: 'injected by a rollout drill' });
+    } else {
+      injectedAtMs = Date.parse(observing.at); // the synthetic guard fails from the window's first check
+    }
+  }
+  await condition(() => result !== undefined || childError !== undefined, remaining());
+
+  const last = reports[reports.length - 1];
+  const rollback = result?.rollback ?? last?.rollback;
+  const stillRunning = result || childError ? undefined : describeStuck(last);
+  const reading = await readExposure(spec.target).catch(() => undefined);
+  const report = judgeDrill({
+    drill,
+    rolloutWorkflowId,
+    finalPhase: result?.phase ?? (childError ? `failed (${(childError as Error).message})` : (last?.phase ?? 'unknown')),
+    ...(stillRunning ? { stillRunning } : {}),
+    ...(injectedAtMs !== undefined ? { injectedAtMs } : {}),
+    ...(rollback ? { detectedAtMs: Date.parse(rollback.requestedAt) } : {}),
+    ...(rollback?.finishedAt ? { rolledBackAtMs: Date.parse(rollback.finishedAt) } : {}),
+    baseline: { expected: spec.rollback.exposure, actual: reading?.percent },
+    compensations: spec.rollback.compensations.map((c) => {
+      const name = `compensation ${c.name ?? `${c.http.method} ${c.http.url}`}`;
+      return { name, runs: (rollback?.done ?? []).filter((d) => d === name).length };
+    }),
+  });
+  if (drill.notify.length) {
+    await notify({
+      notifiers: drill.notify,
+      event: {
+        rollout: drill.name,
+        workflowId: workflowInfo().workflowId,
+        phase: report.passed ? 'DrillPassed' : 'DrillFailed',
+        step: drill.inject.atStep,
+        exposure: reading?.percent ?? -1,
+        cause: report.passed ? `rolled back in ${report.timeToRollbackMs} ms` : report.reasons.join('; '),
+        at: new Date().toISOString(),
+      },
+      idempotencyKey: `${workflowInfo().runId}:drill-notify`,
+    }).catch(() => undefined);
+  }
+  if (!report.passed) throw ApplicationFailure.nonRetryable(`drill ${drill.name} failed: ${report.reasons.join('; ')}`, 'DrillFailed', report);
+  return report;
+}
+
+function describeStuck(last: PhaseReport | undefined): string {
+  if (!last) return 'it never reported a phase';
+  const r = last.rollback;
+  if (r?.retrying) return `still ${last.phase}, retrying ${r.retryingWhat ?? 'a compensation'} after ${r.failedAttempts} failures: ${r.lastError ?? ''}`;
+  return `still ${last.phase} (${last.cause})`;
+}
