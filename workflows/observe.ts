@@ -2,7 +2,7 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import type { WindowReport } from '../activities/index.js';
 import { windowVerdict } from '../src/domain/assess.js';
 import { toMs } from '../src/domain/duration.js';
-import { enterPhase, type GuardStatus } from '../src/domain/rollout-state.js';
+import { enterPhase, guardStatusOf } from '../src/domain/rollout-state.js';
 import type { ExposureStep } from '../src/domain/spec.js';
 import { guardActivities, now, publish } from './effects.js';
 import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';
@@ -85,24 +85,7 @@ async function runWindow(r: Rollout, startMs: number, endMs: number, interrupted
 function record(r: Rollout, report: WindowReport): void {
   const { spec, state } = r;
   state.measurements.push(...report.decisive);
-  state.guards = report.tallies.map((t, i): GuardStatus => {
-    const last = t.last;
-    const verdict = report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!);
-    return {
-      name: t.guard,
-      verdict,
-      value: last?.value ?? null,
-      threshold: last?.threshold ?? '—',
-      at: last?.at ?? now(),
-      ...(last?.detail ? { detail: last.detail } : {}),
-      ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
-      ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
-      ...(last?.interval ? { interval: last.interval } : {}),
-      ...(last?.cohort ? { cohort: last.cohort } : {}),
-      checks: t.checks,
-      failed: t.failed,
-    };
-  });
+  state.guards = report.tallies.map((t, i) => guardStatusOf(t, report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!), now()));
 }
 
 function summarise(r: Rollout, startMs: number, outcome: 'passed' | 'failed' | 'inconclusive' | 'promoted' | 'interrupted', reason: string, checks: number) {

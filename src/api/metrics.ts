@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { Phase, type RollbackState } from '../domain/rollout-state.js';
 import type { PinoLogger } from '../logger.js';
-import { phaseQuery } from './visibility.js';
+import { phaseQuery } from '../client/visibility.js';
 
 /** How long one scrape's visibility counts are reused (the gauges of one scrape share them). */
 const COUNTS_TTL_MS = 1_000;

@@ -12,7 +12,7 @@ import {
   RolloutStatusSchema,
   StartResponse,
 } from './schemas.js';
-import { ListQuery } from './visibility.js';
+import { ListQuery } from '../client/visibility.js';
 
 /** Names of the schemas under `#/components/schemas`. */
 export type SchemaName =

@@ -2,8 +2,7 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { z } from 'zod';
 import type { ObserveProgress } from '../../activities/guards/observe-window.js';
-import type { GuardTally } from '../domain/assess.js';
-import type { GuardStatus } from '../domain/rollout-state.js';
+import { guardStatusOf } from '../domain/rollout-state.js';
 import {
   AbortCommand,
   ApproveCommand,
@@ -27,21 +26,8 @@ import {
   type RolloutStatus,
 } from '../../workflows/messages.js';
 import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
-import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../temporal/search-attributes.js';
-import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 import { startRollout, type StartOptions } from './start.js';
-
-/** One row of `list`. */
-export interface RolloutListItem {
-  workflowId: string;
-  runId: string;
-  status: string;
-  phase: string | undefined;
-  target: string | undefined;
-  exposure: number | undefined;
-  step: number | undefined;
-  startTime: string;
-}
+import { listRollouts, type ListQuery, type RolloutSummary } from './visibility.js';
 
 /** The workflow refused an operator command; `reason` is its validator's explanation. */
 export class CommandRejectedError extends RolloutError {
@@ -80,31 +66,12 @@ export class RolloutClient {
     if (!payloads?.length) return status;
     const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [ObserveProgress | undefined];
     if (!progress?.tallies) return status;
-    return { ...status, guards: progress.tallies.map(liveGuard), guardsAsOf: progress.updatedAt };
+    return { ...status, guards: progress.tallies.map((t) => guardStatusOf(t, t.last?.verdict ?? 'Inconclusive', progress.updatedAt)), guardsAsOf: progress.updatedAt };
   }
 
   /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */
-  async list(filter: { phase?: string; target?: string; limit?: number } = {}): Promise<RolloutListItem[]> {
-    const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
-    if (filter.phase) clauses.push(`RolloutPhase = ${quote(filter.phase)}`);
-    if (filter.target) clauses.push(`RolloutTarget = ${quote(filter.target)}`);
-    const out: RolloutListItem[] = [];
-    for await (const w of this.client.workflow.list({ query: clauses.join(' AND ') })) {
-      const sa = w.typedSearchAttributes;
-      out.push({
-        workflowId: w.workflowId,
-        runId: w.runId,
-        status: w.status.name,
-        phase: sa.get(RolloutPhaseKey),
-        target: sa.get(RolloutTargetKey),
-        exposure: sa.get(RolloutExposureKey),
-        step: sa.get(RolloutStepKey),
-        startTime: w.startTime.toISOString(),
-      });
-      if (out.length >= (filter.limit ?? 200)) break;
-    }
-    return out;
+  list(filter: ListQuery = {}): Promise<RolloutSummary[]> {
+    return listRollouts(this.client, filter);
   }
 
   /** Waits for the rollout to end and returns its result. */
@@ -148,20 +115,3 @@ export class RolloutClient {
   }
 }
 
-function liveGuard(t: GuardTally): GuardStatus {
-  const last = t.last;
-  return {
-    name: t.guard,
-    verdict: last?.verdict ?? 'Inconclusive',
-    value: last?.value ?? null,
-    threshold: last?.threshold ?? '—',
-    at: last?.at ?? '',
-    ...(last?.detail ? { detail: last.detail } : {}),
-    ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
-    ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
-    ...(last?.interval ? { interval: last.interval } : {}),
-    ...(last?.cohort ? { cohort: last.cohort } : {}),
-    checks: t.checks,
-    failed: t.failed,
-  };
-}

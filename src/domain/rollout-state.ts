@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MeasurementRecord, Verdict } from './assess.js';
+import { MeasurementRecord, Verdict, type GuardTally } from './assess.js';
 import { Exposure } from './exposure.js';
 
 /** Where a rollout is. Terminal phases: Completed, RolledBack, Aborted. */
@@ -162,4 +162,23 @@ export function enterPhase(state: RolloutState, phase: Phase, cause: string, now
     ...(actor !== undefined ? { actor } : {}),
   });
   return state;
+}
+
+/** A guard's status from its window tally: the last measurement's numbers, the window's verdict and counts. */
+export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: string): GuardStatus {
+  const last = t.last;
+  return {
+    name: t.guard,
+    verdict,
+    value: last?.value ?? null,
+    threshold: last?.threshold ?? '—',
+    at: last?.at ?? fallbackAt,
+    ...(last?.detail ? { detail: last.detail } : {}),
+    ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
+    ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
+    ...(last?.interval ? { interval: last.interval } : {}),
+    ...(last?.cohort ? { cohort: last.cohort } : {}),
+    checks: t.checks,
+    failed: t.failed,
+  };
 }

@@ -117,9 +117,17 @@ describe('operator commands', () => {
       const result = await suite.client.result(id);
       expect(result.phase).toBe('Aborted');
       expect(result.exposure.percent).toBe(0);
-      // whichever Update the workflow saw first, exposure never reached step 1
-      expect(result.timeline.some((t) => t.step === 1 && t.phase === 'Progressing')).toBe(false);
-      if (promote.status === 'rejected') expect(String(promote.reason)).toMatch(/cannot promote/);
+      // the workflow applies Updates in the order it receives them: a promote that lands first is recorded
+      // before the abort; one that lands after the abort is rejected and leaves no trace
+      const promoted = result.timeline.findIndex((t) => /promoted by b/.test(t.cause));
+      const aborted = result.timeline.findIndex((t) => t.phase === 'RollingBack');
+      if (promote.status === 'fulfilled') expect(promoted).toBeGreaterThanOrEqual(0);
+      if (promote.status === 'fulfilled') expect(promoted).toBeLessThan(aborted);
+      if (promote.status === 'rejected') {
+        expect(String(promote.reason)).toMatch(/cannot promote: the rollout is rolling back/);
+        expect(promoted).toBe(-1);
+        expect(result.timeline.some((t) => t.step === 1)).toBe(false);
+      }
     } finally {
       await h.stop();
     }

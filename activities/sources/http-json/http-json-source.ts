@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { HttpJsonSource } from '../../../src/domain/guard-spec.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
+import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/http-text.js';
 
-const SNIPPET_CHARS = 200;
 
 /**
  * Any HTTP endpoint answering JSON. Each query GETs `spec.url`; the expression is a JSON path into the answer
@@ -151,17 +151,17 @@ export async function getJson(req: JsonGet): Promise<unknown> {
   let text: string;
   try {
     response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
-    text = redact(await response.text(), req.token);
+    text = redactToken(await response.text(), req.token);
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
-    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeCause(err)}`;
+    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
     throw new SourceError(`${where}: ${why}`, 'UNAVAILABLE', { cause: err });
   }
   if (!response.ok) throw statusError(where, response.status, text);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new SourceError(`${where}: the answer is not JSON${snippet(text)}`, 'UNPARSABLE', { cause: err });
+    throw new SourceError(`${where}: the answer is not JSON${bodySnippet(text)}`, 'UNPARSABLE', { cause: err });
   }
 }
 
@@ -178,11 +178,11 @@ function errorText(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown };
     const said = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
-    if (said !== undefined) return snippet(said);
+    if (said !== undefined) return bodySnippet(said);
   } catch {
     /* not JSON: fall back to the raw body */
   }
-  return snippet(text);
+  return bodySnippet(text);
 }
 
 /**
@@ -202,19 +202,5 @@ export function displayUrl(url: string | URL): string {
   return `${u.origin}${u.pathname}`;
 }
 
-function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '';
-  return `: ${flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat}`;
-}
 
-function redact(text: string, token: string | undefined): string {
-  return token ? text.split(token).join('[redacted]') : text;
-}
 
-/** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
-function describeCause(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
-  return `${err.message}${cause}`;
-}

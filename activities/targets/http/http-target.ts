@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ExposureReading, type ExposureChange } from '../../../src/domain/exposure.js';
 import type { HttpTargetSpec } from '../../../src/domain/target-spec.js';
 import { TargetError, type ExposureTarget } from '../port.js';
+import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 
-const SNIPPET_CHARS = 200;
 
 /**
  * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
@@ -33,15 +33,15 @@ export function createHttpTarget(
       response = await doFetch(spec.url, init);
       text = await response.text();
     } catch (err) {
-      const why = isTimeout(err) ? `timed out after ${spec.timeoutMs} ms` : `failed: ${describeCause(err)}`;
+      const why = isTimeoutError(err) ? `timed out after ${spec.timeoutMs} ms` : `failed: ${describeFetchError(err)}`;
       throw new TargetError(`${method} ${spec.url} ${why}`, 'UNAVAILABLE', true, { cause: err });
     }
     if (!response.ok) {
       const location = response.headers.get('location');
-      const body = location ? `redirected to ${location}` : redact(text, auth);
+      const body = location ? `redirected to ${location}` : redactToken(text, auth);
       throw statusError(method, spec.url, response.status, body);
     }
-    return { status: response.status, text: redact(text, auth) };
+    return { status: response.status, text: redactToken(text, auth) };
   }
 
   return {
@@ -107,7 +107,7 @@ function parseReading(text: string): ExposureReading | undefined {
 }
 
 function statusError(method: string, url: string, status: number, body: string): TargetError {
-  const message = `${method} ${url} answered ${status}${snippet(body)}`;
+  const message = `${method} ${url} answered ${status}${bodySnippet(body)}`;
   // 408/429 and 5xx are the server's momentary state; other 4xx mean the request itself is wrong.
   if (status >= 500 || status === 429 || status === 408) return new TargetError(message, 'UNAVAILABLE', true);
   return new TargetError(message, 'REJECTED', false);
@@ -115,27 +115,9 @@ function statusError(method: string, url: string, status: number, body: string):
 
 function unparsable(url: string, status: number, problem: string, body: string): TargetError {
   // Retryable: a half-deployed service can briefly serve the wrong shape.
-  return new TargetError(`GET ${url} answered ${status} but the body ${problem}${snippet(body)}`, 'UNPARSABLE', true);
+  return new TargetError(`GET ${url} answered ${status} but the body ${problem}${bodySnippet(body)}`, 'UNPARSABLE', true);
 }
 
-function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '';
-  return `: ${flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat}`;
-}
 
-/** A server that echoes request headers into an error page must not leak the token into logs. */
-function redact(text: string, token: string | undefined): string {
-  return token ? text.split(token).join('[redacted]') : text;
-}
 
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)));
-}
 
-/** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
-function describeCause(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
-  return `${err.message}${cause}`;
-}

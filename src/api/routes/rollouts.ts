@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { parseSpecText, validateSpec } from '../../spec/load.js';
 import type { progressiveRollout } from '../../../workflows/progressive-rollout.js';
 import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
-import { listRollouts, ListQuery, type RolloutSummary } from '../visibility.js';
+import { listRollouts, ListQuery, type RolloutSummary } from '../../client/visibility.js';
 
 /** Content types `POST /rollouts` reads as YAML text (JSON is YAML, so text/plain may hold either). */
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'];

@@ -79,7 +79,7 @@ export function registerRolloutCommands(program: Command): void {
         return;
       }
       const { rollouts } = await cliClient();
-      const rows = await rollouts.list({ ...(opts.phase ? { phase: opts.phase } : {}), ...(opts.target ? { target: opts.target } : {}) });
+      const rows = await rollouts.list({ ...(opts.phase ? { phase: opts.phase as Phase } : {}), ...(opts.target ? { target: opts.target } : {}) });
       if (opts.json) return printJson(rows);
       for (const r of rows) process.stdout.write(`${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}\n`);
     });

@@ -6,18 +6,8 @@ import {
   type Judgement,
   type SequentialOptions,
 } from '../../../src/analysis/index.js';
+import { mulberry32 } from '../../helpers/prng.js';
 
-/** mulberry32: a tiny seeded PRNG, so the simulation is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Binomial(n, p) draws by inverting a precomputed CDF: one uniform per draw instead of n. */
 function binomialSampler(n: number, p: number, random: () => number): () => number {

@@ -1,0 +1,29 @@
+/**
+ * rollout-orchestrator as a library: start, inspect and operate progressive rollouts (and drills) from any
+ * Node service. Other languages start `progressiveRollout` by name on task queue `rollouts` (see README).
+ */
+export { RolloutClient, CommandRejectedError } from './client/rollout-client.js';
+export { startRollout, rolloutWorkflowId, RolloutAlreadyRunningError, type StartOptions } from './client/start.js';
+export { DrillClient, validateDrill, type DrillSummary } from './client/drills.js';
+export type { ListQuery, RolloutSummary } from './client/visibility.js';
+export { RolloutSpec, type RolloutSpecInput, type Step } from './domain/spec.js';
+export { GuardSpec, type ThresholdGuard, type CompareGuard } from './domain/guard-spec.js';
+export { DrillSpec, type DrillSpecInput, type DrillReport } from './domain/drill.js';
+export type { Phase, RolloutState, GuardStatus, TimelineEntry, PauseReason, Approval } from './domain/rollout-state.js';
+export type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, GuardBreach, CommandAck } from './domain/commands.js';
+export { parseSpecText, validateSpec, loadSpecFile, specJsonSchema } from './spec/load.js';
+export { RolloutError, ValidationError } from './errors.js';
+export { TASK_QUEUE, loadTemporalSettings, connectClient } from './temporal/connection.js';
+export {
+  WORKFLOW_TYPE,
+  abortUpdate,
+  approveUpdate,
+  guardBreachSignal,
+  pauseUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+  type RolloutInput,
+  type RolloutResult,
+  type RolloutStatus,
+} from '../workflows/messages.js';
