@@ -3,11 +3,13 @@ import { assertNever } from '../../src/util/assert-never.js';
 import { createHttpJsonSource } from './http-json/http-json-source.js';
 import type { MetricSource } from './port.js';
 import { createPrometheusSource } from './prometheus/prometheus-source.js';
+import { createScrapeSource } from './scrape/scrape-source.js';
 import { createSyntheticSource } from './synthetic/synthetic-source.js';
 
 export { SourceError, type MetricPoint, type MetricSamples, type MetricSource, type QueryContext, type RangeContext } from './port.js';
 export { createHttpJsonSource, evaluateJsonPath } from './http-json/http-json-source.js';
 export { createPrometheusSource } from './prometheus/prometheus-source.js';
+export { createScrapeSource } from './scrape/scrape-source.js';
 export { createSyntheticSource } from './synthetic/synthetic-source.js';
 
 /** Dependencies of metric sources; `env` holds the tokens named by `tokenEnv` (default: `process.env`). */
@@ -25,6 +27,8 @@ export function createMetricSource(spec: MetricSourceSpec, deps: MetricSourceDep
       return createHttpJsonSource(spec, opts);
     case 'synthetic':
       return createSyntheticSource(spec);
+    case 'scrape':
+      return createScrapeSource(spec, opts);
     default:
       return assertNever(spec, 'metric source type');
   }

@@ -19,6 +19,7 @@ registerRolloutCommands(program);
 registerOperateCommands(program);
 registerServerCommands(program);
 registerDrillCommands(program);
+(await import('./commands/report.js')).registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

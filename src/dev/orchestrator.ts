@@ -1,6 +1,8 @@
+import type { Client } from '@temporalio/client';
 import type { PinoLogger } from '../logger.js';
 import { resolveTemporalCli } from '../temporal/cli-provision.js';
 import { serveApi } from '../api/start.js';
+import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, connectWorker, loadTemporalSettings, TASK_QUEUE } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
 import { installRuntime } from '../worker/runtime.js';
@@ -17,6 +19,23 @@ export interface OrchestratorOptions {
   api?: { host: string; port: number; tokenFile?: string };
   /** Called once everything is up; for the demo and tests. */
   onReady?: (info: { address: string; namespace: string; uiUrl: string | undefined }) => void;
+  /** Something to run beside the worker for as long as the orchestrator runs (the demo); stopped before the worker. */
+  companion?: (ctx: CompanionContext) => Promise<Companion>;
+}
+
+/** What a companion gets: a client of the same Temporal, the Web UI, and a way to stop everything (a quit key). */
+export interface CompanionContext {
+  client: Client;
+  address: string;
+  namespace: string;
+  uiUrl: string | undefined;
+  logger: PinoLogger;
+  requestStop: () => void;
+}
+
+/** A running companion. */
+export interface Companion {
+  stop(): Promise<void>;
 }
 
 /**
@@ -27,10 +46,12 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   const { logger } = options;
   installRuntime(logger);
   const settings = loadTemporalSettings();
+  // a bad ROLLOUT_PAYLOAD_KEY fails here, before any server starts
+  const dataConverter = dataConverterFromEnv();
   let server: DevServer | undefined;
   let stopping = false;
   const stopSignals = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals | 'quit key') => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -57,7 +78,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
     const connection = await connectWorker(
       server ? { ...settings, address, connectionOptions: { address } } : settings,
     );
-    const worker = await createRolloutWorker({ connection, namespace, deps: { logger } });
+    const worker = await createRolloutWorker({ connection, namespace, deps: { logger }, ...(dataConverter ? { dataConverter } : {}) });
     const running = worker.run();
     if (options.api) {
       const client = await connectClient(server ? { ...settings, address, connectionOptions: { address } } : settings);
@@ -72,17 +93,63 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
       process.stderr.write(`HTTP API: ${url}${options.api.tokenFile ? ` (bearer token in ${options.api.tokenFile})` : ''}\n`);
       stopSignals.signal.addEventListener('abort', () => void app.close().then(() => client.connection.close()), { once: true });
     }
-    stopSignals.signal.addEventListener('abort', () => worker.shutdown(), { once: true });
-    if (stopSignals.signal.aborted) worker.shutdown();
     logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');
     if (server?.uiUrl) process.stderr.write(`\nTemporal Web UI: ${server.uiUrl}\nPress Ctrl-C to stop.\n\n`);
     options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
+    const companion = options.companion
+      ? startCompanion(options.companion, {
+          connect: () => connectClient(server ? { ...settings, address, connectionOptions: { address } } : settings),
+          context: { address, namespace, uiUrl: server?.uiUrl, logger, requestStop: () => onSignal('quit key') },
+          onFailure: () => onSignal('quit key'),
+        })
+      : undefined;
+    // the companion stops first, so nothing it does (status queries, load) races the worker's drain
+    const shutdownWorker = () => void (companion?.stop() ?? Promise.resolve()).then(() => worker.shutdown());
+    stopSignals.signal.addEventListener('abort', shutdownWorker, { once: true });
+    if (stopSignals.signal.aborted) shutdownWorker();
     await running;
     await connection.close();
+    if (companion?.error() !== undefined) throw companion.error();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.stop();
     logger.info('stopped');
   }
+}
+
+/**
+ * Starts a companion with its own client, without blocking the worker. A companion that fails to start is
+ * logged and stops the orchestrator (`onFailure`); its error is rethrown once everything has stopped.
+ */
+function startCompanion(
+  start: (ctx: CompanionContext) => Promise<Companion>,
+  opts: { connect: () => Promise<Client>; context: Omit<CompanionContext, 'client'>; onFailure: () => void },
+): { stop(): Promise<void>; error(): unknown } {
+  let failure: unknown;
+  const started = opts.connect().then(async (client) => {
+    try {
+      return { client, companion: await start({ ...opts.context, client }) };
+    } catch (err) {
+      await client.connection.close();
+      throw err;
+    }
+  });
+  started.catch((err: unknown) => {
+    failure = err;
+    opts.context.logger.error({ err }, 'the companion failed to start');
+    opts.onFailure();
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    error: () => failure,
+    stop: () =>
+      (stopping ??= started.then(
+        async ({ client, companion }) => {
+          await companion.stop().catch((err: unknown) => opts.context.logger.error({ err }, 'the companion failed to stop cleanly'));
+          await client.connection.close();
+        },
+        () => undefined,
+      )),
+  };
 }

@@ -48,9 +48,23 @@ export const SyntheticSource = z
 export type SyntheticSource = z.infer<typeof SyntheticSource>;
 export type ScriptPoint = z.infer<typeof ScriptPoint>;
 
+/**
+ * A Prometheus text endpoint (`/metrics`) scraped directly, with no Prometheus server in between. Its queries are
+ * a small expression form of its own, NOT PromQL (see activities/sources/scrape/scrape-expression.ts).
+ */
+export const ScrapeSource = z
+  .object({
+    type: z.literal('scrape'),
+    url: HttpUrl,
+    tokenEnv: EnvVarName.optional(),
+    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+  })
+  .strict();
+export type ScrapeSource = z.infer<typeof ScrapeSource>;
+
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
-export const MetricSourceSpec = z.discriminatedUnion('type', [PrometheusSource, HttpJsonSource, SyntheticSource]);
+export const MetricSourceSpec = z.discriminatedUnion('type', [PrometheusSource, HttpJsonSource, SyntheticSource, ScrapeSource]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 
 /** One side of a comparison: a query for values/samples, or error and total counts for two-proportion tests. */

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { dataConverterFromEnv } from './codec.js';
 
 /** Task queue every rollout worker polls. */
 export const TASK_QUEUE = 'rollouts';
@@ -38,8 +39,12 @@ export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): Temp
   };
 }
 
-/** Opens a client connection (for starting, querying and updating rollouts). */
-export async function connectClient(settings: TemporalSettings): Promise<Client> {
+/**
+ * Opens a client connection (for starting, querying and updating rollouts). When `ROLLOUT_PAYLOAD_KEY` is set in
+ * `env`, every payload is encrypted (see `codec.ts`); workers must then run with the same key.
+ */
+export async function connectClient(settings: TemporalSettings, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const dataConverter = dataConverterFromEnv(env);
   const { address, tls, apiKey, metadata } = settings.connectionOptions;
   const connection = await Connection.connect({
     address: address ?? settings.address,
@@ -47,7 +52,7 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
     ...(apiKey !== undefined ? { apiKey } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
   });
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 /** Opens the native connection a worker polls with. `Runtime.install` must have run before this. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
@@ -18,6 +19,8 @@ export interface RolloutWorkerOptions {
   /** Pre-built bundle (tests bundle once per file); by default the worker bundles `workflowsPath()`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Payload codecs (encryption, see `src/temporal/codec.ts`); must match the clients'. */
+  dataConverter?: DataConverter;
 }
 
 /** Creates the worker that runs rollout workflows and their activities on the `rollouts` task queue. */
@@ -32,5 +35,6 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '1s',
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }

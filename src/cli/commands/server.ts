@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ValidationError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { resolveTemporalCli } from '../../temporal/cli-provision.js';
 
@@ -28,15 +29,28 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
     .option('--api-port <port>', 'HTTP API port (0 disables the API)', (v) => Number(v), 8080)
-    .action(async (opts: { db: string; port: number; uiPort: number; apiPort: number }) => {
+    .option('--demo', 'also run the demo: a flagged service, load, metrics and a guarded rollout with a live view')
+    .option('--fault', 'with --demo: break the new variant once the rollout reaches 10%, so the guards roll it back')
+    .option('--demo-port <port>', 'with --demo: port of the demo service', (v) => Number(v), 8090)
+    .option('--demo-rps <n>', 'with --demo: requests per second of the load generator', (v) => Number(v), 40)
+    .addOption(
+      new Option('--demo-metrics <source>', 'with --demo: guard metrics from a Prometheus it starts, or scraped directly')
+        .choices(['auto', 'prometheus', 'scrape'])
+        .default('auto'),
+    )
+    .action(async (opts: DevOptions) => {
+      if (opts.fault && !opts.demo) throw new ValidationError('--fault only applies with --demo (rollout dev --demo --fault)', []);
       const { runOrchestrator } = await import('../../dev/orchestrator.js');
+      const demo = opts.demo ? await demoCompanionOf(opts) : undefined;
       await runOrchestrator({
-        logger: createLogger(),
+        // the demo's live view owns the terminal: routine info logs would scroll it away (LOG_LEVEL still wins)
+        logger: createLogger(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' } : {}),
         embedded: true,
         dbFile: opts.db,
         port: opts.port,
         uiPort: opts.uiPort,
         ...(opts.apiPort ? { api: { host: '127.0.0.1', port: opts.apiPort, tokenFile: '.rollout/api-token' } } : {}),
+        ...(demo ? { companion: demo } : {}),
       });
     });
 
@@ -59,4 +73,25 @@ export function registerServerCommands(program: Command): void {
       });
       await client.connection.close();
     });
+}
+
+interface DevOptions {
+  db: string;
+  port: number;
+  uiPort: number;
+  apiPort: number;
+  demo?: boolean;
+  fault?: boolean;
+  demoPort: number;
+  demoRps: number;
+  demoMetrics: 'auto' | 'prometheus' | 'scrape';
+}
+
+/** The demo companion for `dev --demo`; loaded only then, so plain `dev` never imports OpenFeature or prom-client. */
+async function demoCompanionOf(opts: DevOptions) {
+  const [{ demoCompanion }, { demoWindow }] = await Promise.all([import('../../demo/run-demo.js'), import('../../demo/demo-spec.js')]);
+  for (const [flag, value] of [['--demo-port', opts.demoPort], ['--demo-rps', opts.demoRps]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new ValidationError(`${flag} must be a whole number from 1 to 65535, got ${value}`, []);
+  }
+  return demoCompanion({ port: opts.demoPort, rps: opts.demoRps, fault: opts.fault === true, metrics: opts.demoMetrics, window: demoWindow() });
 }
