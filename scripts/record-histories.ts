@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { DrillClient } from '../src/client/drills.js';
 import { RolloutClient } from '../src/client/rollout-client.js';
 import { createLogger } from '../src/logger.js';
 import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
@@ -88,6 +89,19 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.promote(workflowId, { actor: 'ana' });
     return workflowId;
   },
+  async 'drill-signal-pass'() {
+    const drills = new DrillClient(env.client, h.taskQueue);
+    const handle = await drills.run({
+      name: 'recorded',
+      rollout: flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '200ms' }, { exposure: 25, observe: '1h' }]),
+      inject: { atStep: 1, method: 'signal' },
+    });
+    await handle.result();
+    // the drill's child rollout reports its phases to the drill: record that history too
+    const child = await client.handle(`${handle.workflowId}/rollout`).fetchHistory();
+    await writeFile(new URL('drill-signal-pass-rollout.json', out), historyToJSON(child));
+    return handle.workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });
@@ -102,10 +116,11 @@ const scenarios: Record<string, () => Promise<string>> = {
 try {
   for (const [name, run] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
     const workflowId = await run();
-    const result = await client.result(workflowId);
-    const history = await client.handle(workflowId).fetchHistory();
+    const handle = env.client.workflow.getHandle(workflowId);
+    await handle.result();
+    const history = await handle.fetchHistory();
     await writeFile(new URL(`${name}.json`, out), historyToJSON(history));
-    process.stdout.write(`${name}: ${result.phase}, ${history.events?.length ?? 0} events\n`);
+    process.stdout.write(`${name}: ${(await handle.describe()).status.name}, ${history.events?.length ?? 0} events\n`);
   }
 } finally {
   await h.stop();

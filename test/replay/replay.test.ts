@@ -30,7 +30,7 @@ describe('replay of checked-in histories', () => {
 
   it('replays every recorded scenario against the current workflow code without nondeterminism', async () => {
     const { count, failures } = await replayAll(await bundle(new URL('../../workflows/index.ts', import.meta.url).pathname));
-    expect(count).toBeGreaterThanOrEqual(7);
+    expect(count).toBeGreaterThanOrEqual(11);
     expect(failures).toEqual([]);
   });
 
