@@ -5,7 +5,7 @@
  *
  *   npx tsx scripts/record-histories.ts [scenario ...]   # all scenarios, or only the named ones
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -31,6 +31,9 @@ const opts = { taskQueue: h.taskQueue };
 const status = (id: string) => client.status(id);
 
 const only = process.argv.slice(2);
+// replay needs each history's real workflow ID (a drill derives its child's ID from its own)
+const idsFile = new URL('ids.json', out);
+const ids = JSON.parse(await readFile(idsFile, 'utf8').catch(() => '{}')) as Record<string, string>;
 const scenarios: Record<string, () => Promise<string>> = {
   async 'completed-4-steps'() {
     return (await client.start(flagdSpec(uniqueFlag(), [{ exposure: 1, observe: '100ms' }, { exposure: 5, observe: '100ms' }, { exposure: 25, observe: '100ms' }, { exposure: 100 }]), opts)).workflowId;
@@ -100,6 +103,7 @@ const scenarios: Record<string, () => Promise<string>> = {
     // the drill's child rollout reports its phases to the drill: record that history too
     const child = await client.handle(`${handle.workflowId}/rollout`).fetchHistory();
     await writeFile(new URL('drill-signal-pass-rollout.json', out), historyToJSON(child));
+    ids['drill-signal-pass-rollout'] = `${handle.workflowId}/rollout`;
     return handle.workflowId;
   },
   async 'compensation-retry'() {
@@ -120,8 +124,10 @@ try {
     await handle.result();
     const history = await handle.fetchHistory();
     await writeFile(new URL(`${name}.json`, out), historyToJSON(history));
+    ids[name] = workflowId;
     process.stdout.write(`${name}: ${(await handle.describe()).status.name}, ${history.events?.length ?? 0} events\n`);
   }
+  await writeFile(idsFile, `${JSON.stringify(ids, null, 2)}\n`);
 } finally {
   await h.stop();
   await hooks.close();

@@ -9,9 +9,13 @@ import { bundle } from '../helpers/temporal.js';
 const dir = new URL('./histories/', import.meta.url);
 
 async function loadHistories() {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const ids = JSON.parse(await readFile(new URL('ids.json', dir), 'utf8').catch(() => '{}')) as Record<string, string>;
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'ids.json').sort();
   return Promise.all(
-    files.map(async (f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(await readFile(new URL(f, dir), 'utf8'))) })),
+    files.map(async (f) => {
+      const name = f.replace(/\.json$/, '');
+      return { workflowId: ids[name] ?? name, history: historyFromJSON(JSON.parse(await readFile(new URL(f, dir), 'utf8'))) };
+    }),
   );
 }
 
