@@ -89,9 +89,9 @@ async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>
   }
 }
 
-/** The innermost failure message: an ActivityFailure wraps the activity's own error. */
+/** The activity's own message: skip the ActivityFailure wrapper, keep the adapter's explanation (not its raw cause). */
 function causeMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
+  let e = err as { name?: string; message?: string; cause?: unknown } | undefined;
+  while (e && e.name === 'ActivityFailure' && e.cause) e = e.cause as typeof e;
   return e?.message ?? String(err);
 }

@@ -1,4 +1,5 @@
 import type { Compensation } from '../../src/domain/spec.js';
+import { bodySnippet, redactToken } from '../../src/util/http-text.js';
 import { TargetError } from '../targets/port.js';
 
 /**
@@ -34,9 +35,10 @@ export async function callHttpCompensation(
     throw new TargetError(`compensation ${method} ${url} failed: ${(err as Error).message}`, 'UNAVAILABLE', true, { cause: err });
   }
   if (!res.ok) {
-    const snippet = (await res.text().catch(() => '')).slice(0, 200);
+    // a hook that echoes request headers must not put the token into history
+    const snippet = bodySnippet(redactToken(await res.text().catch(() => ''), auth.authorization?.slice(7)));
     // every failure is retried: rollback never gives up, a human can fix the hook meanwhile
-    throw new TargetError(`compensation ${method} ${url} answered ${res.status}: ${snippet}`, 'UNAVAILABLE', true);
+    throw new TargetError(`compensation ${method} ${url} answered ${res.status}${snippet}`, 'UNAVAILABLE', true);
   }
   await res.body?.cancel().catch(() => {});
   return { status: res.status };

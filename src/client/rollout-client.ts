@@ -1,4 +1,5 @@
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { RolloutPhaseKey } from '../temporal/search-attributes.js';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { z } from 'zod';
 import type { ObserveProgress } from '../../activities/guards/observe-window.js';
@@ -110,8 +111,20 @@ export class RolloutClient {
       return await this.handle(id).executeUpdate(update as typeof pauseUpdate, { args: [parsed.data as PauseCommand] });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new CommandRejectedError(name, (err.cause as Error | undefined)?.message ?? err.message);
-      throw err;
+      throw await this.explainClosed(id, name, err);
     }
+  }
+
+  /**
+   * Temporal refuses an Update to a finished workflow as "not found" before any validator runs; when the
+   * rollout exists, say that it has ended, like any other refusal.
+   */
+  private async explainClosed(id: string, name: string, err: unknown): Promise<unknown> {
+    if (!(err instanceof WorkflowNotFoundError)) return err;
+    const described = await this.handle(id).describe().catch(() => undefined);
+    if (!described || described.status.name === 'RUNNING') return err;
+    const phase = described.typedSearchAttributes.get(RolloutPhaseKey) ?? described.status.name;
+    return new CommandRejectedError(name, `cannot ${name}: the rollout has ended (${phase})`);
   }
 }
 

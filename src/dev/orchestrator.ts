@@ -39,15 +39,16 @@ export interface Companion {
 }
 
 /**
- * Runs the orchestrator until SIGINT/SIGTERM: optionally the embedded Temporal server, then the worker.
- * Shutdown order is worker first (finishes in-flight tasks), server last, so no task is lost.
+ * Runs the orchestrator until SIGINT/SIGTERM: optionally the embedded Temporal server, then the worker (and a
+ * companion such as the demo). Shutdown order is companion, then worker (finishes in-flight tasks), server last,
+ * so no task is lost.
  */
 export async function runOrchestrator(options: OrchestratorOptions): Promise<void> {
   const { logger } = options;
+  // a bad ROLLOUT_PAYLOAD_KEY fails here, before the native runtime (which keeps the process alive) or a server starts
+  const dataConverter = dataConverterFromEnv();
   installRuntime(logger);
   const settings = loadTemporalSettings();
-  // a bad ROLLOUT_PAYLOAD_KEY fails here, before any server starts
-  const dataConverter = dataConverterFromEnv();
   let server: DevServer | undefined;
   let stopping = false;
   const stopSignals = new AbortController();

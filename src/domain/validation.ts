@@ -62,7 +62,11 @@ function pickBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonl
       ),
   );
   if (plausible.length === 1) return plausible[0];
-  return undefined;
+  // otherwise the branch that accepts every key given and has the fewest problems (e.g. a guard missing its name)
+  const keysFit = branches.filter((b) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0) && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  const fewest = Math.min(...keysFit.map((b) => b.length));
+  const best = keysFit.filter((b) => b.length === fewest);
+  return best.length === 1 ? best[0] : undefined;
 }
 
 /** One line per issue: `steps[2].exposure: must be ≤ 100`. */

@@ -32,6 +32,7 @@ export interface FlagService {
   close(): Promise<void>;
 }
 
+/** Starts a {@link FlagService} on a free loopback port, serving exposure 0 with no faults. */
 export async function flagService(): Promise<FlagService> {
   let holdWhen: ((percent: number) => boolean) | undefined;
   let outageStatus: number | undefined;

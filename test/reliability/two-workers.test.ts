@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
+import { RolloutClient } from '../../src/client/rollout-client.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
-import { useRolloutSuite } from '../helpers/suite.js';
-import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { bundle, connectTestEnv, uniqueTaskQueue } from '../helpers/temporal.js';
 
 /**
  * Two worker processes share a task queue; one is SIGKILLed in the middle of observation windows. Its cached
@@ -18,13 +19,23 @@ import { uniqueTaskQueue } from '../helpers/temporal.js';
  */
 const BOUND_MS = 45_000;
 const ROLLOUTS = 6;
-const suite = useRolloutSuite();
 const repoRoot = new URL('../..', import.meta.url).pathname;
+// the workers load one pre-built bundle file (WORKFLOW_BUNDLE) instead of each bundling on start
+const suite = {} as { env: TestWorkflowEnvironment; client: RolloutClient; bundlePath: string };
+beforeAll(async () => {
+  suite.env = await connectTestEnv();
+  suite.client = new RolloutClient(suite.env.client);
+  suite.bundlePath = join(await mkdtemp(join(tmpdir(), 'two-workers-bundle-')), 'workflows.js');
+  await writeFile(suite.bundlePath, (await bundle(join(repoRoot, 'workflows/index.ts'))).code);
+});
+afterAll(async () => {
+  await suite.env?.teardown();
+});
 
 async function startWorker(taskQueue: string, baseDir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), TASK_QUEUE: taskQueue, BASE_DIR: baseDir },
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), TASK_QUEUE: taskQueue, BASE_DIR: baseDir, WORKFLOW_BUNDLE: suite.bundlePath },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

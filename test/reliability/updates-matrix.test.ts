@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandRejectedError } from '../../src/client/rollout-client.js';
 import type { Phase } from '../../src/domain/rollout-state.js';
@@ -67,14 +66,14 @@ async function expectAccepted(id: string, cmd: Command, then: Phase, opts: Param
 
 /**
  * A finished rollout's workflow is closed, so no validator runs: the server refuses every Update as "already
- * completed" (RolloutClient passes it on as WorkflowNotFoundError, not CommandRejectedError) and nothing changes.
+ * completed", which RolloutClient reports as a CommandRejectedError naming the final phase; nothing changes.
  */
 async function expectAllRefusedAfterEnd(id: string): Promise<void> {
   const before = await snapshot(id);
   for (const cmd of ALL) {
     const err = await send(id, cmd).then(() => undefined, (e: unknown) => e);
-    expect(err, `${cmd} in ${before.phase}`).toBeInstanceOf(WorkflowNotFoundError);
-    expect((err as Error).message).toMatch(/already completed/);
+    expect(err, `${cmd} in ${before.phase}`).toBeInstanceOf(CommandRejectedError);
+    expect((err as Error).message).toMatch(new RegExp(`cannot ${cmd}: the rollout has ended \\(${before.phase}\\)`));
   }
   expect(await snapshot(id)).toEqual(before);
 }

@@ -1,8 +1,6 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { CommandRejectedError, type RolloutClient } from '../../client/rollout-client.js';
+import type { RolloutClient } from '../../client/rollout-client.js';
 import type { CommandAck } from '../../domain/commands.js';
-import { RolloutPhaseKey } from '../../temporal/search-attributes.js';
 import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
 import type { SchemaName } from '../openapi.js';
 
@@ -37,25 +35,11 @@ export function commandRoutes(ctx: ApiContext) {
           },
         },
         async (id, request) => {
-          try {
-            return await withTemporalDeadline(ctx, () => command.run(ctx.client, id, request.body as never));
-          } catch (err) {
-            throw await explainClosed(ctx, id, name, err);
-          }
+          // RolloutClient turns an Update to a finished rollout into a CommandRejectedError (409)
+          return withTemporalDeadline(ctx, () => command.run(ctx.client, id, request.body as never));
         },
       );
     }
   };
 }
 
-/**
- * Temporal reports an Update to a finished workflow as "not found"; when the workflow exists, say it has ended
- * (a 409 like any other refusal) rather than that it does not exist.
- */
-async function explainClosed(ctx: ApiContext, id: string, name: CommandName, err: unknown): Promise<unknown> {
-  if (!(err instanceof WorkflowNotFoundError)) return err;
-  const described = await withTemporalDeadline(ctx, () => ctx.client.handle(id).describe()).catch(() => undefined);
-  if (!described || described.status.name === 'RUNNING') return err;
-  const phase = described.typedSearchAttributes.get(RolloutPhaseKey) ?? described.status.name;
-  return new CommandRejectedError(name, `cannot ${name}: the rollout has ended (${phase})`);
-}
