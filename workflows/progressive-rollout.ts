@@ -91,11 +91,21 @@ async function runSteps(r: Rollout): Promise<void> {
     if (rollingBack(r)) return;
     state.step += 1;
     state.promoteRequested = false;
-    if (workflowInfo().continueAsNewSuggested && state.step < spec.steps.length) {
+    if (shouldContinueAsNew() && state.step < spec.steps.length) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof progressiveRollout>({ spec: r.spec, carried: state, ...(r.reportTo ? { reportPhases: true } : {}) });
     }
   }
+}
+
+/**
+ * Continue-as-new when the server suggests it, or before the history nears 4,096 events: the server only
+ * suggests it once that many are recorded, and a step adds ~13 more before the next check.
+ */
+const CONTINUE_AS_NEW_EVENTS = 3_500;
+function shouldContinueAsNew(): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > CONTINUE_AS_NEW_EVENTS;
 }
 
 async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {

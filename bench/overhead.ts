@@ -1,0 +1,121 @@
+/**
+ * Orchestration overhead: N rollouts × 5 exposure steps with short windows and no guards, against N runs of the
+ * minimal baseline workflow (`bench/baseline-workflows.ts`) that runs the same 5 activities and 5 timers with
+ * empty bodies. Both run on ONE worker built by the production factory, so their settings are the same by
+ * construction; the rollouts use the in-memory target so the comparison is orchestration, not disk.
+ */
+import { performance } from 'node:perf_hooks';
+import { Worker } from '@temporalio/worker';
+import type { RolloutSpecInput } from '../src/domain/spec.js';
+import { createRolloutWorker } from '../src/worker/worker.js';
+import { createBaselineActivities } from './baseline-activities.js';
+import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';
+import { runWorker, type BenchContext, type Measurement, type RunningWorker } from './context.js';
+import { atMost, type Row } from './report.js';
+
+const EXPOSURES = [1, 5, 25, 50, 100];
+const WINDOW = '100ms';
+const WINDOW_MS = 100;
+const WARMUP = 5;
+
+/**
+ * `createRolloutWorker` with the baseline's activities added: `Worker.create` is wrapped for that one call, so
+ * every other option is exactly what production uses, whatever the factory sets today.
+ */
+async function createSharedWorker(ctx: BenchContext, taskQueue: string): Promise<RunningWorker> {
+  const create = Worker.create.bind(Worker);
+  Worker.create = (options) => create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
+  try {
+    const worker = await createRolloutWorker({ connection: ctx.connection, namespace: ctx.server.namespace, taskQueue, workflowBundle: ctx.bundle, deps: { logger: ctx.logger, baseDir: ctx.dir } });
+    return runWorker(worker, taskQueue);
+  } finally {
+    Worker.create = create;
+  }
+}
+
+function rolloutSpec(flag: string): RolloutSpecInput {
+  return {
+    name: 'bench-overhead',
+    target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
+    steps: EXPOSURES.map((exposure) => ({ exposure, observe: WINDOW })),
+  };
+}
+
+type Kind = 'rollout' | 'baseline';
+
+/** Starts `n` workflows of one kind at once and waits for all; returns the wall time and one workflow ID. */
+async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string): Promise<{ ms: number; sampleId: string }> {
+  const ids = Array.from({ length: n }, (_, i) => `${ctx.tag}-${label}-${kind}-${i}`);
+  const t0 = performance.now();
+  const results = await Promise.all(
+    ids.map(async (flag) => {
+      if (kind === 'rollout') {
+        const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag), { taskQueue });
+        const result = await ctx.rollouts.result(workflowId);
+        return result.phase === 'Completed' ? workflowId : `${workflowId}: ${result.phase}`;
+      }
+      const handle = await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: `baseline/${flag}`,
+        args: [{ steps: EXPOSURES.length, windowMs: WINDOW_MS }],
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      return (await handle.result()) === EXPOSURES.length ? handle.workflowId : `${handle.workflowId}: wrong result`;
+    }),
+  );
+  const ms = performance.now() - t0;
+  const bad = results.filter((r) => r.includes(': '));
+  if (bad.length) throw new Error(`${kind} wave ${label}: ${bad.length} did not complete (${bad[0]})`);
+  return { ms, sampleId: results[0]! };
+}
+
+async function eventCount(ctx: BenchContext, workflowId: string): Promise<number> {
+  return (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+}
+
+export const overhead: Measurement = {
+  name: 'overhead',
+  title: `Overhead: rollouts × ${EXPOSURES.length} steps (${WINDOW} windows, no guards) vs a minimal workflow with the same activities and timers`,
+  async run(ctx) {
+    const n = ctx.size('OVERHEAD_N', 100, 10);
+    const rounds = ctx.size('OVERHEAD_ROUNDS', 2, 1);
+    const worker = await createSharedWorker(ctx, `bench-overhead-${ctx.tag}`);
+    try {
+      ctx.progress(`warm-up: ${WARMUP} of each`);
+      await wave(ctx, worker.taskQueue, 'baseline', WARMUP, 'warmup');
+      await wave(ctx, worker.taskQueue, 'rollout', WARMUP, 'warmup');
+      const times: Record<Kind, number[]> = { rollout: [], baseline: [] };
+      const samples: Partial<Record<Kind, string>> = {};
+      for (let round = 0; round < rounds; round++) {
+        // alternate which side goes first, so drift in machine load does not favour one side
+        const order: Kind[] = round % 2 === 0 ? ['baseline', 'rollout'] : ['rollout', 'baseline'];
+        for (const kind of order) {
+          const { ms, sampleId } = await wave(ctx, worker.taskQueue, kind, n, `r${round}`);
+          times[kind].push(ms);
+          samples[kind] = sampleId;
+          ctx.progress(`round ${round + 1}/${rounds}: ${n} ${kind}s in ${(ms / 1000).toFixed(2)} s`);
+        }
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const rolloutMs = mean(times.rollout);
+      const baselineMs = mean(times.baseline);
+      const events = {
+        rollout: samples.rollout ? await eventCount(ctx, samples.rollout) : Number.NaN,
+        baseline: samples.baseline ? await eventCount(ctx, samples.baseline) : Number.NaN,
+      };
+      const rows: Row[] = [
+        { metric: `${n} baselines, wall time (mean of ${rounds})`, value: baselineMs / 1000, unit: 's', n },
+        { metric: `${n} rollouts, wall time (mean of ${rounds})`, value: rolloutMs / 1000, unit: 's', n },
+        { metric: 'rollout / baseline wall time', value: rolloutMs / baselineMs, unit: 'x', target: atMost(1.15) },
+        { metric: 'history events per workflow: baseline', value: events.baseline, unit: 'events' },
+        { metric: 'history events per workflow: rollout', value: events.rollout, unit: 'events' },
+      ];
+      return {
+        rows,
+        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, perRoundRatios: times.rollout.map((r, i) => r / times.baseline[i]!), events },
+      };
+    } finally {
+      await worker.stop();
+    }
+  },
+};
