@@ -143,25 +143,43 @@ export interface JsonGet {
  */
 export async function getJson(req: JsonGet): Promise<unknown> {
   const where = `${req.service} ${displayUrl(req.url)} (query ${JSON.stringify(req.query)})`;
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
-  let response: Response;
-  let text: string;
-  try {
-    response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
-    text = redactToken(await response.text(), req.token);
-  } catch (err) {
-    if (req.signal?.aborted) throw req.signal.reason;
-    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
-    throw new SourceError(`${where}: ${why}`, 'UNAVAILABLE', { cause: err });
-  }
+  const { response, text } = await getText({ ...req, where, accept: 'application/json' });
   if (!response.ok) throw statusError(where, response.status, text);
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new SourceError(`${where}: the answer is not JSON${bodySnippet(text)}`, 'UNPARSABLE', { cause: err });
+  }
+}
+
+/** One GET whose body is read as text, for every HTTP source. */
+export interface TextGet {
+  url: string | URL;
+  /** Names the endpoint in every error. */
+  where: string;
+  accept: string;
+  token: string | undefined;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  fetch: typeof fetch;
+}
+
+/**
+ * GETs the URL with the bearer token (redacted from the body), no redirects, and a timeout combined with the
+ * caller's signal. Connection failures and timeouts are UNAVAILABLE; a cancelled caller's reason is rethrown.
+ */
+export async function getText(req: TextGet): Promise<{ response: Response; text: string }> {
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  const headers: Record<string, string> = { accept: req.accept };
+  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
+  try {
+    const response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
+    return { response, text: redactToken(await response.text(), req.token) };
+  } catch (err) {
+    if (req.signal?.aborted) throw req.signal.reason;
+    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
+    throw new SourceError(`${req.where}: ${why}`, 'UNAVAILABLE', { cause: err });
   }
 }
 

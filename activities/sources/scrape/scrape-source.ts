@@ -1,6 +1,6 @@
 import type { ScrapeSource } from '../../../src/domain/guard-spec.js';
-import { bodySnippet, describeFetchError, redactToken } from '../../../src/util/http-text.js';
-import { bearerToken, displayUrl } from '../http-json/http-json-source.js';
+import { bodySnippet } from '../../../src/util/http-text.js';
+import { bearerToken, displayUrl, getText } from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSource } from '../port.js';
 import { matches, parseScrapeExpression, type ScrapeExpression, type Selector } from './scrape-expression.js';
 import { parseExposition, seriesKey, type ExposedSample } from './text-format.js';
@@ -139,20 +139,7 @@ interface ScrapeGet {
 
 /** GETs the endpoint and parses it; the error mapping matches `getJson` of the JSON sources. */
 async function fetchScrape(req: ScrapeGet): Promise<Scrape> {
-  const timeout = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-  const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4;q=1, */*;q=0.1' };
-  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
-  let response: Response;
-  let text: string;
-  try {
-    response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
-    text = redactToken(await response.text(), req.token);
-  } catch (err) {
-    if (req.signal?.aborted) throw req.signal.reason;
-    const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
-    throw new SourceError(`${req.where}: ${why}`, 'UNAVAILABLE', { cause: err });
-  }
+  const { response, text } = await getText({ ...req, accept: 'text/plain;version=0.0.4;q=1, */*;q=0.1' });
   // taken when the answer arrived: that is when the endpoint rendered its counters
   const atMs = Date.now();
   if (!response.ok) {
