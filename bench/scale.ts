@@ -4,13 +4,13 @@
  * VmRSS / VmHWM and utime+stime from /proc every second; times the starts and until every rollout is Observing
  * (counted through visibility). The rollouts are left running: the dev server is stopped after the last measurement.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { spawnWorkerProcess } from '../test/helpers/worker-process.js';
 import { sleep, type BenchContext, type Measurement } from './context.js';
 import { atMost, type Row } from './report.js';
 
-const REPO = new URL('..', import.meta.url).pathname;
 const CLOCK_TICKS_PER_S = 100; // _SC_CLK_TCK on Linux
 const MB = 1e6;
 
@@ -35,22 +35,8 @@ async function sampleProc(pid: number): Promise<ProcSample> {
   };
 }
 
-async function spawnWorker(ctx: BenchContext, taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-    cwd: REPO,
-    env: { ...process.env, TEMPORAL_ADDRESS: ctx.server.address, TEMPORAL_NAMESPACE: ctx.server.namespace, TASK_QUEUE: taskQueue, BASE_DIR: ctx.dir, WORKFLOW_BUNDLE: ctx.bundlePath, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const errors: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => {
-    errors.push(chunk.toString());
-    errors.splice(0, Math.max(0, errors.length - 20));
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it was ready:\n${errors.join('').slice(-2_000)}`)));
-  });
-  return child;
+function spawnWorker(ctx: BenchContext, taskQueue: string): Promise<ChildProcess> {
+  return spawnWorkerProcess({ address: ctx.server.address, namespace: ctx.server.namespace, taskQueue, baseDir: ctx.dir, bundlePath: ctx.bundlePath, logLevel: 'error' });
 }
 
 async function stopWorker(child: ChildProcess): Promise<void> {

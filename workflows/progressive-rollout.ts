@@ -128,7 +128,6 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   if (rollingBack(r)) return;
   if (!step.observe) return;
   const ms = toMs(step.observe);
-  state.windowEndsAt = new Date(Date.now() + ms).toISOString();
   enterPhase(state, 'Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`, now());
   publish(r);
   await observe(r, step, ms);

@@ -76,13 +76,13 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
     if (stopSignals.signal.aborted) return;
     const address = server?.address ?? settings.address;
     const namespace = server?.namespace ?? settings.namespace;
-    const connection = await connectWorker(
-      server ? { ...settings, address, connectionOptions: { address } } : settings,
-    );
+    // the embedded server is plain local gRPC; a configured one keeps its TLS, API key and profile
+    const target = server ? { ...settings, address, connectionOptions: { address } } : settings;
+    const connection = await connectWorker(target);
     const worker = await createRolloutWorker({ connection, namespace, deps: { logger }, ...(dataConverter ? { dataConverter } : {}) });
     const running = worker.run();
     if (options.api) {
-      const client = await connectClient(server ? { ...settings, address, connectionOptions: { address } } : settings);
+      const client = await connectClient(target);
       const { app, url } = await serveApi({
         client,
         logger,
@@ -99,7 +99,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
     options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
     const companion = options.companion
       ? startCompanion(options.companion, {
-          connect: () => connectClient(server ? { ...settings, address, connectionOptions: { address } } : settings),
+          connect: () => connectClient(target),
           context: { address, namespace, uiUrl: server?.uiUrl, logger, requestStop: () => onSignal('quit key') },
           onFailure: () => onSignal('quit key'),
         })

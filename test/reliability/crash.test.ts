@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { CommandRejectedError, RolloutClient } from '../../src/client/rollout-client.js';
@@ -12,12 +11,12 @@ import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js
 import type { RolloutResult } from '../../workflows/messages.js';
 import { freePort } from '../helpers/ports.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
 import { startChaosWorld, type ChaosWorld } from './chaos-world.js';
 
 /** CI size by default; `npm run chaos` runs CHAOS_N=100. */
 const N = Number(process.env.CHAOS_N ?? 20);
 const CHAOS_MS = Number(process.env.CHAOS_MS ?? 30_000);
-const repoRoot = new URL('../..', import.meta.url).pathname;
 const random = mulberry32(Number(process.env.CHAOS_SEED ?? 20261121));
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,23 +87,18 @@ describe(`chaos: ${N} rollouts while workers are SIGKILLed and the server restar
     const port = await freePort();
     const boot = () => startDevServer({ cliPath: inject('temporalCliPath'), port, uiPort: false, dbFile: join(dir, 'temporal.db'), reuseExisting: false });
     server = await boot();
-    const bundle = await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'workflows/index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-    const bundlePath = join(dir, 'workflows.js');
-    await writeFile(bundlePath, bundle.code);
+    const bundlePath = await writeWorkflowBundle(dir);
     const taskQueue = `chaos-${Date.now()}`;
-    const startWorker = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-        cwd: repoRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: server!.address, TASK_QUEUE: taskQueue, BASE_DIR: dir, WORKFLOW_BUNDLE: bundlePath, LOG_LEVEL: 'error' },
-        stdio: ['ignore', 'ignore', process.env.CHAOS_DEBUG ? 'inherit' : 'ignore'],
-      });
+    const startWorker = async () => {
+      // started blindly: the supervisor kills and restarts it whether or not it got to poll
+      const child = await spawnWorkerProcess({ address: server!.address, taskQueue, baseDir: dir, bundlePath, logLevel: 'error', waitReady: false, inheritStderr: Boolean(process.env.CHAOS_DEBUG) });
       workers.push(child);
       return child;
     };
     const connection = await Connection.connect({ address: server.address });
     const rollouts = new RolloutClient(new Client({ connection }));
     const scenarios = Array.from({ length: N }, (_, i) => scenario(i, world));
-    let worker = startWorker();
+    let worker = await startWorker();
     for (const s of scenarios) await rollouts.start(s.spec, { taskQueue });
 
     // operators act mid-chaos: approvals and aborts must not be lost
@@ -139,7 +133,7 @@ describe(`chaos: ${N} rollouts while workers are SIGKILLed and the server restar
         restarts += 1;
       }
       await sleep(between(100, 600));
-      worker = startWorker();
+      worker = await startWorker();
     }
     await Promise.all(operators);
     const progress = setInterval(() => {

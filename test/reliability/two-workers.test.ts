@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -9,7 +9,8 @@ import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { RolloutClient } from '../../src/client/rollout-client.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
-import { bundle, connectTestEnv, uniqueTaskQueue } from '../helpers/temporal.js';
+import { connectTestEnv, uniqueTaskQueue } from '../helpers/temporal.js';
+import { spawnWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
 
 /**
  * Two worker processes share a task queue; one is SIGKILLed in the middle of observation windows. Its cached
@@ -19,31 +20,20 @@ import { bundle, connectTestEnv, uniqueTaskQueue } from '../helpers/temporal.js'
  */
 const BOUND_MS = 45_000;
 const ROLLOUTS = 6;
-const repoRoot = new URL('../..', import.meta.url).pathname;
 // the workers load one pre-built bundle file (WORKFLOW_BUNDLE) instead of each bundling on start
 const suite = {} as { env: TestWorkflowEnvironment; client: RolloutClient; bundlePath: string };
 beforeAll(async () => {
   suite.env = await connectTestEnv();
   suite.client = new RolloutClient(suite.env.client);
-  suite.bundlePath = join(await mkdtemp(join(tmpdir(), 'two-workers-bundle-')), 'workflows.js');
-  await writeFile(suite.bundlePath, (await bundle(join(repoRoot, 'workflows/index.ts'))).code);
+  suite.bundlePath = await writeWorkflowBundle(await mkdtemp(join(tmpdir(), 'two-workers-bundle-')));
 });
 afterAll(async () => {
   await suite.env?.teardown();
 });
 
-async function startWorker(taskQueue: string, baseDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), TASK_QUEUE: taskQueue, BASE_DIR: baseDir, WORKFLOW_BUNDLE: suite.bundlePath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await waitFor(() => out.includes('worker-ready') || child.exitCode !== null, 60_000, 'worker start');
-  if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}`);
-  return child;
-}
+
+const startWorker = (taskQueue: string, baseDir: string): Promise<ChildProcess> =>
+  spawnWorkerProcess({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, baseDir, bundlePath: suite.bundlePath, inheritStderr: true });
 
 /** Half the rollouts watch a guard (an activity runs through the window), half wait on a plain durable timer. */
 function spec(flag: string, i: number): RolloutSpecInput {

@@ -1,26 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { inject, describe, expect, it } from 'vitest';
 import { httpRecorder } from '../helpers/http-recorder.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { spawnWorkerProcess } from '../helpers/worker-process.js';
 
 const suite = useRolloutSuite();
-const repoRoot = new URL('../..', import.meta.url).pathname;
+const startWorker = (taskQueue: string) => spawnWorkerProcess({ address: inject('temporalAddress'), taskQueue, inheritStderr: true });
 
-async function startWorker(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  await waitFor(() => out.includes('worker-ready') || child.exitCode !== null, 60_000, 'worker start');
-  if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}`);
-  return child;
-}
 
 describe('a worker killed during an observation window', () => {
   it('resumes the rollout at the same step on a new worker, with no exposure change repeated or reordered', async () => {
