@@ -24,6 +24,11 @@ const workflowBans = {
   ],
 };
 
+/** Domain modules that define zod schemas (relative to `workflows/`). */
+const schemaModules = ['assess', 'commands', 'drill', 'duration', 'exposure', 'guard-spec', 'rollout-state', 'spec', 'target-spec', 'validation'].map(
+  (m) => `../src/domain/${m}.js`,
+);
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '.rollout/**'] },
   js.configs.recommended,
@@ -44,6 +49,39 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', workflowBans],
       '@typescript-eslint/no-restricted-imports': 'off',
+    },
+  },
+  {
+    // Every module a workflow imports is evaluated again for each workflow run: workflow code takes logic from
+    // the zod-free domain modules and only types from the schema modules (legacy-spec-check.ts replays old runs).
+    files: ['workflows/**/*.ts'],
+    ignores: ['workflows/legacy-spec-check.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['zod', ...schemaModules].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Workflow code imports only types from schema modules; take logic from the zod-free ones (time, steps, transitions, tally, command-rules, describe, drill-judge).',
+          })),
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/domain/{time,steps,transitions,tally,command-rules,describe,drill-judge}.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['zod', ...schemaModules.map((m) => m.replace('../src/domain/', './'))].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Workflow code imports this module: it takes only types from schema modules.',
+          })),
+        },
+      ],
     },
   },
   {

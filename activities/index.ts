@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.js';
-import type { Compensation, Notifier } from '../src/domain/spec.js';
+import type { DrillSpec } from '../src/domain/drill.js';
+import type { Compensation, Notifier, RolloutSpec } from '../src/domain/spec.js';
 import type { TargetSpec } from '../src/domain/target-spec.js';
 import type { PinoLogger } from '../src/logger.js';
 import { callHttpCompensation } from './compensations/http-compensation.js';
@@ -11,6 +12,7 @@ import { createMetricSource } from './sources/index.js';
 import { toFailure } from './errors.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
 import { createTarget, MemoryTargetRegistry } from './targets/index.js';
+import { checkDrillSpec, checkRolloutSpec } from './validate.js';
 
 /** What activities need from the outside world; tests pass fakes here. */
 export interface ActivityDeps {
@@ -87,6 +89,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Watches the guards through one observation window (one activity, heartbeating each check). */
     async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
       return observeWindow(input, (guard) => createMetricSource(guard.source, { env }));
+    },
+
+    /** Validates a rollout spec and fills its defaults (a local activity: no I/O, no retries needed). */
+    async validateRolloutSpec(spec: unknown): Promise<RolloutSpec> {
+      return checkRolloutSpec(spec);
+    },
+
+    /** Validates a drill spec and builds the rollout it runs (a local activity). */
+    async prepareDrill(drill: unknown): Promise<{ drill: DrillSpec; spec: RolloutSpec }> {
+      return checkDrillSpec(drill);
     },
 
     /** Tells the spec's notifiers about a phase change. */

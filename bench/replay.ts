@@ -1,36 +1,85 @@
 /**
- * Replay cost: `Worker.runReplayHistories` over the checked-in histories (`test/replay/histories/*.json`, every
- * recorded scenario) repeated to N, against the bench's pre-built bundle. The headline divides the whole call,
- * replay-worker start-up included, by N; the steady rate leaves the first history out.
+ * Replay cost: `Worker.runReplayHistories` over the checked-in histories of the current workflow version
+ * (`test/replay/histories/<CURRENT_HISTORY_SET>/`, every recorded scenario) repeated to N, against the bench's
+ * pre-built bundle. The headline divides the whole call, replay-worker start-up included, by N; the steady rate
+ * leaves the first history out. Older sets (recorded before a patch) are replayed too, as a separate row: they
+ * take the legacy branches.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import type { Measurement } from './context.js';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { CURRENT_HISTORY_SET, historySets, loadHistories, type RecordedHistory } from '../test/helpers/histories.js';
+import { createBaselineActivities } from './baseline-activities.js';
+import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';
+import { runWorker, type BenchContext, type Measurement } from './context.js';
+import { createRolloutWorker } from '../src/worker/worker.js';
 import { atMost, percentile, type Row } from './report.js';
 
-const HISTORIES = new URL('../test/replay/histories/', import.meta.url);
-
-interface Recorded {
-  name: string;
-  workflowId: string;
-  history: temporal.api.history.v1.IHistory;
-  events: number;
+interface ReplayRun {
+  n: number;
+  totalMs: number;
+  steadyMs: number;
+  firstMs: number;
+  gaps: number[];
+  failures: { name: string; error: string }[];
 }
 
-/** Each checked-in history under the workflow ID it was recorded with (`ids.json`), as the replay test does. */
-async function loadRecorded(): Promise<Recorded[]> {
-  const ids = JSON.parse(await readFile(new URL('ids.json', HISTORIES), 'utf8').catch(() => '{}')) as Record<string, string>;
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json') && f !== 'ids.json').sort();
-  return Promise.all(
-    files.map(async (file) => {
-      const name = file.replace(/\.json$/, '');
-      const history = historyFromJSON(JSON.parse(await readFile(new URL(file, HISTORIES), 'utf8')));
-      return { name, workflowId: ids[name] ?? name, history, events: history.events?.length ?? 0 };
-    }),
-  );
+async function replayCycling(bundle: WorkflowBundleWithSourceMap, recorded: RecordedHistory[], n: number): Promise<ReplayRun> {
+  const queue = Array.from({ length: n }, (_, i) => recorded[i % recorded.length]!);
+  const gaps: number[] = [];
+  const failures: { name: string; error: string }[] = [];
+  const t0 = performance.now();
+  let last = t0;
+  let firstAt = Number.NaN;
+  let i = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, queue.map((r) => ({ workflowId: r.workflowId, history: r.history })))) {
+    const now = performance.now();
+    if (i === 0) firstAt = now;
+    else gaps.push(now - last);
+    last = now;
+    if (result.error) failures.push({ name: `${queue[i]!.set}/${queue[i]!.name}`, error: result.error.message });
+    i += 1;
+  }
+  const totalMs = performance.now() - t0;
+  return { n: i, totalMs, steadyMs: (last - firstAt) / Math.max(1, i - 1), firstMs: firstAt - t0, gaps, failures };
+}
+
+const SHAPE_STEPS = [1, 5, 25, 50, 100];
+
+/**
+ * Same-shape histories recorded in this run: rollouts of 5 exposure steps with 10 ms windows (memory target, no
+ * guards) beside the overhead baseline (5 empty activities + 5 timers), so replay cost can be read against what
+ * the SDK itself costs for the same activities and timers.
+ */
+async function recordSameShape(ctx: BenchContext, count: number): Promise<{ rollouts: RecordedHistory[]; baselines: RecordedHistory[] }> {
+  const taskQueue = `bench-replay-shape-${ctx.tag}`;
+  const create = Worker.create.bind(Worker);
+  Worker.create = (options) => create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
+  const worker = await createRolloutWorker({ connection: ctx.connection, namespace: ctx.server.namespace, taskQueue, workflowBundle: ctx.bundle, deps: { logger: ctx.logger, baseDir: ctx.dir } }).finally(() => {
+    Worker.create = create;
+  });
+  const running = runWorker(worker, taskQueue);
+  try {
+    const record = async (kind: 'rollout' | 'baseline', i: number): Promise<RecordedHistory> => {
+      const flag = `${ctx.tag}-replay-${kind}-${i}`;
+      const workflowId =
+        kind === 'rollout'
+          ? (
+              await ctx.rollouts.start(
+                { name: 'bench-replay', target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' }, steps: SHAPE_STEPS.map((exposure) => ({ exposure, observe: '10ms' })) },
+                { taskQueue },
+              )
+            ).workflowId
+          : (await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, { taskQueue, workflowId: `baseline/${flag}`, args: [{ steps: SHAPE_STEPS.length, windowMs: 10 }] })).workflowId;
+      const handle = ctx.client.workflow.getHandle(workflowId);
+      await handle.result();
+      const history = await handle.fetchHistory();
+      return { set: 'this run', name: kind, workflowId, history, events: history.events?.length ?? 0 };
+    };
+    const idx = Array.from({ length: count }, (_, i) => i);
+    return { rollouts: await Promise.all(idx.map((i) => record('rollout', i))), baselines: await Promise.all(idx.map((i) => record('baseline', i))) };
+  } finally {
+    await running.stop();
+  }
 }
 
 export const replay: Measurement = {
@@ -38,31 +87,37 @@ export const replay: Measurement = {
   title: 'Replay: Worker.runReplayHistories over recorded histories',
   async run(ctx) {
     const n = ctx.size('REPLAY_N', 100, 20);
-    const recorded = await loadRecorded();
-    if (recorded.length === 0) throw new Error(`no histories in ${HISTORIES.pathname}`);
-    const queue = Array.from({ length: n }, (_, i) => recorded[i % recorded.length]!);
-    ctx.progress(`${n} replays cycling ${recorded.length} checked-in histories (${queue.reduce((s, r) => s + r.events, 0)} events in all)`);
-
-    const gaps: number[] = [];
-    const failures: { name: string; error: string }[] = [];
-    const t0 = performance.now();
-    let last = t0;
-    let firstAt = Number.NaN;
-    let i = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: ctx.bundle }, queue.map((r) => ({ workflowId: r.workflowId, history: r.history })))) {
-      const now = performance.now();
-      if (i === 0) firstAt = now;
-      else gaps.push(now - last);
-      last = now;
-      if (result.error) failures.push({ name: queue[i]!.name, error: result.error.message });
-      i += 1;
-    }
-    const totalMs = performance.now() - t0;
+    const recorded = await loadHistories(CURRENT_HISTORY_SET);
+    if (recorded.length === 0) throw new Error(`no histories in set ${CURRENT_HISTORY_SET}`);
+    const events = (rs: RecordedHistory[], k: number) => Array.from({ length: k }, (_, i) => rs[i % rs.length]!.events).reduce((a, b) => a + b, 0);
+    ctx.progress(`${n} replays cycling ${recorded.length} histories of set ${CURRENT_HISTORY_SET} (${events(recorded, n)} events in all)`);
+    const run = await replayCycling(ctx.bundle, recorded, n);
+    const older = (await historySets()).filter((s) => s !== CURRENT_HISTORY_SET);
+    const legacy = older.length ? (await Promise.all(older.map((s) => loadHistories(s)))).flat() : [];
+    const legacyRun = legacy.length ? await replayCycling(ctx.bundle, legacy, Math.min(n, 40)) : undefined;
+    ctx.progress('recording same-shape histories: 5-step rollouts and the minimal baseline workflow');
+    const shape = await recordSameShape(ctx, 3);
+    const shapeN = Math.min(n, 60);
+    const rolloutShape = await replayCycling(ctx.bundle, shape.rollouts, shapeN);
+    const baselineShape = await replayCycling(ctx.bundle, shape.baselines, shapeN);
+    const failures = [...run.failures, ...(legacyRun?.failures ?? []), ...rolloutShape.failures, ...baselineShape.failures];
     const rows: Row[] = [
-      { metric: `ms per history (whole call / ${i})`, value: totalMs / i, unit: 'ms', n: i, target: atMost(20) },
-      { metric: 'ms per history after the first (steady)', value: (last - firstAt) / Math.max(1, i - 1), unit: 'ms', n: i - 1 },
-      { metric: 'slowest single replay (after the first)', value: gaps.length ? Math.max(...gaps) : Number.NaN, unit: 'ms' },
-      { metric: 'first replay incl. replay-worker start-up', value: firstAt - t0, unit: 'ms' },
+      { metric: `ms per history (whole call / ${run.n})`, value: run.totalMs / run.n, unit: 'ms', n: run.n, target: atMost(20) },
+      { metric: 'ms per history after the first (steady)', value: run.steadyMs, unit: 'ms', n: run.n - 1 },
+      { metric: 'slowest single replay (after the first)', value: run.gaps.length ? Math.max(...run.gaps) : Number.NaN, unit: 'ms' },
+      { metric: 'first replay incl. replay-worker start-up', value: run.firstMs, unit: 'ms' },
+      ...(legacyRun
+        ? [{ metric: `older sets (${older.join(', ')}): ms per history, steady`, value: legacyRun.steadyMs, unit: 'ms', n: legacyRun.n - 1, note: 'legacy branches (patched() false)' } satisfies Row]
+        : []),
+      { metric: `5-step rollout (${shape.rollouts[0]!.events} events): ms per history, steady`, value: rolloutShape.steadyMs, unit: 'ms', n: rolloutShape.n - 1 },
+      {
+        metric: `minimal workflow, same activities + timers (${shape.baselines[0]!.events} events): ms, steady`,
+        value: baselineShape.steadyMs,
+        unit: 'ms',
+        n: baselineShape.n - 1,
+        note: 'the SDK\'s own replay cost for the same activities and timers: a floor no workflow code removes',
+      },
+      { metric: 'same-shape replay ratio, rollout / minimal', value: rolloutShape.steadyMs / baselineShape.steadyMs, unit: '×' },
       {
         metric: 'replays that failed (nondeterminism)',
         value: failures.length,
@@ -74,10 +129,13 @@ export const replay: Measurement = {
     return {
       rows,
       details: {
-        n: i,
+        n: run.n,
+        set: CURRENT_HISTORY_SET,
         distinct: recorded.map((r) => ({ name: r.name, events: r.events })),
-        totalMs,
-        gapP50: percentile(gaps, 50),
+        totalMs: run.totalMs,
+        gapP50: percentile(run.gaps, 50),
+        ...(legacyRun ? { olderSets: older, olderSteadyMs: legacyRun.steadyMs, olderN: legacyRun.n } : {}),
+        sameShape: { rolloutEvents: shape.rollouts[0]!.events, baselineEvents: shape.baselines[0]!.events, rolloutSteadyMs: rolloutShape.steadyMs, baselineSteadyMs: baselineShape.steadyMs },
         failures: failures.slice(0, 20),
         bundle: 'bench/bench-workflows.ts, built once before the measurement (bundling not timed)',
       },

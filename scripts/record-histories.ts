@@ -1,11 +1,12 @@
 /**
  * Records the event histories the replay test checks: each scenario runs on a fresh in-memory dev server
- * and its history is written to test/replay/histories/<scenario>.json. Re-run after a deliberate,
- * patched() change to the workflow's command sequence, and keep the old files beside the new ones.
+ * and its history is written to test/replay/histories/<set>/<scenario>.json, where <set> is the current
+ * workflow version (`CURRENT_HISTORY_SET`). After a deliberate, patched() change to the workflow's command
+ * sequence, start a new set and keep the old ones: every set must keep replaying.
  *
  *   npx tsx scripts/record-histories.ts [scenario ...]   # all scenarios, or only the named ones
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -15,10 +16,12 @@ import { createLogger } from '../src/logger.js';
 import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { installRuntime } from '../src/worker/runtime.js';
+import { CURRENT_HISTORY_SET, HISTORIES } from '../test/helpers/histories.js';
 import { httpRecorder } from '../test/helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../test/helpers/rollout-env.js';
 
-const out = new URL('../test/replay/histories/', import.meta.url);
+const out = new URL(`${CURRENT_HISTORY_SET}/`, HISTORIES);
+await mkdir(out, { recursive: true });
 installRuntime(createLogger({ level: 'warn' }));
 const cli = await resolveTemporalCli();
 const server = await startDevServer({ cliPath: cli.path, port: 17233, uiPort: false, dbFile: null, reuseExisting: false });
@@ -106,6 +109,11 @@ const scenarios: Record<string, () => Promise<string>> = {
     ids['drill-signal-pass-rollout'] = `${handle.workflowId}/rollout`;
     return handle.workflowId;
   },
+  async 'invalid-spec-rejected'() {
+    // started by workflow type name, as another SDK would, with a spec no client would have sent
+    const spec = { ...flagdSpec(uniqueFlag(), [{ exposure: 5 }]), steps: [{ exposure: 150 }] };
+    return (await env.client.workflow.start('progressiveRollout', { taskQueue: h.taskQueue, workflowId: `recorded-invalid-${Date.now()}`, args: [{ spec }] })).workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });
@@ -121,7 +129,7 @@ try {
   for (const [name, run] of Object.entries(scenarios).filter(([n]) => only.length === 0 || only.includes(n))) {
     const workflowId = await run();
     const handle = env.client.workflow.getHandle(workflowId);
-    await handle.result();
+    await handle.result().catch(() => undefined); // a scenario may end in a failure on purpose
     const history = await handle.fetchHistory();
     await writeFile(new URL(`${name}.json`, out), historyToJSON(history));
     ids[name] = workflowId;

@@ -6,7 +6,7 @@ import {
   rejectPromote,
   rejectResume,
   type CommandAck,
-} from '../src/domain/commands.js';
+} from '../src/domain/command-rules.js';
 import { describeStep } from '../src/domain/describe.js';
 import { now } from './effects.js';
 import {
@@ -17,10 +17,12 @@ import {
   promoteUpdate,
   resumeUpdate,
   statusQuery,
+  type RolloutInput,
   type RolloutStatus,
 } from './messages.js';
 import { addPause, clearPauses, removePauses, requestRollback, type Rollout } from './state-ops.js';
-import { enterPhase } from '../src/domain/rollout-state.js';
+import type { RolloutState } from '../src/domain/rollout-state.js';
+import { enterPhase } from '../src/domain/transitions.js';
 
 /** Throws the validator's reason: a rejected Update is never written to history. */
 function check(reason: string | undefined): void {
@@ -114,28 +116,44 @@ export function registerHandlers(r: Rollout): void {
     requestRollback(r, 'guard', what);
   });
 
-  setHandler(
-    statusQuery,
-    (): RolloutStatus => ({
-      name: spec.name,
-      target: spec.target.flag,
-      phase: state.phase,
-      step: state.step,
-      totalSteps: state.totalSteps,
-      stepDescription: describeStep(spec.steps[state.step]),
-      steps: spec.steps.map((s) => describeStep(s)),
-      exposure: state.exposure,
-      pauseReasons: state.pauseReasons,
-      approvals: state.approvals,
-      guards: state.guards,
-      measurements: state.measurements,
-      windows: state.windows,
-      ...(state.windowEndsAt ? { windowEndsAt: state.windowEndsAt } : {}),
-      ...(state.rollback ? { rollback: state.rollback } : {}),
-      timeline: state.timeline,
-      startedAt: state.startedAt,
-      run: state.runs,
-    }),
-    { description: 'Phase, step, exposure, pauses, approvals, guards and the decision timeline.' },
-  );
+  setHandler(statusQuery, () => statusOf(spec.name, spec.target.flag, state, spec.steps.map((st) => describeStep(st))), { description: STATUS_DESCRIPTION });
+}
+
+const STATUS_DESCRIPTION = 'Phase, step, exposure, pauses, approvals, guards and the decision timeline.';
+
+function statusOf(name: string, target: string, state: RolloutState, steps: string[]): RolloutStatus {
+  return {
+    name,
+    target,
+    phase: state.phase,
+    step: state.step,
+    totalSteps: state.totalSteps,
+    stepDescription: steps[state.step] ?? 'done',
+    steps,
+    exposure: state.exposure,
+    pauseReasons: state.pauseReasons,
+    approvals: state.approvals,
+    guards: state.guards,
+    measurements: state.measurements,
+    windows: state.windows,
+    ...(state.windowEndsAt ? { windowEndsAt: state.windowEndsAt } : {}),
+    ...(state.rollback ? { rollback: state.rollback } : {}),
+    timeline: state.timeline,
+    startedAt: state.startedAt,
+    run: state.runs,
+  };
+}
+
+/**
+ * `status` while the spec is being checked (a local activity, before {@link registerHandlers}): what the input
+ * says, unvalidated: the carried state after continue-as-new, else Pending. Updates and signals sent meanwhile
+ * wait for their handlers.
+ */
+export function registerProvisionalStatus(input: RolloutInput, state: RolloutState): void {
+  const raw: Record<string, unknown> = typeof input.spec === 'object' && input.spec !== null ? (input.spec as Record<string, unknown>) : {};
+  const target = typeof raw.target === 'object' && raw.target !== null ? (raw.target as Record<string, unknown>).flag : undefined;
+  const steps = Array.from({ length: state.totalSteps }, () => 'checking the spec');
+  setHandler(statusQuery, () => statusOf(typeof raw.name === 'string' ? raw.name : '', typeof target === 'string' ? target : '', state, steps), {
+    description: STATUS_DESCRIPTION,
+  });
 }

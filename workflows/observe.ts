@@ -1,8 +1,8 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { WindowReport } from '../activities/index.js';
-import { windowVerdict } from '../src/domain/assess.js';
-import { toMs } from '../src/domain/duration.js';
-import { enterPhase, guardStatusOf } from '../src/domain/rollout-state.js';
+import { windowVerdict } from '../src/domain/tally.js';
+import { toMs } from '../src/domain/time.js';
+import { enterPhase, guardStatusOf } from '../src/domain/transitions.js';
 import type { ExposureStep } from '../src/domain/spec.js';
 import { guardActivities, now, publish } from './effects.js';
 import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';

@@ -1,6 +1,5 @@
 import {
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -8,14 +7,16 @@ import {
   log,
   workflowInfo,
 } from '@temporalio/workflow';
-import { toMs } from '../src/domain/duration.js';
 import type { Exposure } from '../src/domain/exposure.js';
-import { enterPhase, initialState, type RollbackTrigger, type RolloutState } from '../src/domain/rollout-state.js';
+import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.js';
+import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.js';
+import { stepKind } from '../src/domain/steps.js';
+import { toMs } from '../src/domain/time.js';
+import { enterPhase, initialState } from '../src/domain/transitions.js';
 import { addPause, removePauses, requestRollback, rollingBack, type Rollout } from './state-ops.js';
-import { RolloutSpec, stepKind, type ApprovalStep, type ExposureStep, type PauseStep } from '../src/domain/spec.js';
-import { describeIssues, flattenIssues } from '../src/domain/validation.js';
+import { acceptRolloutSpec } from './spec-check.js';
 import { assertNever } from '../src/util/assert-never.js';
-import { registerHandlers } from './handlers.js';
+import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
 import { forwardActivities, now, publish, settleNotifications } from './effects.js';
 import { observe } from './observe.js';
@@ -29,14 +30,12 @@ export { WORKFLOW_TYPE } from './messages.js';
  * this function only sequences effects.
  */
 export async function progressiveRollout(input: RolloutInput): Promise<RolloutResult> {
-  const parsed = RolloutSpec.safeParse(input.spec);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid rollout spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidSpec');
-  }
-  const spec = parsed.data;
+  const provisional = input.carried ?? initialState({ runId: workflowInfo().runId, ...rawShape(input), now: now() });
+  registerProvisionalStatus(input, provisional);
+  const spec = await acceptRolloutSpec(input.spec);
   const state: RolloutState =
     input.carried ??
-    initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: now() });
+    initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: provisional.startedAt });
   if (input.carried) state.runs += 1;
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
   const rollout: Rollout = { spec, state, ...(parent ? { reportTo: parent } : {}) };
@@ -62,6 +61,13 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   await CancellationScope.nonCancellable(() => settleNotifications());
   await condition(allHandlersFinished);
   return resultOf(rollout);
+}
+
+/** Step count and baseline as the unchecked input states them, for `status` while the spec is checked. */
+function rawShape(input: RolloutInput): { totalSteps: number; baseline: number } {
+  const raw = input.spec as { steps?: unknown; rollback?: { exposure?: unknown } } | null | undefined;
+  const baseline = raw?.rollback?.exposure;
+  return { totalSteps: Array.isArray(raw?.steps) ? raw.steps.length : 0, baseline: typeof baseline === 'number' ? baseline : 0 };
 }
 
 function isContinueAsNew(err: unknown): boolean {

@@ -9,10 +9,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/index.js';
-import { buildDrillRollout, DrillSpec, judgeDrill, type DrillReport, type DrillSpecInput } from '../src/domain/drill.js';
-import { toMs } from '../src/domain/duration.js';
+import type { DrillSpecInput } from '../src/domain/drill.js';
+import { judgeDrill, type DrillReport } from '../src/domain/drill-judge.js';
+import { toMs } from '../src/domain/time.js';
 import { guardBreachSignal, rolloutPhaseSignal, type PhaseReport, type RolloutResult } from './messages.js';
 import { progressiveRollout } from './progressive-rollout.js';
+import { acceptDrillSpec } from './spec-check.js';
 
 const { readExposure, notify } = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '30s',
@@ -26,12 +28,7 @@ const { readExposure, notify } = proxyActivities<RolloutActivities>({
  * A failed drill fails this workflow (visible in the UI) with the report as failure details.
  */
 export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<DrillReport> {
-  const parsed = DrillSpec.safeParse(input.drill);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
-  const drill = parsed.data;
-  const built = buildDrillRollout(drill);
-  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`, 'InvalidDrillSpec');
-  const spec = built.spec;
+  const { drill, spec } = await acceptDrillSpec(input.drill);
   const deadlineAt = Date.now() + toMs(drill.deadline);
   const reports: PhaseReport[] = [];
   setHandler(rolloutPhaseSignal, (r) => void reports.push(r));

@@ -1,4 +1,5 @@
-import { enterPhase, type PauseReason, type RollbackTrigger, type RolloutState } from '../src/domain/rollout-state.js';
+import type { PauseReason, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.js';
+import { enterPhase } from '../src/domain/transitions.js';
 import type { RolloutSpec } from '../src/domain/spec.js';
 import { now, publish } from './effects.js';
 

@@ -1,6 +1,7 @@
-import { formatMs, toMs } from './duration.js';
 import type { RolloutState } from './rollout-state.js';
-import { stepKind, type RolloutSpec, type Step } from './spec.js';
+import type { RolloutSpec, Step } from './spec.js';
+import { stepKind } from './steps.js';
+import { formatMs, toMs } from './time.js';
 
 /** One line per step kind: `exposure 25% (region in eu-west), observe 30m`. */
 export function describeStep(step: Step | undefined): string {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { Duration, toMs } from './duration.js';
+import { Duration } from './duration.js';
 import type { GuardSpec } from './guard-spec.js';
 import { Notifier, RolloutSpec, Step, type RolloutSpecInput } from './spec.js';
 import { TargetSpec } from './target-spec.js';
+
+export { judgeDrill, type DrillReport } from './drill-judge.js';
 
 /**
  * A rollout drill: run a real rollout against a sandbox target, inject a breach at one step, and prove that
@@ -84,67 +86,4 @@ export function buildDrillRollout(drill: DrillSpec): { ok: true; spec: RolloutSp
   const spec = RolloutSpec.safeParse(input);
   if (!spec.success) return { ok: false, issues: spec.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })) };
   return { ok: true, spec: spec.data };
-}
-
-/** What a drill measured and concluded. */
-export interface DrillReport {
-  drill: string;
-  rolloutWorkflowId: string;
-  passed: boolean;
-  reasons: string[];
-  method: 'signal' | 'guard';
-  injectedAt?: string;
-  detectedAt?: string;
-  rolledBackAt?: string;
-  timeToDetectMs?: number;
-  timeToRollbackMs?: number;
-  slo: { detectWithinMs: number; rollbackWithinMs: number };
-  finalPhase: string;
-  baselineVerified: boolean;
-  compensations: { name: string; runs: number }[];
-}
-
-/** Judges a drill from what it observed: every check that fails adds a reason; no reason means passed. */
-export function judgeDrill(args: {
-  drill: DrillSpec;
-  rolloutWorkflowId: string;
-  finalPhase: string;
-  stillRunning?: string;
-  injectedAtMs?: number;
-  detectedAtMs?: number;
-  rolledBackAtMs?: number;
-  baseline: { expected: number; actual: number | undefined };
-  compensations: { name: string; runs: number }[];
-}): DrillReport {
-  const { drill } = args;
-  const slo = { detectWithinMs: toMs(drill.slo.detectWithin), rollbackWithinMs: toMs(drill.slo.rollbackWithin) };
-  const reasons: string[] = [];
-  if (args.stillRunning) reasons.push(`the rollout did not finish within the drill deadline ${drill.deadline}: ${args.stillRunning}`);
-  else if (args.finalPhase !== 'RolledBack') reasons.push(`the rollout ended ${args.finalPhase}, expected RolledBack`);
-  if (args.injectedAtMs === undefined) reasons.push(`the breach was never injected (step ${drill.inject.atStep} was not reached)`);
-  const ttd = args.injectedAtMs !== undefined && args.detectedAtMs !== undefined ? Math.max(0, args.detectedAtMs - args.injectedAtMs) : undefined;
-  const ttr = args.detectedAtMs !== undefined && args.rolledBackAtMs !== undefined ? Math.max(0, args.rolledBackAtMs - args.detectedAtMs) : undefined;
-  if (ttd !== undefined && ttd > slo.detectWithinMs) reasons.push(`time to detect ${ttd} ms exceeds the SLO of ${drill.slo.detectWithin}`);
-  if (ttr !== undefined && ttr > slo.rollbackWithinMs) reasons.push(`time to rollback ${ttr} ms exceeds the SLO of ${drill.slo.rollbackWithin}`);
-  if (args.injectedAtMs !== undefined && ttd === undefined) reasons.push('the breach was never detected');
-  const baselineVerified = args.baseline.actual === args.baseline.expected;
-  if (!baselineVerified) reasons.push(`the target reads ${args.baseline.actual ?? 'nothing'}%, expected its baseline ${args.baseline.expected}%`);
-  for (const c of args.compensations) if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);
-  const iso = (ms: number | undefined) => (ms === undefined ? {} : { at: new Date(ms).toISOString() });
-  return {
-    drill: drill.name,
-    rolloutWorkflowId: args.rolloutWorkflowId,
-    passed: reasons.length === 0,
-    reasons,
-    method: drill.inject.method,
-    ...(args.injectedAtMs !== undefined ? { injectedAt: iso(args.injectedAtMs).at } : {}),
-    ...(args.detectedAtMs !== undefined ? { detectedAt: iso(args.detectedAtMs).at } : {}),
-    ...(args.rolledBackAtMs !== undefined ? { rolledBackAt: iso(args.rolledBackAtMs).at } : {}),
-    ...(ttd !== undefined ? { timeToDetectMs: ttd } : {}),
-    ...(ttr !== undefined ? { timeToRollbackMs: ttr } : {}),
-    slo,
-    finalPhase: args.finalPhase,
-    baselineVerified,
-    compensations: args.compensations,
-  };
 }

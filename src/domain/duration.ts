@@ -1,33 +1,11 @@
 import { z } from 'zod';
+import { DURATION_FORM, toMs } from './time.js';
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
-const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+export { formatMs, toMs } from './time.js';
 
 /** A duration in the `30s / 5m / 1h / 2d` form (parts may combine: `1h30m`; `ms` for tests). */
 export const Duration = z
   .string()
-  .regex(WHOLE, 'must be a duration like 30s, 5m, 1h or 2d')
-  .refine((d) => !WHOLE.test(d) || toMs(d) > 0, 'must be longer than 0');
+  .regex(DURATION_FORM, 'must be a duration like 30s, 5m, 1h or 2d')
+  .refine((d) => !DURATION_FORM.test(d) || toMs(d) > 0, 'must be longer than 0');
 export type Duration = z.infer<typeof Duration>;
-
-/** Milliseconds in a duration string that {@link Duration} accepted. */
-export function toMs(duration: string): number {
-  let total = 0;
-  for (const [, amount, unit] of duration.matchAll(PART)) total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  return Math.round(total);
-}
-
-/** A compact human form of milliseconds: `1h 5m`, `30s`, `250ms`. */
-export function formatMs(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  const parts: string[] = [];
-  let rest = Math.round(ms / 1_000);
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.slice(0, 2).join(' ');
-}

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { MeasurementRecord, Verdict, type GuardTally } from './assess.js';
+import { MeasurementRecord, Verdict } from './assess.js';
 import { Exposure } from './exposure.js';
+
+export { enterPhase, guardStatusOf, initialState, isTerminal, TERMINAL_PHASES } from './transitions.js';
 
 /** Where a rollout is. Terminal phases: Completed, RolledBack, Aborted. */
 export const Phase = z.enum([
@@ -15,7 +17,6 @@ export const Phase = z.enum([
   'Aborted',
 ]);
 export type Phase = z.infer<typeof Phase>;
-export const TERMINAL_PHASES: readonly Phase[] = ['Completed', 'RolledBack', 'Aborted'];
 
 /** Why the rollout holds. Pauses are a list: an operator pause and a pause step can overlap. */
 export const PauseReason = z.object({
@@ -123,62 +124,3 @@ export const RolloutState = z.object({
   runs: z.number().int(),
 });
 export type RolloutState = z.infer<typeof RolloutState>;
-
-export function isTerminal(phase: Phase): boolean {
-  return TERMINAL_PHASES.includes(phase);
-}
-
-/** A fresh state for a spec with `totalSteps` steps, at the rollback exposure. */
-export function initialState(args: { runId: string; totalSteps: number; baseline: number; now: string }): RolloutState {
-  return {
-    rolloutRunId: args.runId,
-    phase: 'Pending',
-    step: 0,
-    totalSteps: args.totalSteps,
-    exposure: { percent: args.baseline },
-    pauseReasons: [],
-    approvals: [],
-    compensations: [],
-    timeline: [{ at: args.now, phase: 'Pending', step: 0, exposure: args.baseline, cause: 'rollout started' }],
-    promoteRequested: false,
-    guards: [],
-    measurements: [],
-    windows: [],
-    breaches: {},
-    startedAt: args.now,
-    runs: 1,
-  };
-}
-
-/** Moves to `phase` and records why. Mutates and returns `state` (workflow state is a single owned object). */
-export function enterPhase(state: RolloutState, phase: Phase, cause: string, now: string, actor?: string): RolloutState {
-  state.phase = phase;
-  state.timeline.push({
-    at: now,
-    phase,
-    step: state.step,
-    exposure: state.exposure.percent,
-    cause,
-    ...(actor !== undefined ? { actor } : {}),
-  });
-  return state;
-}
-
-/** A guard's status from its window tally: the last measurement's numbers, the window's verdict and counts. */
-export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: string): GuardStatus {
-  const last = t.last;
-  return {
-    name: t.guard,
-    verdict,
-    value: last?.value ?? null,
-    threshold: last?.threshold ?? '—',
-    at: last?.at ?? fallbackAt,
-    ...(last?.detail ? { detail: last.detail } : {}),
-    ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
-    ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
-    ...(last?.interval ? { interval: last.interval } : {}),
-    ...(last?.cohort ? { cohort: last.cohort } : {}),
-    checks: t.checks,
-    failed: t.failed,
-  };
-}

@@ -4,6 +4,8 @@ import { Cohort, Percent } from './exposure.js';
 import { AnalysisSpec, GuardSpec } from './guard-spec.js';
 import { TargetSpec } from './target-spec.js';
 
+export { STEP_KEYS, stepKind, type StepKind } from './steps.js';
+
 const Name = z
   .string()
   .min(1, 'must not be empty')
@@ -50,9 +52,6 @@ export type PauseStep = z.infer<typeof PauseStep>;
 
 export const Step = z.union([ExposureStep, ApprovalStep, PauseStep]);
 export type Step = z.infer<typeof Step>;
-export type StepKind = 'exposure' | 'approval' | 'pause';
-/** The keys that tell step kinds apart, for error messages. */
-export const STEP_KEYS: readonly StepKind[] = ['exposure', 'approval', 'pause'];
 
 /** An extra compensating action run (in reverse order) during rollback. */
 export const HttpCompensation = z
@@ -128,10 +127,3 @@ export const RolloutSpec = z
 export type RolloutSpec = z.infer<typeof RolloutSpec>;
 /** A spec as written by a user, before defaults. */
 export type RolloutSpecInput = z.input<typeof RolloutSpec>;
-
-/** Which kind a step is. */
-export function stepKind(step: Step): StepKind {
-  if ('exposure' in step) return 'exposure';
-  if ('approval' in step) return 'approval';
-  return 'pause';
-}

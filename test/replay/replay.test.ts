@@ -1,28 +1,15 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
+import { SPEC_CHECK_PATCH } from '../../workflows/spec-check.js';
+import { CURRENT_HISTORY_SET, hasPatchMarker, historySets, loadHistories, type RecordedHistory } from '../helpers/histories.js';
 import { bundle } from '../helpers/temporal.js';
 
-const dir = new URL('./histories/', import.meta.url);
-
-async function loadHistories() {
-  const ids = JSON.parse(await readFile(new URL('ids.json', dir), 'utf8').catch(() => '{}')) as Record<string, string>;
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'ids.json').sort();
-  return Promise.all(
-    files.map(async (f) => {
-      const name = f.replace(/\.json$/, '');
-      return { workflowId: ids[name] ?? name, history: historyFromJSON(JSON.parse(await readFile(new URL(f, dir), 'utf8'))) };
-    }),
-  );
-}
-
-async function replayAll(workflowBundle: WorkflowBundleWithSourceMap) {
+async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories: RecordedHistory[]) {
   const failures: { workflowId: string; error: string }[] = [];
   let count = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, await loadHistories())) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
     count += 1;
     if (result.error) failures.push({ workflowId: result.workflowId, error: String(result.error.message ?? result.error) });
   }
@@ -30,16 +17,34 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap) {
 }
 
 describe('replay of checked-in histories', () => {
-  beforeAll(() => installRuntime(createLogger({ level: 'error' })));
+  let current: WorkflowBundleWithSourceMap;
+  beforeAll(async () => {
+    installRuntime(createLogger({ level: 'error' }));
+    current = await bundle(new URL('../../workflows/index.ts', import.meta.url).pathname);
+  });
 
-  it('replays every recorded scenario against the current workflow code without nondeterminism', async () => {
-    const { count, failures } = await replayAll(await bundle(new URL('../../workflows/index.ts', import.meta.url).pathname));
-    expect(count).toBeGreaterThanOrEqual(11);
+  it('keeps a set recorded before the spec-check patch and a set recorded after it', async () => {
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', CURRENT_HISTORY_SET]));
+    const v1 = await loadHistories('v1');
+    const v2 = await loadHistories(CURRENT_HISTORY_SET);
+    expect(v1.length).toBeGreaterThanOrEqual(11);
+    expect(v2.length).toBeGreaterThanOrEqual(12);
+    // so replay takes the legacy branch for every v1 history and the patched branch for every v2 one
+    expect(v1.filter((h) => hasPatchMarker(h.history, SPEC_CHECK_PATCH)).map((h) => h.name)).toEqual([]);
+    expect(v2.filter((h) => !hasPatchMarker(h.history, SPEC_CHECK_PATCH)).map((h) => h.name)).toEqual([]);
+  });
+
+  it('replays every recorded scenario of every set against the current workflow code without nondeterminism', async () => {
+    const histories = await loadHistories();
+    const { count, failures } = await replayAll(current, histories);
+    expect(count).toBe(histories.length);
     expect(failures).toEqual([]);
   });
 
   it('detects a workflow whose command sequence drifted (the check can fail)', async () => {
-    const { count, failures } = await replayAll(await bundle(new URL('../fixtures/drifted-workflows.ts', import.meta.url).pathname));
+    const histories = await loadHistories();
+    const { count, failures } = await replayAll(await bundle(new URL('../fixtures/drifted-workflows.ts', import.meta.url).pathname), histories);
+    expect(count).toBe(histories.length);
     expect(failures.length).toBe(count);
   });
 });

@@ -1,0 +1,28 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { buildDrillRollout, DrillSpec } from '../src/domain/drill.js';
+import type { RolloutSpec } from '../src/domain/spec.js';
+import { describeIssues, flattenIssues } from '../src/domain/validation.js';
+import { validateSpec } from '../src/spec/load.js';
+
+/*
+ * Spec checks for workflows started by any Temporal SDK, run as local activities: the schemas (zod) stay out of
+ * the workflow bundle, whose modules are evaluated again for every workflow run.
+ */
+
+/** The spec with its defaults, or a non-retryable `InvalidSpec` failure listing each issue by path. */
+export function checkRolloutSpec(spec: unknown): RolloutSpec {
+  const result = validateSpec(spec);
+  if (result.ok) return result.spec;
+  throw ApplicationFailure.nonRetryable(`invalid rollout spec:\n${describeIssues(result.issues)}`, 'InvalidSpec');
+}
+
+/** A drill spec with its defaults and the rollout it runs, or a non-retryable `InvalidDrillSpec` failure. */
+export function checkDrillSpec(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
+  const parsed = DrillSpec.safeParse(drill);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidDrillSpec');
+  }
+  const built = buildDrillRollout(parsed.data);
+  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(built.issues)}`, 'InvalidDrillSpec');
+  return { drill: parsed.data, spec: built.spec };
+}

@@ -1,0 +1,68 @@
+import type { GuardTally, Verdict } from './assess.js';
+import type { GuardStatus, Phase, RolloutState } from './rollout-state.js';
+
+/*
+ * How a rollout's state changes, apart from its schema: workflow code imports this module, so it stays free of
+ * zod (every module a workflow imports is evaluated again for each workflow run).
+ */
+
+export const TERMINAL_PHASES: readonly Phase[] = ['Completed', 'RolledBack', 'Aborted'];
+
+export function isTerminal(phase: Phase): boolean {
+  return TERMINAL_PHASES.includes(phase);
+}
+
+/** A fresh state for a spec with `totalSteps` steps, at the rollback exposure. */
+export function initialState(args: { runId: string; totalSteps: number; baseline: number; now: string }): RolloutState {
+  return {
+    rolloutRunId: args.runId,
+    phase: 'Pending',
+    step: 0,
+    totalSteps: args.totalSteps,
+    exposure: { percent: args.baseline },
+    pauseReasons: [],
+    approvals: [],
+    compensations: [],
+    timeline: [{ at: args.now, phase: 'Pending', step: 0, exposure: args.baseline, cause: 'rollout started' }],
+    promoteRequested: false,
+    guards: [],
+    measurements: [],
+    windows: [],
+    breaches: {},
+    startedAt: args.now,
+    runs: 1,
+  };
+}
+
+/** Moves to `phase` and records why. Mutates and returns `state` (workflow state is a single owned object). */
+export function enterPhase(state: RolloutState, phase: Phase, cause: string, now: string, actor?: string): RolloutState {
+  state.phase = phase;
+  state.timeline.push({
+    at: now,
+    phase,
+    step: state.step,
+    exposure: state.exposure.percent,
+    cause,
+    ...(actor !== undefined ? { actor } : {}),
+  });
+  return state;
+}
+
+/** A guard's status from its window tally: the last measurement's numbers, the window's verdict and counts. */
+export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: string): GuardStatus {
+  const last = t.last;
+  return {
+    name: t.guard,
+    verdict,
+    value: last?.value ?? null,
+    threshold: last?.threshold ?? '—',
+    at: last?.at ?? fallbackAt,
+    ...(last?.detail ? { detail: last.detail } : {}),
+    ...(last?.sampleSize !== undefined ? { sampleSize: last.sampleSize } : {}),
+    ...(last?.pValue !== undefined ? { pValue: last.pValue } : {}),
+    ...(last?.interval ? { interval: last.interval } : {}),
+    ...(last?.cohort ? { cohort: last.cohort } : {}),
+    checks: t.checks,
+    failed: t.failed,
+  };
+}

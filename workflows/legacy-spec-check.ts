@@ -1,0 +1,27 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import { buildDrillRollout, DrillSpec } from '../src/domain/drill.js';
+import type { RolloutSpec } from '../src/domain/spec.js';
+import { RolloutSpec as RolloutSpecSchema } from '../src/domain/spec.js';
+import { describeIssues, flattenIssues } from '../src/domain/validation.js';
+
+/*
+ * How workflows checked their specs before `SPEC_CHECK_PATCH`: in workflow code, with the zod schemas. Only
+ * histories recorded before that patch run this; the workflows load it lazily (`import()` in eager mode, so it
+ * stays in the one bundle), and new runs never evaluate zod.
+ */
+
+export function checkSpecInWorkflow(spec: unknown): RolloutSpec {
+  const parsed = RolloutSpecSchema.safeParse(spec);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid rollout spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidSpec');
+  }
+  return parsed.data;
+}
+
+export function checkDrillInWorkflow(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
+  const parsed = DrillSpec.safeParse(drill);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
+  const built = buildDrillRollout(parsed.data);
+  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`, 'InvalidDrillSpec');
+  return { drill: parsed.data, spec: built.spec };
+}

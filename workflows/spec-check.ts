@@ -1,0 +1,46 @@
+import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
+import type { RolloutActivities } from '../activities/index.js';
+import type { DrillSpec } from '../src/domain/drill.js';
+import type { RolloutSpec } from '../src/domain/spec.js';
+
+/**
+ * Since this patch, workflows check their spec in a local activity (one marker event) instead of in workflow
+ * code: the zod schemas then stay out of every workflow's module graph, which the SDK evaluates afresh for each
+ * run (in memory for as long as the run is cached, and again for every replay).
+ */
+export const SPEC_CHECK_PATCH = 'spec-check-in-local-activity';
+
+const checks = proxyLocalActivities<RolloutActivities>({
+  startToCloseTimeout: '10s',
+  // a rejected spec fails at once (non-retryable); anything else is a worker problem worth waiting out
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** The spec with its defaults; an invalid one fails the workflow with `InvalidSpec` and each issue by path. */
+export async function acceptRolloutSpec(spec: unknown): Promise<RolloutSpec> {
+  if (!patched(SPEC_CHECK_PATCH)) {
+    const legacy = await import(/* webpackMode: "eager" */ './legacy-spec-check.js');
+    return legacy.checkSpecInWorkflow(spec);
+  }
+  return rethrowRejection(() => checks.validateRolloutSpec(spec));
+}
+
+/** The drill with its defaults and the rollout it runs; an invalid one fails the workflow with `InvalidDrillSpec`. */
+export async function acceptDrillSpec(drill: unknown): Promise<{ drill: DrillSpec; spec: RolloutSpec }> {
+  if (!patched(SPEC_CHECK_PATCH)) {
+    const legacy = await import(/* webpackMode: "eager" */ './legacy-spec-check.js');
+    return legacy.checkDrillInWorkflow(drill);
+  }
+  return rethrowRejection(() => checks.prepareDrill(drill));
+}
+
+/** The workflow fails with the check's own failure (type and message), not a wrapped activity failure. */
+async function rethrowRejection<T>(check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) throw ApplicationFailure.nonRetryable(cause.message, cause.type);
+    throw err;
+  }
+}
