@@ -20,6 +20,23 @@ interface Sample {
   reactionMs: number;
   /** How long the trigger call itself took (signal RPC, or the whole webhook request). */
   triggerMs: number;
+  /** From the history's event times (server clock): signal recorded → the workflow task that handled it completed. */
+  decideMs?: number;
+  /** Signal recorded → the first rollback activity (exposure to 0 %) completed. */
+  applyMs?: number;
+}
+
+/** Where the time went, read off the event history: deciding (workflow task) and applying (activity). */
+async function phasesOf(ctx: BenchContext, workflowId: string): Promise<Pick<Sample, 'decideMs' | 'applyMs'>> {
+  const events = (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1_000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+  if (signalled < 0) return {};
+  const after = events.slice(signalled);
+  const decided = after.find((e) => e.workflowTaskCompletedEventAttributes);
+  const applied = after.find((e) => e.activityTaskCompletedEventAttributes);
+  const t0 = ms(events[signalled]!);
+  return { ...(decided ? { decideMs: ms(decided) - t0 } : {}), ...(applied ? { applyMs: ms(applied) - t0 } : {}) };
 }
 
 type Trigger = (workflowId: string, flag: string) => Promise<void>;
@@ -45,7 +62,7 @@ async function measureOne(ctx: BenchContext, taskQueue: string, flag: string, tr
   const seenAt = await watch.seen;
   const result = await ctx.rollouts.result(workflowId);
   if (result.phase !== 'RolledBack') throw new Error(`${workflowId} ended ${result.phase}, expected RolledBack`);
-  return { reactionMs: seenAt - t0, triggerMs: triggered - t0 };
+  return { reactionMs: seenAt - t0, triggerMs: triggered - t0, ...(await phasesOf(ctx, workflowId)) };
 }
 
 async function series(ctx: BenchContext, label: string, n: number, taskQueue: string, trigger: Trigger): Promise<Sample[]> {
@@ -56,6 +73,15 @@ async function series(ctx: BenchContext, label: string, n: number, taskQueue: st
     if (i >= 0 && (i + 1) % 10 === 0) ctx.progress(`${label}: ${i + 1}/${n}, p50 so far ${percentile(samples.map((s) => s.reactionMs), 50).toFixed(1)} ms`);
   }
   return samples;
+}
+
+function phaseRows(samples: Sample[]): Row[] {
+  const decide = samples.flatMap((s) => (s.decideMs === undefined ? [] : [s.decideMs]));
+  const apply = samples.flatMap((s) => (s.applyMs === undefined ? [] : [s.applyMs]));
+  return [
+    { metric: '  of which: signal event → decision (workflow task) p50', value: percentile(decide, 50), unit: 'ms', n: decide.length, note: 'server event times' },
+    { metric: '  of which: signal event → exposure 0% activity done p50', value: percentile(apply, 50), unit: 'ms', n: apply.length },
+  ];
 }
 
 function alertmanagerBody(flag: string) {
@@ -103,6 +129,7 @@ export const reactionPush: Measurement = {
       const rows: Row[] = [
         ...latencyRows('signal → file at 0%', signal.map((s) => s.reactionMs), below(100)),
         { metric: 'signal RPC (client.signal) p50', value: percentile(signal.map((s) => s.triggerMs), 50), unit: 'ms', n: signal.length },
+        ...phaseRows(signal),
         ...latencyRows('alertmanager POST → file at 0%', alert.map((s) => s.reactionMs), below(100)),
         { metric: 'alertmanager request p50', value: percentile(alert.map((s) => s.triggerMs), 50), unit: 'ms', n: alert.length },
       ];

@@ -70,7 +70,7 @@ async function setUp(quick: boolean, logger: PinoLogger): Promise<BenchContext> 
   // The dev server floors every timer at now + 1 s (history.timerProcessorMaxTimeShift), so a 100 ms window would
   // last a second; the bench lowers it so short windows are short. BENCH_TIMER_SHIFT=default keeps the server's.
   const shift = process.env.BENCH_TIMER_SHIFT ?? '10ms';
-  const dynamicConfig = shift === 'default' ? {} : { 'history.timerProcessorMaxTimeShift': shift };
+  const dynamicConfig: Record<string, string> = shift === 'default' ? {} : { 'history.timerProcessorMaxTimeShift': shift };
   const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: false, dbFile: join(dir, 'temporal.db'), reuseExisting: false, log, dynamicConfig });
   const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
   const connection = await NativeConnection.connect({ address: server.address });

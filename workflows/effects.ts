@@ -1,8 +1,18 @@
-import { getExternalWorkflowHandle, log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { RolloutActivities } from '../activities/index.js';
 import { detailsMarkdown } from '../src/domain/describe.js';
 import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../src/temporal/search-attributes.js';
 import { rolloutPhaseSignal } from './messages.js';
+import { ROLLOUT_V2_PATCH } from './patches.js';
 import type { Rollout } from './state-ops.js';
 
 /** Forward-path activities: a few retries, then the rollout fails and rolls back. */
@@ -38,12 +48,15 @@ let notifiedUpTo = 0;
 /** Makes the current state visible: search attributes, the UI's current details, and notifiers. */
 export function publish(r: Rollout): void {
   const { spec, state } = r;
-  upsertSearchAttributes([
-    { key: RolloutPhaseKey, value: state.phase },
-    { key: RolloutTargetKey, value: spec.target.flag },
-    { key: RolloutExposureKey, value: state.exposure.percent },
-    { key: RolloutStepKey, value: state.step },
-  ]);
+  if (patched(ROLLOUT_V2_PATCH)) upsertChangedSearchAttributes(r);
+  else {
+    upsertSearchAttributes([
+      { key: RolloutPhaseKey, value: state.phase },
+      { key: RolloutTargetKey, value: spec.target.flag },
+      { key: RolloutExposureKey, value: state.exposure.percent },
+      { key: RolloutStepKey, value: state.step },
+    ]);
+  }
   setCurrentDetails(detailsMarkdown(spec, state));
   reportToParent(r);
   if (spec.notify.length === 0 || state.timeline.length <= notifiedUpTo) return;
@@ -66,6 +79,38 @@ export function publish(r: Rollout): void {
     ])
     .catch((err: unknown) => log.warn('notification failed', { error: (err as Error).message }));
   pendingNotifications.push(sent);
+}
+
+/** Search attribute values as last written, or as set at start (by the client, or carried by continue-as-new). */
+let visible: Map<string, unknown> | undefined;
+
+/**
+ * Writes the search attributes whose values changed; each upsert is a history event and a visibility write.
+ * `Progressing` (an exposure change in flight, usually milliseconds) is left to `status` and the details: list
+ * queries see the last durable phase, step and exposure until the change lands.
+ */
+function upsertChangedSearchAttributes(r: Rollout): void {
+  const { spec, state } = r;
+  if (state.phase === 'Progressing') return;
+  if (!visible) {
+    const start = workflowInfo().typedSearchAttributes;
+    visible = new Map<string, unknown>([
+      [RolloutPhaseKey.name, start.get(RolloutPhaseKey)],
+      [RolloutTargetKey.name, start.get(RolloutTargetKey)],
+      [RolloutExposureKey.name, start.get(RolloutExposureKey)],
+      [RolloutStepKey.name, start.get(RolloutStepKey)],
+    ]);
+  }
+  const next: SearchAttributeUpdatePair[] = [
+    { key: RolloutPhaseKey, value: state.phase },
+    { key: RolloutTargetKey, value: spec.target.flag },
+    { key: RolloutExposureKey, value: state.exposure.percent },
+    { key: RolloutStepKey, value: state.step },
+  ];
+  const changed = next.filter((p) => visible!.get(p.key.name) !== p.value);
+  if (changed.length === 0) return;
+  upsertSearchAttributes(changed);
+  for (const p of changed) visible.set(p.key.name, p.value);
 }
 
 let reportedUpTo = 0;

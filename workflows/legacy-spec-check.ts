@@ -5,7 +5,7 @@ import { RolloutSpec as RolloutSpecSchema } from '../src/domain/spec.js';
 import { describeIssues, flattenIssues } from '../src/domain/validation.js';
 
 /*
- * How workflows checked their specs before `SPEC_CHECK_PATCH`: in workflow code, with the zod schemas. Only
+ * How workflows checked their specs before `ROLLOUT_V2_PATCH`: in workflow code, with the zod schemas. Only
  * histories recorded before that patch run this; the workflows load it lazily (`import()` in eager mode, so it
  * stays in the one bundle), and new runs never evaluate zod.
  */

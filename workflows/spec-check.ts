@@ -2,13 +2,8 @@ import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } fr
 import type { RolloutActivities } from '../activities/index.js';
 import type { DrillSpec } from '../src/domain/drill.js';
 import type { RolloutSpec } from '../src/domain/spec.js';
+import { ROLLOUT_V2_PATCH } from './patches.js';
 
-/**
- * Since this patch, workflows check their spec in a local activity (one marker event) instead of in workflow
- * code: the zod schemas then stay out of every workflow's module graph, which the SDK evaluates afresh for each
- * run (in memory for as long as the run is cached, and again for every replay).
- */
-export const SPEC_CHECK_PATCH = 'spec-check-in-local-activity';
 
 const checks = proxyLocalActivities<RolloutActivities>({
   startToCloseTimeout: '10s',
@@ -18,7 +13,7 @@ const checks = proxyLocalActivities<RolloutActivities>({
 
 /** The spec with its defaults; an invalid one fails the workflow with `InvalidSpec` and each issue by path. */
 export async function acceptRolloutSpec(spec: unknown): Promise<RolloutSpec> {
-  if (!patched(SPEC_CHECK_PATCH)) {
+  if (!patched(ROLLOUT_V2_PATCH)) {
     const legacy = await import(/* webpackMode: "eager" */ './legacy-spec-check.js');
     return legacy.checkSpecInWorkflow(spec);
   }
@@ -27,7 +22,7 @@ export async function acceptRolloutSpec(spec: unknown): Promise<RolloutSpec> {
 
 /** The drill with its defaults and the rollout it runs; an invalid one fails the workflow with `InvalidDrillSpec`. */
 export async function acceptDrillSpec(drill: unknown): Promise<{ drill: DrillSpec; spec: RolloutSpec }> {
-  if (!patched(SPEC_CHECK_PATCH)) {
+  if (!patched(ROLLOUT_V2_PATCH)) {
     const legacy = await import(/* webpackMode: "eager" */ './legacy-spec-check.js');
     return legacy.checkDrillInWorkflow(drill);
   }

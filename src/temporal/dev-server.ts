@@ -22,9 +22,22 @@ export interface DevServerOptions {
   /** Reuse a Temporal server already listening at the address instead of failing. Default true. */
   reuseExisting?: boolean;
   log?: (message: string) => void;
-  /** Dynamic config overrides, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 50 }` (tests, benchmarks). */
+  /**
+   * Dynamic config overrides, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 50 }` (tests, benchmarks), laid
+   * over {@link DEV_SERVER_DYNAMIC_CONFIG}.
+   */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
+
+/**
+ * What the embedded server sets beyond the CLI's defaults. Eager activity execution hands an activity scheduled
+ * by a workflow task straight back to the worker that completed it, skipping a round trip through matching: a
+ * rollback's first exposure change starts in the same exchange that decided it. Set it on any server that runs
+ * rollouts (`system.enableActivityEagerExecution`); workers request it by default.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
+  'system.enableActivityEagerExecution': true,
+};
 
 export interface DevServer {
   address: string;
@@ -83,7 +96,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const started = Date.now();
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,8 +3,8 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 
 /**
- * Checked-in event histories, one set per workflow version: `v1` was recorded before the spec check moved to a
- * local activity (`SPEC_CHECK_PATCH`), `v2` after. Every set must keep replaying against the current code.
+ * Checked-in event histories, one set per workflow version: `v1` was recorded before `ROLLOUT_V2_PATCH`
+ * (spec check in a local activity, leaner search-attribute upserts), `v2` after. Every set must keep replaying against the current code.
  */
 export const HISTORIES = new URL('../replay/histories/', import.meta.url);
 export const CURRENT_HISTORY_SET = 'v2';

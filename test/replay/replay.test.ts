@@ -2,7 +2,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
-import { SPEC_CHECK_PATCH } from '../../workflows/spec-check.js';
+import { ROLLOUT_V2_PATCH } from '../../workflows/patches.js';
 import { CURRENT_HISTORY_SET, hasPatchMarker, historySets, loadHistories, type RecordedHistory } from '../helpers/histories.js';
 import { bundle } from '../helpers/temporal.js';
 
@@ -23,15 +23,15 @@ describe('replay of checked-in histories', () => {
     current = await bundle(new URL('../../workflows/index.ts', import.meta.url).pathname);
   });
 
-  it('keeps a set recorded before the spec-check patch and a set recorded after it', async () => {
+  it('keeps a set recorded before the v2 patch and a set recorded after it', async () => {
     expect(await historySets()).toEqual(expect.arrayContaining(['v1', CURRENT_HISTORY_SET]));
     const v1 = await loadHistories('v1');
     const v2 = await loadHistories(CURRENT_HISTORY_SET);
     expect(v1.length).toBeGreaterThanOrEqual(11);
     expect(v2.length).toBeGreaterThanOrEqual(12);
     // so replay takes the legacy branch for every v1 history and the patched branch for every v2 one
-    expect(v1.filter((h) => hasPatchMarker(h.history, SPEC_CHECK_PATCH)).map((h) => h.name)).toEqual([]);
-    expect(v2.filter((h) => !hasPatchMarker(h.history, SPEC_CHECK_PATCH)).map((h) => h.name)).toEqual([]);
+    expect(v1.filter((h) => hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
+    expect(v2.filter((h) => !hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
   });
 
   it('replays every recorded scenario of every set against the current workflow code without nondeterminism', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../../src/domain/commands.js';
+import { AbortCommand, ApproveCommand, PauseCommand, rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../../src/domain/commands.js';
 import { initialState, type Phase, type RolloutState } from '../../../src/domain/rollout-state.js';
 import { RolloutSpec } from '../../../src/domain/spec.js';
 
@@ -50,5 +50,42 @@ describe('command validators: every command in every phase', () => {
     expect(rejectPromote(waiting, spec, { actor: 'lead' })).toMatch(/waits for approval; use approve/);
     expect(rejectPromote(at(0, 'Progressing'), spec, { actor: 'x' })).toMatch(/in flight/);
     expect(rejectAbort(rollingBack(at(0, 'RollingBack')), { reason: 'r', actor: 'x' })).toMatch(/already|rolling back/);
+  });
+});
+
+describe('command validators: the shape of a command sent by any Temporal SDK', () => {
+  const observing = at(0, 'Observing');
+  const waiting = at(1, 'AwaitingApproval');
+
+  it('refuses what the command schemas refuse, naming the field', () => {
+    expect(rejectPause(observing, { reason: '  ', actor: 'ana' })).toBe('cannot pause: reason: must not be empty');
+    expect(rejectPause(observing, { actor: 'ana' } as never)).toBe('cannot pause: reason: must be a string');
+    expect(rejectAbort(observing, { reason: 'x'.repeat(1_001), actor: 'ana' })).toBe('cannot abort: reason: must be at most 1000 characters');
+    expect(rejectResume(observing, spec, {} as never)).toBe('cannot resume: actor: must be a string');
+    expect(rejectPromote(observing, spec, { actor: 'ana', force: true } as never)).toBe('cannot promote: unknown field force');
+    expect(rejectApprove(waiting, spec, { step: 1.5, actor: 'lead' })).toBe('cannot approve: step: must be a step index (an integer ≥ 0)');
+    expect(rejectApprove(waiting, spec, { step: 1, actor: 'lead', comment: 7 } as never)).toBe('cannot approve: comment: must be a string');
+    expect(rejectAbort(observing, 'stop' as never)).toBe('cannot abort: the command must be an object');
+  });
+
+  it('agrees with the zod command schemas on accepted and refused shapes', () => {
+    const cases: unknown[] = [
+      { actor: 'ana', reason: 'why' },
+      { actor: '', reason: 'why' },
+      { actor: 'ana', reason: '' },
+      { actor: 'ana' },
+      { actor: 'ana', reason: 'why', extra: 1 },
+      { actor: 42, reason: 'why' },
+      null,
+      [],
+    ];
+    for (const cmd of cases) {
+      expect(rejectPause(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(PauseCommand.safeParse(cmd).success);
+      expect(rejectAbort(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(AbortCommand.safeParse(cmd).success);
+    }
+    const approvals: unknown[] = [{ step: 1, actor: 'lead' }, { step: 1, actor: 'lead', comment: 'ok' }, { step: -1, actor: 'lead' }, { step: '1', actor: 'lead' }, { actor: 'lead' }];
+    for (const cmd of approvals) {
+      expect(rejectApprove(waiting, spec, cmd as never) === undefined, JSON.stringify(cmd)).toBe(ApproveCommand.safeParse(cmd).success);
+    }
   });
 });

@@ -1,0 +1,10 @@
+/**
+ * Version 2 of the rollout workflows' command sequence, one patch for both changes so a run records one marker:
+ * - the spec is checked in a local activity (one marker event) instead of in workflow code, which keeps the zod
+ *   schemas out of every workflow's module graph (the SDK evaluates it afresh for each run, and keeps it in memory
+ *   for as long as the run is cached);
+ * - search attributes are upserted only when a value visible in list queries changes, and not for the transient
+ *   `Progressing` phase (an exposure change in flight shows in `status` and the UI's details instead).
+ * Histories recorded before it (`test/replay/histories/v1`) replay through the old branches.
+ */
+export const ROLLOUT_V2_PATCH = 'rollout-v2';
