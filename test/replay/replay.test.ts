@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
@@ -37,6 +39,16 @@ describe('replay of checked-in histories', () => {
   it('replays every recorded scenario of every set against the current workflow code without nondeterminism', async () => {
     const histories = await loadHistories();
     const { count, failures } = await replayAll(current, histories);
+    expect(count).toBe(histories.length);
+    expect(failures).toEqual([]);
+  });
+
+  it('replays every set against the compiled workflows too (dist, what `rollout worker` bundles), legacy branch included', async () => {
+    // tsc must keep the eager-import hint, or webpack would split the legacy spec check into a chunk the sandbox cannot load
+    const compiled = fileURLToPath(new URL('../../dist/workflows/index.js', import.meta.url));
+    expect(existsSync(compiled), 'npm test builds dist first').toBe(true);
+    const histories = await loadHistories();
+    const { count, failures } = await replayAll(await bundle(compiled), histories);
     expect(count).toBe(histories.length);
     expect(failures).toEqual([]);
   });
