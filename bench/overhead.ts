@@ -12,6 +12,7 @@ import { createBaselineActivities } from './baseline-activities.js';
 import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';
 import { runWorker, type BenchContext, type Measurement, type RunningWorker } from './context.js';
 import { atMost, type Row } from './report.js';
+import { sampleProc } from './scale.js';
 
 const EXPOSURES = [1, 5, 25, 50, 100];
 const WINDOW = '100ms';
@@ -44,8 +45,22 @@ function rolloutSpec(flag: string): RolloutSpecInput {
 type Kind = 'rollout' | 'baseline';
 
 /** Starts `n` workflows of one kind at once and waits for all; returns the wall time and one workflow ID. */
-async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string): Promise<{ ms: number; sampleId: string }> {
+interface WaveCost {
+  ms: number;
+  sampleId: string;
+  /** CPU seconds of the dev server, and of this process (the worker, with the client that starts and awaits). */
+  serverCpuS: number;
+  benchCpuS: number;
+}
+
+async function serverCpuS(ctx: BenchContext): Promise<number> {
+  return ctx.server.pid === undefined ? Number.NaN : (await sampleProc(ctx.server.pid)).cpuS;
+}
+
+async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string): Promise<WaveCost> {
   const ids = Array.from({ length: n }, (_, i) => `${ctx.tag}-${label}-${kind}-${i}`);
+  const server0 = await serverCpuS(ctx);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const results = await Promise.all(
     ids.map(async (flag) => {
@@ -64,9 +79,11 @@ async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number,
     }),
   );
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const serverCpu = (await serverCpuS(ctx)) - server0;
   const bad = results.filter((r) => r.includes(': '));
   if (bad.length) throw new Error(`${kind} wave ${label}: ${bad.length} did not complete (${bad[0]})`);
-  return { ms, sampleId: results[0]! };
+  return { ms, sampleId: results[0]!, serverCpuS: serverCpu, benchCpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
 async function eventCount(ctx: BenchContext, workflowId: string): Promise<number> {
@@ -85,13 +102,16 @@ export const overhead: Measurement = {
       await wave(ctx, worker.taskQueue, 'baseline', WARMUP, 'warmup');
       await wave(ctx, worker.taskQueue, 'rollout', WARMUP, 'warmup');
       const times: Record<Kind, number[]> = { rollout: [], baseline: [] };
+      const cpu: Record<Kind, { server: number[]; bench: number[] }> = { rollout: { server: [], bench: [] }, baseline: { server: [], bench: [] } };
       const samples: Partial<Record<Kind, string>> = {};
       for (let round = 0; round < rounds; round++) {
         // alternate which side goes first, so drift in machine load does not favour one side
         const order: Kind[] = round % 2 === 0 ? ['baseline', 'rollout'] : ['rollout', 'baseline'];
         for (const kind of order) {
-          const { ms, sampleId } = await wave(ctx, worker.taskQueue, kind, n, `r${round}`);
+          const { ms, sampleId, serverCpuS: server, benchCpuS: bench } = await wave(ctx, worker.taskQueue, kind, n, `r${round}`);
           times[kind].push(ms);
+          cpu[kind].server.push(server);
+          cpu[kind].bench.push(bench);
           samples[kind] = sampleId;
           ctx.progress(`round ${round + 1}/${rounds}: ${n} ${kind}s in ${(ms / 1000).toFixed(2)} s`);
         }
@@ -107,12 +127,16 @@ export const overhead: Measurement = {
         { metric: `${n} baselines, wall time (mean of ${rounds})`, value: baselineMs / 1000, unit: 's', n },
         { metric: `${n} rollouts, wall time (mean of ${rounds})`, value: rolloutMs / 1000, unit: 's', n },
         { metric: 'rollout / baseline wall time', value: rolloutMs / baselineMs, unit: 'x', target: atMost(1.15) },
+        { metric: 'server CPU per workflow: baseline', value: (1000 * mean(cpu.baseline.server)) / n, unit: 'ms' },
+        { metric: 'server CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.server)) / n, unit: 'ms' },
+        { metric: 'worker + client CPU per workflow: baseline', value: (1000 * mean(cpu.baseline.bench)) / n, unit: 'ms', note: 'this process: the in-process worker and the client starting and awaiting' },
+        { metric: 'worker + client CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.bench)) / n, unit: 'ms' },
         { metric: 'history events per workflow: baseline', value: events.baseline, unit: 'events' },
         { metric: 'history events per workflow: rollout', value: events.rollout, unit: 'events' },
       ];
       return {
         rows,
-        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, perRoundRatios: times.rollout.map((r, i) => r / times.baseline[i]!), events },
+        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, cpu, perRoundRatios: times.rollout.map((r, i) => r / times.baseline[i]!), events },
       };
     } finally {
       await worker.stop();

@@ -22,7 +22,7 @@ interface ProcSample {
 }
 
 /** VmRSS, VmHWM and user+system CPU of a live process, from /proc. */
-async function sampleProc(pid: number): Promise<ProcSample> {
+export async function sampleProc(pid: number): Promise<ProcSample> {
   const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
   const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   // fields after "(comm)": state is field 3, utime 14, stime 15

@@ -84,14 +84,19 @@ export function publish(r: Rollout): void {
 /** Search attribute values as last written, or as set at start (by the client, or carried by continue-as-new). */
 let visible: Map<string, unknown> | undefined;
 
+/** An observation window shorter than this is not worth a visibility write: the next write follows within it. */
+export const MIN_VISIBLE_WINDOW_MS = 1_000;
+
 /**
- * Writes the search attributes whose values changed; each upsert is a history event and a visibility write.
- * `Progressing` (an exposure change in flight, usually milliseconds) is left to `status` and the details: list
- * queries see the last durable phase, step and exposure until the change lands.
+ * Writes the search attributes whose values changed; each upsert is a history event and a visibility write (on
+ * the dev server's SQLite store, the costliest part of a short step). States that last less than a second are
+ * left to `status` and the details, and list queries see the last lasting phase, step and exposure: `Progressing`
+ * (an exposure change in flight) and an observation window shorter than {@link MIN_VISIBLE_WINDOW_MS}.
  */
 function upsertChangedSearchAttributes(r: Rollout): void {
   const { spec, state } = r;
   if (state.phase === 'Progressing') return;
+  if (state.phase === 'Observing' && state.windowEndsAt && Date.parse(state.windowEndsAt) - Date.now() < MIN_VISIBLE_WINDOW_MS) return;
   if (!visible) {
     const start = workflowInfo().typedSearchAttributes;
     visible = new Map<string, unknown>([

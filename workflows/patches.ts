@@ -3,8 +3,9 @@
  * - the spec is checked in a local activity (one marker event) instead of in workflow code, which keeps the zod
  *   schemas out of every workflow's module graph (the SDK evaluates it afresh for each run, and keeps it in memory
  *   for as long as the run is cached);
- * - search attributes are upserted only when a value visible in list queries changes, and not for the transient
- *   `Progressing` phase (an exposure change in flight shows in `status` and the UI's details instead).
+ * - search attributes are upserted only when a value visible in list queries changes, and not for states that
+ *   last under a second: `Progressing` (an exposure change in flight) and observation windows shorter than 1 s
+ *   (both show in `status` and the UI's details instead).
  * Histories recorded before it (`test/replay/histories/v1`) replay through the old branches.
  */
 export const ROLLOUT_V2_PATCH = 'rollout-v2';

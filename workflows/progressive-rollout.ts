@@ -135,6 +135,7 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   if (!step.observe) return;
   const ms = toMs(step.observe);
   enterPhase(state, 'Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`, now());
+  state.windowEndsAt = new Date(Date.now() + ms).toISOString();
   publish(r);
   await observe(r, step, ms);
   state.windowEndsAt = undefined;

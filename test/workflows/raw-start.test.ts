@@ -74,7 +74,7 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
     }
   });
 
-  it('writes its own search attributes, only when a listed value changes, never for an exposure change in flight', async () => {
+  it('writes its own search attributes when a listed value changes, not for states that last under a second', async () => {
     const w = await gatedWorker();
     w.open();
     try {
@@ -82,13 +82,13 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
       const handle = await suite.env.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: w.taskQueue,
         workflowId: `rollout/${flag}`,
-        args: [{ spec: memorySpec(flag, [{ exposure: 5, observe: '10ms' }, { exposure: 25, observe: '10ms' }, { exposure: 100 }]) }],
+        args: [{ spec: memorySpec(flag, [{ exposure: 5, observe: '1200ms' }, { exposure: 25, observe: '10ms' }, { exposure: 100 }]) }],
       });
       await handle.result();
       const written = upserts(await handle.fetchHistory()).filter((u) => !('TemporalChangeVersion' in u));
       expect(written).toEqual([
+        // Progressing is never written; the 10 ms window at 25 % is not worth a write; Completed always is
         { RolloutPhase: 'Observing', RolloutTarget: flag, RolloutExposure: 5, RolloutStep: 0 },
-        { RolloutExposure: 25, RolloutStep: 1 },
         { RolloutPhase: 'Completed', RolloutExposure: 100, RolloutStep: 3 },
       ]);
       const described = await handle.describe();
