@@ -34,11 +34,14 @@ async function createSharedWorker(ctx: BenchContext, taskQueue: string): Promise
   }
 }
 
-function rolloutSpec(flag: string): RolloutSpecInput {
+/** The same comparison with 1 s windows, where every step also writes its search attributes (informational). */
+const LONG_WINDOW_MS = 1_000;
+
+function rolloutSpec(flag: string, windowMs: number): RolloutSpecInput {
   return {
     name: 'bench-overhead',
     target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
-    steps: EXPOSURES.map((exposure) => ({ exposure, observe: WINDOW })),
+    steps: EXPOSURES.map((exposure) => ({ exposure, observe: `${windowMs}ms` })),
   };
 }
 
@@ -57,7 +60,7 @@ async function serverCpuS(ctx: BenchContext): Promise<number> {
   return ctx.server.pid === undefined ? Number.NaN : (await sampleProc(ctx.server.pid)).cpuS;
 }
 
-async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string): Promise<WaveCost> {
+async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string, windowMs = WINDOW_MS): Promise<WaveCost> {
   const ids = Array.from({ length: n }, (_, i) => `${ctx.tag}-${label}-${kind}-${i}`);
   const server0 = await serverCpuS(ctx);
   const cpu0 = process.cpuUsage();
@@ -65,14 +68,14 @@ async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number,
   const results = await Promise.all(
     ids.map(async (flag) => {
       if (kind === 'rollout') {
-        const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag), { taskQueue });
+        const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag, windowMs), { taskQueue });
         const result = await ctx.rollouts.result(workflowId);
         return result.phase === 'Completed' ? workflowId : `${workflowId}: ${result.phase}`;
       }
       const handle = await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, {
         taskQueue,
         workflowId: `baseline/${flag}`,
-        args: [{ steps: EXPOSURES.length, windowMs: WINDOW_MS }],
+        args: [{ steps: EXPOSURES.length, windowMs }],
         workflowIdConflictPolicy: 'FAIL',
       });
       return (await handle.result()) === EXPOSURES.length ? handle.workflowId : `${handle.workflowId}: wrong result`;
@@ -95,7 +98,7 @@ export const overhead: Measurement = {
   title: `Overhead: rollouts × ${EXPOSURES.length} steps (${WINDOW} windows, no guards) vs a minimal workflow with the same activities and timers`,
   async run(ctx) {
     const n = ctx.size('OVERHEAD_N', 100, 10);
-    const rounds = ctx.size('OVERHEAD_ROUNDS', 2, 1);
+    const rounds = ctx.size('OVERHEAD_ROUNDS', 4, 1);
     const worker = await createSharedWorker(ctx, `bench-overhead-${ctx.tag}`);
     try {
       ctx.progress(`warm-up: ${WARMUP} of each`);
@@ -123,6 +126,10 @@ export const overhead: Measurement = {
         rollout: samples.rollout ? await eventCount(ctx, samples.rollout) : Number.NaN,
         baseline: samples.baseline ? await eventCount(ctx, samples.baseline) : Number.NaN,
       };
+      ctx.progress(`one more round with ${LONG_WINDOW_MS} ms windows (every step writes its search attributes)`);
+      const longBaseline = await wave(ctx, worker.taskQueue, 'baseline', n, 'long', LONG_WINDOW_MS);
+      const longRollout = await wave(ctx, worker.taskQueue, 'rollout', n, 'long', LONG_WINDOW_MS);
+      const longEvents = await eventCount(ctx, longRollout.sampleId);
       const rows: Row[] = [
         { metric: `${n} baselines, wall time (mean of ${rounds})`, value: baselineMs / 1000, unit: 's', n },
         { metric: `${n} rollouts, wall time (mean of ${rounds})`, value: rolloutMs / 1000, unit: 's', n },
@@ -131,12 +138,25 @@ export const overhead: Measurement = {
         { metric: 'server CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.server)) / n, unit: 'ms' },
         { metric: 'worker + client CPU per workflow: baseline', value: (1000 * mean(cpu.baseline.bench)) / n, unit: 'ms', note: 'this process: the in-process worker and the client starting and awaiting' },
         { metric: 'worker + client CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.bench)) / n, unit: 'ms' },
+        {
+          metric: 'rollout / baseline CPU per workflow (server + this process)',
+          value: (mean(cpu.rollout.server) + mean(cpu.rollout.bench)) / (mean(cpu.baseline.server) + mean(cpu.baseline.bench)),
+          unit: 'x',
+          note: 'steadier than wall time on a shared machine',
+        },
         { metric: 'history events per workflow: baseline', value: events.baseline, unit: 'events' },
         { metric: 'history events per workflow: rollout', value: events.rollout, unit: 'events' },
+        {
+          metric: `with ${LONG_WINDOW_MS} ms windows: rollout / baseline wall time`,
+          value: longRollout.ms / longBaseline.ms,
+          unit: 'x',
+          n,
+          note: `one round; ${longEvents} events per rollout; server CPU per workflow ${((1000 * longRollout.serverCpuS) / n).toFixed(0)} ms vs ${((1000 * longBaseline.serverCpuS) / n).toFixed(0)} ms`,
+        },
       ];
       return {
         rows,
-        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, cpu, perRoundRatios: times.rollout.map((r, i) => r / times.baseline[i]!), events },
+        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, cpu, long: { windowMs: LONG_WINDOW_MS, baseline: longBaseline, rollout: longRollout, events: longEvents }, perRoundRatios: times.rollout.map((r, i) => r / times.baseline[i]!), events },
       };
     } finally {
       await worker.stop();
