@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { buildDrillRollout, DrillSpec } from '../src/domain/drill.js';
+import { checkDrill, type DrillSpec } from '../src/domain/drill.js';
 import type { RolloutSpec } from '../src/domain/spec.js';
-import { describeIssues, flattenIssues } from '../src/domain/validation.js';
+import { describeIssues } from '../src/domain/validation.js';
 import { validateSpec } from '../src/spec/load.js';
 
 /*
@@ -18,11 +18,7 @@ export function checkRolloutSpec(spec: unknown): RolloutSpec {
 
 /** A drill spec with its defaults and the rollout it runs, or a non-retryable `InvalidDrillSpec` failure. */
 export function checkDrillSpec(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
-  const parsed = DrillSpec.safeParse(drill);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidDrillSpec');
-  }
-  const built = buildDrillRollout(parsed.data);
-  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(built.issues)}`, 'InvalidDrillSpec');
-  return { drill: parsed.data, spec: built.spec };
+  const checked = checkDrill(drill);
+  if (!checked.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(checked.issues)}`, 'InvalidDrillSpec');
+  return { drill: checked.drill, spec: checked.spec };
 }

@@ -23,7 +23,7 @@ const WARMUP = 5;
  * `createRolloutWorker` with the baseline's activities added: `Worker.create` is wrapped for that one call, so
  * every other option is exactly what production uses, whatever the factory sets today.
  */
-async function createSharedWorker(ctx: BenchContext, taskQueue: string): Promise<RunningWorker> {
+export async function createSharedWorker(ctx: BenchContext, taskQueue: string): Promise<RunningWorker> {
   const create = Worker.create.bind(Worker);
   Worker.create = (options) => create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
   try {
@@ -45,9 +45,27 @@ function rolloutSpec(flag: string, windowMs: number): RolloutSpecInput {
   };
 }
 
-type Kind = 'rollout' | 'baseline';
+export type Kind = 'rollout' | 'baseline';
 
-/** Starts `n` workflows of one kind at once and waits for all; returns the wall time and one workflow ID. */
+/**
+ * Runs one workflow of a kind to its end: a rollout of the 5 exposure steps, or the baseline with the same
+ * activities and timers. Returns its workflow ID, or `ID: what went wrong`.
+ */
+export async function runOne(ctx: BenchContext, taskQueue: string, kind: Kind, flag: string, windowMs: number): Promise<string> {
+  if (kind === 'rollout') {
+    const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag, windowMs), { taskQueue });
+    const result = await ctx.rollouts.result(workflowId);
+    return result.phase === 'Completed' ? workflowId : `${workflowId}: ${result.phase}`;
+  }
+  const handle = await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: `baseline/${flag}`,
+    args: [{ steps: EXPOSURES.length, windowMs }],
+    workflowIdConflictPolicy: 'FAIL',
+  });
+  return (await handle.result()) === EXPOSURES.length ? handle.workflowId : `${handle.workflowId}: wrong result`;
+}
+
 interface WaveCost {
   ms: number;
   sampleId: string;
@@ -60,27 +78,13 @@ async function serverCpuS(ctx: BenchContext): Promise<number> {
   return ctx.server.pid === undefined ? Number.NaN : (await sampleProc(ctx.server.pid)).cpuS;
 }
 
+/** Starts `n` workflows of one kind at once and waits for all; returns the wall time, CPU and one workflow ID. */
 async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string, windowMs = WINDOW_MS): Promise<WaveCost> {
   const ids = Array.from({ length: n }, (_, i) => `${ctx.tag}-${label}-${kind}-${i}`);
   const server0 = await serverCpuS(ctx);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const results = await Promise.all(
-    ids.map(async (flag) => {
-      if (kind === 'rollout') {
-        const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag, windowMs), { taskQueue });
-        const result = await ctx.rollouts.result(workflowId);
-        return result.phase === 'Completed' ? workflowId : `${workflowId}: ${result.phase}`;
-      }
-      const handle = await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, {
-        taskQueue,
-        workflowId: `baseline/${flag}`,
-        args: [{ steps: EXPOSURES.length, windowMs }],
-        workflowIdConflictPolicy: 'FAIL',
-      });
-      return (await handle.result()) === EXPOSURES.length ? handle.workflowId : `${handle.workflowId}: wrong result`;
-    }),
-  );
+  const results = await Promise.all(ids.map((flag) => runOne(ctx, taskQueue, kind, flag, windowMs)));
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const serverCpu = (await serverCpuS(ctx)) - server0;

@@ -8,10 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { CURRENT_HISTORY_SET, historySets, loadHistories, type RecordedHistory } from '../test/helpers/histories.js';
-import { createBaselineActivities } from './baseline-activities.js';
-import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';
-import { runWorker, type BenchContext, type Measurement } from './context.js';
-import { createRolloutWorker } from '../src/worker/worker.js';
+import type { BenchContext, Measurement } from './context.js';
+import { createSharedWorker, runOne, type Kind } from './overhead.js';
 import { atMost, percentile, type Row } from './report.js';
 
 interface ReplayRun {
@@ -43,40 +41,22 @@ async function replayCycling(bundle: WorkflowBundleWithSourceMap, recorded: Reco
   return { n: i, totalMs, steadyMs: (last - firstAt) / Math.max(1, i - 1), firstMs: firstAt - t0, gaps, failures };
 }
 
-const SHAPE_STEPS = [1, 5, 25, 50, 100];
-
 /**
- * Same-shape histories recorded in this run: rollouts of 5 exposure steps with 10 ms windows (memory target, no
- * guards) beside the overhead baseline (5 empty activities + 5 timers), so replay cost can be read against what
- * the SDK itself costs for the same activities and timers.
+ * Same-shape histories recorded in this run, on the overhead measurement's shared worker: rollouts of 5 exposure
+ * steps with 10 ms windows (memory target, no guards) beside the overhead baseline (5 empty activities + 5
+ * timers), so replay cost can be read against what the SDK itself costs for the same activities and timers.
  */
-async function recordSameShape(ctx: BenchContext, count: number): Promise<{ rollouts: RecordedHistory[]; baselines: RecordedHistory[] }> {
-  const taskQueue = `bench-replay-shape-${ctx.tag}`;
-  const create = Worker.create.bind(Worker);
-  Worker.create = (options) => create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
-  const worker = await createRolloutWorker({ connection: ctx.connection, namespace: ctx.server.namespace, taskQueue, workflowBundle: ctx.bundle, deps: { logger: ctx.logger, baseDir: ctx.dir } }).finally(() => {
-    Worker.create = create;
-  });
-  const running = runWorker(worker, taskQueue);
+async function recordSameShape(ctx: BenchContext, count: number): Promise<Record<Kind, RecordedHistory[]>> {
+  const running = await createSharedWorker(ctx, `bench-replay-shape-${ctx.tag}`);
   try {
-    const record = async (kind: 'rollout' | 'baseline', i: number): Promise<RecordedHistory> => {
-      const flag = `${ctx.tag}-replay-${kind}-${i}`;
-      const workflowId =
-        kind === 'rollout'
-          ? (
-              await ctx.rollouts.start(
-                { name: 'bench-replay', target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' }, steps: SHAPE_STEPS.map((exposure) => ({ exposure, observe: '10ms' })) },
-                { taskQueue },
-              )
-            ).workflowId
-          : (await ctx.client.workflow.start<typeof baselineRollout>(BASELINE_WORKFLOW_TYPE, { taskQueue, workflowId: `baseline/${flag}`, args: [{ steps: SHAPE_STEPS.length, windowMs: 10 }] })).workflowId;
-      const handle = ctx.client.workflow.getHandle(workflowId);
-      await handle.result();
-      const history = await handle.fetchHistory();
+    const record = async (kind: Kind, i: number): Promise<RecordedHistory> => {
+      const workflowId = await runOne(ctx, running.taskQueue, kind, `${ctx.tag}-replay-${kind}-${i}`, 10);
+      if (workflowId.includes(': ')) throw new Error(`same-shape ${kind}: ${workflowId}`);
+      const history = await ctx.client.workflow.getHandle(workflowId).fetchHistory();
       return { set: 'this run', name: kind, workflowId, history, events: history.events?.length ?? 0 };
     };
     const idx = Array.from({ length: count }, (_, i) => i);
-    return { rollouts: await Promise.all(idx.map((i) => record('rollout', i))), baselines: await Promise.all(idx.map((i) => record('baseline', i))) };
+    return { rollout: await Promise.all(idx.map((i) => record('rollout', i))), baseline: await Promise.all(idx.map((i) => record('baseline', i))) };
   } finally {
     await running.stop();
   }
@@ -98,8 +78,8 @@ export const replay: Measurement = {
     ctx.progress('recording same-shape histories: 5-step rollouts and the minimal baseline workflow');
     const shape = await recordSameShape(ctx, 3);
     const shapeN = Math.min(n, 60);
-    const rolloutShape = await replayCycling(ctx.bundle, shape.rollouts, shapeN);
-    const baselineShape = await replayCycling(ctx.bundle, shape.baselines, shapeN);
+    const rolloutShape = await replayCycling(ctx.bundle, shape.rollout, shapeN);
+    const baselineShape = await replayCycling(ctx.bundle, shape.baseline, shapeN);
     const failures = [...run.failures, ...(legacyRun?.failures ?? []), ...rolloutShape.failures, ...baselineShape.failures];
     const rows: Row[] = [
       { metric: `ms per history (whole call / ${run.n})`, value: run.totalMs / run.n, unit: 'ms', n: run.n, target: atMost(20) },
@@ -109,9 +89,9 @@ export const replay: Measurement = {
       ...(legacyRun
         ? [{ metric: `older sets (${older.join(', ')}): ms per history, steady`, value: legacyRun.steadyMs, unit: 'ms', n: legacyRun.n - 1, note: 'legacy branches (patched() false)' } satisfies Row]
         : []),
-      { metric: `5-step rollout (${shape.rollouts[0]!.events} events): ms per history, steady`, value: rolloutShape.steadyMs, unit: 'ms', n: rolloutShape.n - 1 },
+      { metric: `5-step rollout (${shape.rollout[0]!.events} events): ms per history, steady`, value: rolloutShape.steadyMs, unit: 'ms', n: rolloutShape.n - 1 },
       {
-        metric: `minimal workflow, same activities + timers (${shape.baselines[0]!.events} events): ms, steady`,
+        metric: `minimal workflow, same activities + timers (${shape.baseline[0]!.events} events): ms, steady`,
         value: baselineShape.steadyMs,
         unit: 'ms',
         n: baselineShape.n - 1,
@@ -135,7 +115,7 @@ export const replay: Measurement = {
         totalMs: run.totalMs,
         gapP50: percentile(run.gaps, 50),
         ...(legacyRun ? { olderSets: older, olderSteadyMs: legacyRun.steadyMs, olderN: legacyRun.n } : {}),
-        sameShape: { rolloutEvents: shape.rollouts[0]!.events, baselineEvents: shape.baselines[0]!.events, rolloutSteadyMs: rolloutShape.steadyMs, baselineSteadyMs: baselineShape.steadyMs },
+        sameShape: { rolloutEvents: shape.rollout[0]!.events, baselineEvents: shape.baseline[0]!.events, rolloutSteadyMs: rolloutShape.steadyMs, baselineSteadyMs: baselineShape.steadyMs },
         failures: failures.slice(0, 20),
         bundle: 'bench/bench-workflows.ts, built once before the measurement (bundling not timed)',
       },

@@ -19,7 +19,7 @@ import { createLogger, type PinoLogger } from '../src/logger.js';
 import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { installRuntime } from '../src/worker/runtime.js';
-import { freePort } from '../test/helpers/ports.js';
+import { freePort } from '../src/util/ports.js';
 import type { BenchContext, Measurement } from './context.js';
 import { historyCost } from './history-cost.js';
 import { describeMachine, journalMode, loadAverage } from './machine.js';

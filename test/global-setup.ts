@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { freePort } from './helpers/ports.js';
+import { freePort } from '../src/util/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

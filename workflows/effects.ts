@@ -85,7 +85,7 @@ export function publish(r: Rollout): void {
 let visible: Map<string, unknown> | undefined;
 
 /** An observation window shorter than this is not worth a visibility write: the next write follows within it. */
-export const MIN_VISIBLE_WINDOW_MS = 1_000;
+const MIN_VISIBLE_WINDOW_MS = 1_000;
 
 /**
  * Writes the search attributes whose values changed; each upsert is a history event and a visibility write (on

@@ -22,7 +22,7 @@ import {
 } from './messages.js';
 import { addPause, clearPauses, removePauses, requestRollback, type Rollout } from './state-ops.js';
 import type { RolloutState } from '../src/domain/rollout-state.js';
-import { enterPhase } from '../src/domain/transitions.js';
+import { enterPhase, initialState } from '../src/domain/transitions.js';
 
 /** Throws the validator's reason: a rejected Update is never written to history. */
 function check(reason: string | undefined): void {
@@ -146,14 +146,17 @@ function statusOf(name: string, target: string, state: RolloutState, steps: stri
 
 /**
  * `status` while the spec is being checked (a local activity, before {@link registerHandlers}): what the input
- * says, unvalidated: the carried state after continue-as-new, else Pending. Updates and signals sent meanwhile
- * wait for their handlers.
+ * says, unvalidated: the carried state after continue-as-new, else Pending at the stated baseline. Updates and
+ * signals sent meanwhile wait for their handlers. Returns the state it reports.
  */
-export function registerProvisionalStatus(input: RolloutInput, state: RolloutState): void {
-  const raw: Record<string, unknown> = typeof input.spec === 'object' && input.spec !== null ? (input.spec as Record<string, unknown>) : {};
-  const target = typeof raw.target === 'object' && raw.target !== null ? (raw.target as Record<string, unknown>).flag : undefined;
+export function registerProvisionalStatus(input: RolloutInput, runId: string, now: string): RolloutState {
+  const raw = (typeof input.spec === 'object' && input.spec !== null ? input.spec : {}) as { name?: unknown; target?: { flag?: unknown }; steps?: unknown; rollback?: { exposure?: unknown } };
+  const baseline = raw.rollback?.exposure;
+  const state =
+    input.carried ?? initialState({ runId, totalSteps: Array.isArray(raw.steps) ? raw.steps.length : 0, baseline: typeof baseline === 'number' ? baseline : 0, now });
+  const name = typeof raw.name === 'string' ? raw.name : '';
+  const target = typeof raw.target?.flag === 'string' ? raw.target.flag : '';
   const steps = Array.from({ length: state.totalSteps }, () => 'checking the spec');
-  setHandler(statusQuery, () => statusOf(typeof raw.name === 'string' ? raw.name : '', typeof target === 'string' ? target : '', state, steps), {
-    description: STATUS_DESCRIPTION,
-  });
+  setHandler(statusQuery, () => statusOf(name, target, state, steps), { description: STATUS_DESCRIPTION });
+  return state;
 }

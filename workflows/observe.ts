@@ -18,8 +18,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promise<unknown> {
   const { spec, state } = r;
   const interrupted = () => state.promoteRequested || rollingBack(r);
-  state.windowEndsAt = iso(Date.now() + windowMs);
-  // without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)
+  // the caller has set state.windowEndsAt (before publishing Observing); without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)
   if (spec.guards.length === 0) return condition(interrupted, windowMs, { summary: `observe ${step.observe} at ${step.exposure}%` });
   return observeGuarded(r, windowMs, interrupted);
 }

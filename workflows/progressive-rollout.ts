@@ -30,8 +30,7 @@ export { WORKFLOW_TYPE } from './messages.js';
  * this function only sequences effects.
  */
 export async function progressiveRollout(input: RolloutInput): Promise<RolloutResult> {
-  const provisional = input.carried ?? initialState({ runId: workflowInfo().runId, ...rawShape(input), now: now() });
-  registerProvisionalStatus(input, provisional);
+  const provisional = registerProvisionalStatus(input, workflowInfo().runId, now());
   const spec = await acceptRolloutSpec(input.spec);
   const state: RolloutState =
     input.carried ??
@@ -61,13 +60,6 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   await CancellationScope.nonCancellable(() => settleNotifications());
   await condition(allHandlersFinished);
   return resultOf(rollout);
-}
-
-/** Step count and baseline as the unchecked input states them, for `status` while the spec is checked. */
-function rawShape(input: RolloutInput): { totalSteps: number; baseline: number } {
-  const raw = input.spec as { steps?: unknown; rollback?: { exposure?: unknown } } | null | undefined;
-  const baseline = raw?.rollback?.exposure;
-  return { totalSteps: Array.isArray(raw?.steps) ? raw.steps.length : 0, baseline: typeof baseline === 'number' ? baseline : 0 };
 }
 
 function isContinueAsNew(err: unknown): boolean {

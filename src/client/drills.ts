@@ -1,8 +1,8 @@
 import { ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { DrillSpec, buildDrillRollout, type DrillReport, type DrillSpecInput } from '../domain/drill.js';
+import { checkDrill, type DrillReport, type DrillSpec, type DrillSpecInput } from '../domain/drill.js';
 import { toMs } from '../domain/duration.js';
-import { describeIssues, flattenIssues } from '../domain/validation.js';
+import { describeIssues } from '../domain/validation.js';
 import { ValidationError } from '../errors.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
 import type { rolloutDrill } from '../../workflows/rollout-drill.js';
@@ -11,14 +11,9 @@ export const DRILL_WORKFLOW_TYPE = 'rolloutDrill';
 
 /** Validates a drill spec (and the rollout it drills); throws a path-specific {@link ValidationError}. */
 export function validateDrill(input: unknown): DrillSpec {
-  const parsed = DrillSpec.safeParse(input);
-  if (!parsed.success) {
-    const issues = flattenIssues(parsed.error.issues);
-    throw new ValidationError(`invalid drill spec:\n${describeIssues(issues)}`, issues);
-  }
-  const built = buildDrillRollout(parsed.data);
-  if (!built.ok) throw new ValidationError(`invalid drill spec:\n${describeIssues(built.issues)}`, built.issues);
-  return parsed.data;
+  const checked = checkDrill(input);
+  if (!checked.ok) throw new ValidationError(`invalid drill spec:\n${describeIssues(checked.issues)}`, checked.issues);
+  return checked.drill;
 }
 
 /** Pass rate and time-to-rollback percentiles over past drills. */

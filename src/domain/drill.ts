@@ -4,6 +4,8 @@ import type { GuardSpec } from './guard-spec.js';
 import { Notifier, RolloutSpec, Step, type RolloutSpecInput } from './spec.js';
 import { TargetSpec } from './target-spec.js';
 
+import { flattenIssues, type ValidationIssue } from './validation.js';
+
 export { judgeDrill, type DrillReport } from './drill-judge.js';
 
 /**
@@ -86,4 +88,12 @@ export function buildDrillRollout(drill: DrillSpec): { ok: true; spec: RolloutSp
   const spec = RolloutSpec.safeParse(input);
   if (!spec.success) return { ok: false, issues: spec.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })) };
   return { ok: true, spec: spec.data };
+}
+
+/** A drill spec with its defaults and the rollout it runs, or every issue by path (the drill's, then the rollout's). */
+export function checkDrill(input: unknown): { ok: true; drill: DrillSpec; spec: RolloutSpec } | { ok: false; issues: ValidationIssue[] } {
+  const parsed = DrillSpec.safeParse(input);
+  if (!parsed.success) return { ok: false, issues: flattenIssues(parsed.error.issues) };
+  const built = buildDrillRollout(parsed.data);
+  return built.ok ? { ok: true, drill: parsed.data, spec: built.spec } : built;
 }

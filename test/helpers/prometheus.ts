@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports.js';
+import { freePort } from '../../src/util/ports.js';
 
 /** A real Prometheus server on loopback, with its own temporary config and TSDB. */
 export interface RunningPrometheus {

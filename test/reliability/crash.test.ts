@@ -9,7 +9,7 @@ import { CommandRejectedError, RolloutClient } from '../../src/client/rollout-cl
 import type { RolloutSpecInput } from '../../src/domain/spec.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import type { RolloutResult } from '../../workflows/messages.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../src/util/ports.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
 import { startChaosWorld, type ChaosWorld } from './chaos-world.js';

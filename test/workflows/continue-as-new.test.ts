@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { installRuntime } from '../../src/worker/runtime.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from '../../src/util/ports.js';
 
 
 describe('continue-as-new', () => {
