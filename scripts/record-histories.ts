@@ -79,6 +79,16 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.promote(workflowId, { actor: 'ana' });
     return workflowId;
   },
+  async 'promote-twice-then-cancel'() {
+    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { exposure: 25, observe: '1h' }, { exposure: 50, observe: '1h' }, { exposure: 100 }]), opts);
+    for (const step of [0, 1]) {
+      await waitFor(async () => (await status(workflowId)).step === step && (await status(workflowId)).phase === 'Observing');
+      await client.promote(workflowId, { actor: 'ana' });
+    }
+    await waitFor(async () => (await status(workflowId)).step === 2 && (await status(workflowId)).phase === 'Observing');
+    await client.handle(workflowId).cancel();
+    return workflowId;
+  },
   async 'guards-synthetic-breach'() {
     const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '300ms' }, { exposure: 25, observe: '5s' }], {
       guards: [{ name: 'error-rate', source: { type: 'synthetic', series: { err: [0.01, 0.2] } }, query: 'err', max: 0.05, interval: '100ms' }],

@@ -6,6 +6,7 @@ import { enterPhase, guardStatusOf } from '../src/domain/transitions.js';
 import type { ExposureStep } from '../src/domain/spec.js';
 import { guardActivities, now, publish } from './effects.js';
 import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';
+import { WindowTimer } from './window-timer.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -19,7 +20,7 @@ export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promi
   const { spec, state } = r;
   const interrupted = () => state.promoteRequested || rollingBack(r);
   // the caller has set state.windowEndsAt (before publishing Observing); without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)
-  if (spec.guards.length === 0) return condition(interrupted, windowMs, { summary: `observe ${step.observe} at ${step.exposure}%` });
+  if (spec.guards.length === 0) return (r.windowTimer ??= new WindowTimer(interrupted)).wait(windowMs, `observe ${step.observe} at ${step.exposure}%`);
   return observeGuarded(r, windowMs, interrupted);
 }
 

@@ -2,6 +2,7 @@ import type { PauseReason, RollbackTrigger, RolloutState } from '../src/domain/r
 import { enterPhase } from '../src/domain/transitions.js';
 import type { RolloutSpec } from '../src/domain/spec.js';
 import { now, publish } from './effects.js';
+import type { WindowTimer } from './window-timer.js';
 
 /** The workflow's one mutable object: the validated spec and the state every handler reads. */
 export interface Rollout {
@@ -9,6 +10,8 @@ export interface Rollout {
   state: RolloutState;
   /** Parent workflow ID to report phase changes to, when the starter asked for it. */
   reportTo?: string;
+  /** Timers of guard-less observation windows (made at the first such window; not part of the carried state). */
+  windowTimer?: WindowTimer;
 }
 
 export const rollingBack = (r: Rollout): boolean => r.state.rollback !== undefined;

@@ -77,6 +77,44 @@ describe('operator commands', () => {
     }
   });
 
+  it('promote cuts window after window short; a workflow cancel during the next one rolls back', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('windows');
+      const { workflowId: id } = await suite.client.start(
+        flagdSpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 25, observe: '1h' }, { exposure: 50, observe: '1h' }, { exposure: 100 }]),
+        { taskQueue: h.taskQueue },
+      );
+      for (const step of [0, 1]) {
+        await waitFor(async () => {
+          const s = await suite.client.status(id);
+          return s.step === step && s.phase === 'Observing';
+        });
+        await suite.client.promote(id, { actor: 'ana' });
+      }
+      await waitFor(async () => {
+        const s = await suite.client.status(id);
+        return s.step === 2 && s.phase === 'Observing';
+      });
+      // as the Web UI's or `temporal workflow cancel`'s request does
+      await suite.client.handle(id).cancel();
+      // the rollback runs to its end first; then the run closes as Canceled, the request honoured
+      await expect(suite.client.handle(id).result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
+      const result = await suite.client.status(id);
+      expect(result.phase).toBe('Aborted');
+      expect(result.rollback).toMatchObject({ trigger: 'cancel', reason: 'workflow cancelled' });
+      expect(result.timeline.filter((t) => t.cause === 'promoted by ana: window ended early').map((t) => t.step)).toEqual([0, 1]);
+      expect(result.exposure.percent).toBe(0);
+      const events = (await suite.client.handle(id).fetchHistory()).events ?? [];
+      const started = events.filter((e) => e.timerStartedEventAttributes);
+      expect(started.map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds))).toEqual([3600, 3600, 3600]);
+      expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(3);
+      expect(events.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('pause holds the rollout after its window, resume continues; promote during rollback is rejected', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
