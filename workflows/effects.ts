@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -144,7 +145,12 @@ function reportToParent(r: Rollout): void {
   pendingNotifications.push(sent);
 }
 
-/** Waits for notifications still in flight, so the last phase change is delivered before the run ends. */
+/**
+ * Waits, in a non-cancellable scope, for notifications still in flight, so the last phase change is delivered
+ * before the run ends. Without any it awaits nothing (a scope costs promises, each with a captured stack).
+ */
 export async function settleNotifications(): Promise<void> {
-  await Promise.allSettled(pendingNotifications.splice(0));
+  if (pendingNotifications.length === 0) return;
+  const pending = pendingNotifications.splice(0);
+  await CancellationScope.nonCancellable(() => Promise.allSettled(pending));
 }

@@ -57,7 +57,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     enterPhase(state, 'Completed', `all ${spec.steps.length} steps done`, now());
     publish(rollout);
   }
-  await CancellationScope.nonCancellable(() => settleNotifications());
+  await settleNotifications();
   await condition(allHandlersFinished);
   return resultOf(rollout);
 }
