@@ -58,6 +58,14 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank - 1]!;
 }
 
+/** The median (mean of the middle two for an even count); NaN for none. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** p50, p99 and max rows for a latency sample set, the target applying to p99. */
 export function latencyRows(label: string, samples: readonly number[], target?: Target): Row[] {
   const n = samples.length;
@@ -108,15 +116,18 @@ export function renderTable(report: BenchReport): string {
   ].join('\n');
 }
 
-/** Writes `<stamp>.json` and `<stamp>.txt`; full-size runs also become `latest.json` / `latest.txt`. */
-export async function writeReport(report: BenchReport, table: string, dir: URL): Promise<string[]> {
+/**
+ * Writes `<stamp>.json` and `<stamp>.txt`; a full-size run of every measurement also becomes `latest.json` /
+ * `latest.txt` (a run of some parts, or a quick one, never replaces the last complete picture).
+ */
+export async function writeReport(report: BenchReport, table: string, dir: URL, complete: boolean): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const stamp = report.startedAt.replace(/[:.]/g, '-') + (report.quick ? '-quick' : '');
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const files = [`${stamp}.json`, `${stamp}.txt`];
   await writeFile(new URL(files[0]!, dir), json);
   await writeFile(new URL(files[1]!, dir), table);
-  if (!report.quick) {
+  if (!report.quick && complete) {
     await writeFile(new URL('latest.json', dir), json);
     await writeFile(new URL('latest.txt', dir), table);
     files.push('latest.json', 'latest.txt');

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const report: BenchReport = { startedAt, finishedAt: new Date().toISOString(), quick, measurements: selected.map((m) => m.name), machine, results };
   const table = renderTable(report);
   process.stdout.write(`\n${table}`);
-  const files = await writeReport(report, table, RESULTS);
+  const files = await writeReport(report, table, RESULTS, selected.length === MEASUREMENTS.length);
   progress('bench', `${((performance.now() - benchStart) / 1000).toFixed(0)} s in all; wrote ${files.join(', ')}`);
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
