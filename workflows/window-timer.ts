@@ -10,12 +10,16 @@ import { CancellationScope, condition, isCancellation, sleep } from '@temporalio
  *
  * Like `condition`, the interruption is noticed when the SDK checks blocked conditions, after an activation's
  * jobs have run, so the CancelTimer takes the same place among the activation's commands. A cancellation of the
- * workflow cancels the open timer through the scope and is rethrown.
+ * workflow cancels the open timer through the scope and is rethrown; a window that opens after the workflow was
+ * cancelled starts no timer. Made in the rollout's main flow (whose scope is the workflow's root), which is the
+ * parent of its scopes, as it was of the scopes `condition` made.
  */
 export class WindowTimer {
   /** The scope the rollout's main flow runs in (the workflow's root): a cancelled workflow cancels the timer. */
   private readonly parent = CancellationScope.current();
-  private scope = new CancellationScope({ cancellable: true, parent: this.parent });
+  private scope = this.freshScope();
+  /** The scope interrupt() cancelled last: a cancellation from it means "cut short", any other is rethrown. */
+  private cut?: CancellationScope;
   private watching = false;
   private open = false;
 
@@ -23,6 +27,9 @@ export class WindowTimer {
 
   /** Waits `ms` unless interrupted first. Returns true when interrupted. */
   async wait(ms: number, summary: string): Promise<boolean> {
+    // The workflow was cancelled in this activation, and the cancellation has not reached the kept scope yet (it
+    // travels by microtask): a fresh scope inherits it at once, so, as with condition(), no timer is started.
+    if (this.parent.consideredCancelled && !this.scope.consideredCancelled) this.scope = this.freshScope();
     const scope = this.scope;
     this.open = true;
     const timer = scope.run(() => sleep(ms, { summary }));
@@ -32,9 +39,8 @@ export class WindowTimer {
       await timer;
       return false;
     } catch (err) {
-      // cancelled by interrupt(), which replaced the scope; a cancelled workflow leaves it in place
-      if (scope !== this.scope && isCancellation(err)) return true;
-      throw err;
+      if (scope === this.cut && isCancellation(err)) return true;
+      throw err; // a cancelled workflow
     } finally {
       this.open = false;
     }
@@ -55,8 +61,12 @@ export class WindowTimer {
   }
 
   private interrupt(): void {
-    const scope = this.scope;
-    this.scope = new CancellationScope({ cancellable: true, parent: this.parent });
-    scope.cancel();
+    this.cut = this.scope;
+    this.scope = this.freshScope();
+    this.cut.cancel();
+  }
+
+  private freshScope(): CancellationScope {
+    return new CancellationScope({ cancellable: true, parent: this.parent });
   }
 }
