@@ -155,7 +155,7 @@ export const overhead: Measurement = {
           value: (mean(cpu.rollout.server) + mean(cpu.rollout.bench)) / (mean(cpu.baseline.server) + mean(cpu.baseline.bench)),
           unit: 'x',
           target: atMost(1.15),
-          note: 'the same target read as cost: steadier than wall time, which on 2 cores at saturation has multi-second timer and task-queue tails',
+          note: 'the same target read as cost: steadier than wall time (see its note)',
         },
         { metric: 'history events per workflow: baseline', value: events.baseline, unit: 'events' },
         { metric: 'history events per workflow: rollout', value: events.rollout, unit: 'events' },

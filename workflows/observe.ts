@@ -16,7 +16,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * breach cancel it at once. A failed guard rolls back; inconclusive guards extend the window up to the
  * spec's limit, then pause for a human or roll back.
  */
-export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promise<unknown> {
+export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promise<void> {
   const { spec, state } = r;
   const interrupted = () => state.promoteRequested || rollingBack(r);
   // the caller has set state.windowEndsAt (before publishing Observing); without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)

@@ -25,8 +25,8 @@ export class WindowTimer {
 
   constructor(private readonly interrupted: () => boolean) {}
 
-  /** Waits `ms` unless interrupted first. Returns true when interrupted. */
-  async wait(ms: number, summary: string): Promise<boolean> {
+  /** Waits `ms`, or less when interrupted first. */
+  async wait(ms: number, summary: string): Promise<void> {
     // The workflow was cancelled in this activation, and the cancellation has not reached the kept scope yet (it
     // travels by microtask): a fresh scope inherits it at once, so, as with condition(), no timer is started.
     if (this.parent.consideredCancelled && !this.scope.consideredCancelled) this.scope = this.freshScope();
@@ -37,10 +37,8 @@ export class WindowTimer {
     else this.watch();
     try {
       await timer;
-      return false;
     } catch (err) {
-      if (scope === this.cut && isCancellation(err)) return true;
-      throw err; // a cancelled workflow
+      if (scope !== this.cut || !isCancellation(err)) throw err; // a cancelled workflow
     } finally {
       this.open = false;
     }
