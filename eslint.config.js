@@ -24,10 +24,10 @@ const workflowBans = {
   ],
 };
 
-/** Domain modules that define zod schemas (relative to `workflows/`). */
-const schemaModules = ['assess', 'commands', 'drill', 'duration', 'exposure', 'guard-spec', 'rollout-state', 'spec', 'target-spec', 'validation'].map(
-  (m) => `../src/domain/${m}.js`,
-);
+/** Zod lives in `*.schema.ts` modules; workflow code and the pure domain modules take only their types. */
+const schemaImports = (message) => ({
+  patterns: [{ group: ['zod', '**/*.schema.js', './*.schema.js'], allowTypeImports: true, message }],
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '.rollout/**'] },
@@ -59,28 +59,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        {
-          paths: ['zod', ...schemaModules].map((name) => ({
-            name,
-            allowTypeImports: true,
-            message: 'Workflow code imports only types from schema modules; take logic from the zod-free ones (time, steps, transitions, tally, command-rules, describe, drill-judge).',
-          })),
-        },
+        schemaImports('Workflow code imports only types from *.schema modules; take logic from the zod-free domain modules.'),
       ],
     },
   },
   {
-    files: ['src/domain/{time,steps,transitions,tally,command-rules,describe,drill-judge}.ts'],
+    files: ['src/domain/**/*.ts'],
+    ignores: ['src/domain/**/*.schema.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        {
-          paths: ['zod', ...schemaModules.map((m) => m.replace('../src/domain/', './'))].map((name) => ({
-            name,
-            allowTypeImports: true,
-            message: 'Workflow code imports this module: it takes only types from schema modules.',
-          })),
-        },
+        schemaImports('Workflow code imports this module: it takes only types from *.schema modules.'),
       ],
     },
   },

@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.js';
-import type { DrillSpec } from '../src/domain/drill.js';
-import type { Compensation, Notifier, RolloutSpec } from '../src/domain/spec.js';
-import type { TargetSpec } from '../src/domain/target-spec.js';
+import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.schema.js';
+import type { DrillSpec } from '../src/domain/drill.schema.js';
+import type { Compensation, Notifier, RolloutSpec } from '../src/domain/spec.schema.js';
+import type { TargetSpec } from '../src/domain/target-spec.schema.js';
 import type { PinoLogger } from '../src/logger.js';
 import { callHttpCompensation } from './compensations/http-compensation.js';
 import { observeWindow, type ObserveWindowInput, type WindowReport } from './guards/observe-window.js';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { checkDrill, type DrillSpec } from '../src/domain/drill.js';
-import type { RolloutSpec } from '../src/domain/spec.js';
+import { checkDrill, type DrillSpec } from '../src/domain/drill.schema.js';
+import type { RolloutSpec } from '../src/domain/spec.schema.js';
 import { describeIssues } from '../src/domain/validation.js';
 import { validateSpec } from '../src/spec/load.js';
 

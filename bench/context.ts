@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createFlagdFileTarget } from '../activities/targets/index.js';
 import type { RolloutClient } from '../src/client/rollout-client.js';
-import type { FlagdTargetSpec } from '../src/domain/target-spec.js';
+import type { FlagdTargetSpec } from '../src/domain/target-spec.schema.js';
 import type { PinoLogger } from '../src/logger.js';
 import type { ResolvedCli } from '../src/temporal/cli-provision.js';
 import type { DevServer } from '../src/temporal/dev-server.js';

@@ -4,7 +4,7 @@
  * per run. Every rollout uses the in-memory target; events do not depend on the target.
  */
 import type { temporal } from '@temporalio/proto';
-import type { RolloutSpecInput } from '../src/domain/spec.js';
+import type { RolloutSpecInput } from '../src/domain/spec.schema.js';
 import { startRolloutWorker, type BenchContext, type Measurement } from './context.js';
 import { atMost, type Row } from './report.js';
 

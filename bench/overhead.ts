@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from '@temporalio/worker';
-import type { RolloutSpecInput } from '../src/domain/spec.js';
+import type { RolloutSpecInput } from '../src/domain/spec.schema.js';
 import { createRolloutWorker } from '../src/worker/worker.js';
 import { createBaselineActivities } from './baseline-activities.js';
 import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';

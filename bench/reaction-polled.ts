@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { toMs } from '../src/domain/duration.js';
+import { toMs } from '../src/domain/time.js';
 import { mulberry32 } from '../test/helpers/prng.js';
 import { ensureFlagDir, flagdTarget, sleep, startRolloutWorker, waitForPhase, watchExposure, type BenchContext, type Measurement } from './context.js';
 import { atMost, latencyRows, percentile, type Row } from './report.js';

@@ -6,11 +6,13 @@ export { RolloutClient, CommandRejectedError } from './client/rollout-client.js'
 export { startRollout, rolloutWorkflowId, RolloutAlreadyRunningError, type StartOptions } from './client/start.js';
 export { DrillClient, validateDrill, type DrillSummary } from './client/drills.js';
 export type { ListQuery, RolloutSummary } from './client/visibility.js';
-export { RolloutSpec, type RolloutSpecInput, type Step } from './domain/spec.js';
-export { GuardSpec, type ThresholdGuard, type CompareGuard } from './domain/guard-spec.js';
-export { DrillSpec, type DrillSpecInput, type DrillReport } from './domain/drill.js';
-export type { Phase, RolloutState, GuardStatus, TimelineEntry, PauseReason, Approval } from './domain/rollout-state.js';
-export type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, GuardBreach, CommandAck } from './domain/commands.js';
+export { RolloutSpec, type RolloutSpecInput, type Step } from './domain/spec.schema.js';
+export { GuardSpec, type ThresholdGuard, type CompareGuard } from './domain/guard-spec.schema.js';
+export { DrillSpec, type DrillSpecInput } from './domain/drill.schema.js';
+export { type DrillReport } from './domain/drill.js';
+export type { Phase, RolloutState, GuardStatus, TimelineEntry, PauseReason, Approval } from './domain/rollout-state.schema.js';
+export type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, GuardBreach } from './domain/commands.schema.js';
+export type { CommandAck } from './domain/commands.js';
 export { parseSpecText, validateSpec, loadSpecFile, specJsonSchema } from './spec/load.js';
 export { RolloutError, ValidationError } from './errors.js';
 export { TASK_QUEUE, loadTemporalSettings, connectClient } from './temporal/connection.js';

@@ -1,12 +1,5 @@
 import { setHandler } from '@temporalio/workflow';
-import {
-  rejectAbort,
-  rejectApprove,
-  rejectPause,
-  rejectPromote,
-  rejectResume,
-  type CommandAck,
-} from '../src/domain/command-rules.js';
+import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume, type CommandAck } from '../src/domain/commands.js';
 import { describeStep } from '../src/domain/describe.js';
 import { now } from './effects.js';
 import {
@@ -21,8 +14,8 @@ import {
   type RolloutStatus,
 } from './messages.js';
 import { addPause, clearPauses, removePauses, requestRollback, type Rollout } from './state-ops.js';
-import type { RolloutState } from '../src/domain/rollout-state.js';
-import { enterPhase, initialState } from '../src/domain/transitions.js';
+import type { RolloutState } from '../src/domain/rollout-state.schema.js';
+import { enterPhase, initialState } from '../src/domain/rollout-state.js';
 
 /** Throws the validator's reason: a rejected Update is never written to history. */
 function check(reason: string | undefined): void {

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { buildDrillRollout, DrillSpec } from '../src/domain/drill.js';
-import type { RolloutSpec } from '../src/domain/spec.js';
-import { RolloutSpec as RolloutSpecSchema } from '../src/domain/spec.js';
+import { buildDrillRollout, DrillSpec } from '../src/domain/drill.schema.js';
+import type { RolloutSpec } from '../src/domain/spec.schema.js';
+import { RolloutSpec as RolloutSpecSchema } from '../src/domain/spec.schema.js';
 import { describeIssues, flattenIssues } from '../src/domain/validation.js';
 
 /*

@@ -1,26 +1,10 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  AbortCommand,
-  ApproveCommand,
-  CommandAck,
-  GuardBreach,
-  PauseCommand,
-  PromoteCommand,
-  ResumeCommand,
-} from '../src/domain/commands.js';
-import type { Exposure } from '../src/domain/exposure.js';
-import type {
-  Approval,
-  GuardStatus,
-  PauseReason,
-  Phase,
-  RollbackState,
-  RolloutState,
-  TimelineEntry,
-  WindowSummary,
-} from '../src/domain/rollout-state.js';
-import type { MeasurementRecord } from '../src/domain/assess.js';
-import type { RolloutSpecInput } from '../src/domain/spec.js';
+import type { AbortCommand, ApproveCommand, GuardBreach, PauseCommand, PromoteCommand, ResumeCommand } from '../src/domain/commands.schema.js';
+import type { CommandAck } from '../src/domain/commands.js';
+import type { Exposure } from '../src/domain/exposure.schema.js';
+import type { Approval, GuardStatus, PauseReason, Phase, RollbackState, RolloutState, TimelineEntry, WindowSummary } from '../src/domain/rollout-state.schema.js';
+import type { MeasurementRecord } from '../src/domain/tally.schema.js';
+import type { RolloutSpecInput } from '../src/domain/spec.schema.js';
 
 /** Workflow type name: other SDKs start rollouts by this name. */
 export const WORKFLOW_TYPE = 'progressiveRollout';

@@ -2,8 +2,8 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import type { WindowReport } from '../activities/index.js';
 import { windowVerdict } from '../src/domain/tally.js';
 import { toMs } from '../src/domain/time.js';
-import { enterPhase, guardStatusOf } from '../src/domain/transitions.js';
-import type { ExposureStep } from '../src/domain/spec.js';
+import { enterPhase, guardStatusOf } from '../src/domain/rollout-state.js';
+import type { ExposureStep } from '../src/domain/spec.schema.js';
 import { guardActivities, now, publish } from './effects.js';
 import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';
 import { WindowTimer } from './window-timer.js';

@@ -7,12 +7,12 @@ import {
   log,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Exposure } from '../src/domain/exposure.js';
-import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.js';
-import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.js';
-import { stepKind } from '../src/domain/steps.js';
+import type { Exposure } from '../src/domain/exposure.schema.js';
+import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
+import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.schema.js';
+import { stepKind } from '../src/domain/spec.js';
 import { toMs } from '../src/domain/time.js';
-import { enterPhase, initialState } from '../src/domain/transitions.js';
+import { enterPhase, initialState } from '../src/domain/rollout-state.js';
 import { addPause, removePauses, requestRollback, rollingBack, type Rollout } from './state-ops.js';
 import { acceptRolloutSpec } from './spec-check.js';
 import { assertNever } from '../src/util/assert-never.js';

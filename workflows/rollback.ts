@@ -1,6 +1,6 @@
 import { isCancellation, sleep } from '@temporalio/workflow';
-import type { CompensationEntry } from '../src/domain/rollout-state.js';
-import { enterPhase } from '../src/domain/transitions.js';
+import type { CompensationEntry } from '../src/domain/rollout-state.schema.js';
+import { enterPhase } from '../src/domain/rollout-state.js';
 import { now, publish, rollbackActivities } from './effects.js';
 import type { Rollout } from './state-ops.js';
 

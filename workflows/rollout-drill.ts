@@ -9,8 +9,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/index.js';
-import type { DrillSpecInput } from '../src/domain/drill.js';
-import { judgeDrill, type DrillReport } from '../src/domain/drill-judge.js';
+import type { DrillSpecInput } from '../src/domain/drill.schema.js';
+import { judgeDrill, type DrillReport } from '../src/domain/drill.js';
 import { toMs } from '../src/domain/time.js';
 import { guardBreachSignal, rolloutPhaseSignal, type PhaseReport, type RolloutResult } from './messages.js';
 import { progressiveRollout } from './progressive-rollout.js';

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/index.js';
-import type { DrillSpec } from '../src/domain/drill.js';
-import type { RolloutSpec } from '../src/domain/spec.js';
+import type { DrillSpec } from '../src/domain/drill.schema.js';
+import type { RolloutSpec } from '../src/domain/spec.schema.js';
 import { ROLLOUT_V2_PATCH } from './patches.js';
 
 

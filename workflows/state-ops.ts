@@ -1,6 +1,6 @@
-import type { PauseReason, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.js';
-import { enterPhase } from '../src/domain/transitions.js';
-import type { RolloutSpec } from '../src/domain/spec.js';
+import type { PauseReason, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
+import { enterPhase } from '../src/domain/rollout-state.js';
+import type { RolloutSpec } from '../src/domain/spec.schema.js';
 import { now, publish } from './effects.js';
 import type { WindowTimer } from './window-timer.js';
 

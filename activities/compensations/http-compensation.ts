@@ -1,4 +1,4 @@
-import type { Compensation } from '../../src/domain/spec.js';
+import type { Compensation } from '../../src/domain/spec.schema.js';
 import { bodySnippet, redactToken } from '../../src/util/http-text.js';
 import { TargetError } from '../targets/port.js';
 

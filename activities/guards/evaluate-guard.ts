@@ -1,7 +1,7 @@
 import { judgeCompare, judgeThreshold, type Judgement } from '../../src/analysis/index.js';
-import type { CompareGuard, CompareSide, GuardSpec, ThresholdGuard } from '../../src/domain/guard-spec.js';
-import { isCompareGuard } from '../../src/domain/guard-spec.js';
-import { toMs } from '../../src/domain/duration.js';
+import type { CompareGuard, CompareSide, GuardSpec, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
+import { isCompareGuard } from '../../src/domain/guard-spec.schema.js';
+import { toMs } from '../../src/domain/time.js';
 import type { MetricPoint, MetricSamples, MetricSource } from '../sources/port.js';
 
 export interface EvalContext {

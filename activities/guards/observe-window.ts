@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { worstVerdict, emptyTally, tallyMeasurement, windowVerdict, type GuardTally, type MeasurementRecord, type Verdict } from '../../src/domain/assess.js';
-import { toMs } from '../../src/domain/duration.js';
-import type { GuardSpec } from '../../src/domain/guard-spec.js';
+import { worstVerdict, emptyTally, tallyMeasurement, windowVerdict } from '../../src/domain/tally.js';
+import { type GuardTally, type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
+import { toMs } from '../../src/domain/time.js';
+import type { GuardSpec } from '../../src/domain/guard-spec.schema.js';
 import type { MetricSource } from '../sources/port.js';
 import { evaluateGuard, type CohortJudgement } from './evaluate-guard.js';
 

@@ -1,5 +1,5 @@
 import type { PinoLogger } from '../../src/logger.js';
-import type { Notifier } from '../../src/domain/spec.js';
+import type { Notifier } from '../../src/domain/spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 
 /** A phase change as sent to notifiers. */

@@ -1,4 +1,4 @@
-import type { MetricSourceSpec } from '../../src/domain/guard-spec.js';
+import type { MetricSourceSpec } from '../../src/domain/guard-spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 import { createHttpJsonSource } from './http-json/http-json-source.js';
 import type { MetricSource } from './port.js';

@@ -1,4 +1,4 @@
-import type { TargetSpec } from '../../src/domain/target-spec.js';
+import type { TargetSpec } from '../../src/domain/target-spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 import { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 import { createHttpTarget } from './http/http-target.js';

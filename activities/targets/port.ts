@@ -1,4 +1,4 @@
-import type { ExposureChange, ExposureReading } from '../../src/domain/exposure.js';
+import type { ExposureChange, ExposureReading } from '../../src/domain/exposure.schema.js';
 
 /**
  * Where exposure is applied: a flag file, a flag service, an in-memory fake.

@@ -2,7 +2,7 @@
  * Judging one measurement of a guard: pure, deterministic functions (no I/O, no clock, no randomness), safe to
  * call from workflow code. Each returns a {@link Judgement}; the worst verdict wins when combining them.
  */
-import type { CompareGuard } from '../domain/guard-spec.js';
+import type { CompareGuard } from '../domain/guard-spec.schema.js';
 import { assertNever } from '../util/assert-never.js';
 import { judgeMannWhitney } from './mann-whitney.js';
 import { judgeRatio } from './ratio.js';

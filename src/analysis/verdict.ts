@@ -1,4 +1,4 @@
-import type { CompareGuard } from '../domain/guard-spec.js';
+import type { CompareGuard } from '../domain/guard-spec.schema.js';
 
 /**
  * The closed set of outcomes of one measurement (Argo Rollouts' analysis phases). `Error` means the measurement

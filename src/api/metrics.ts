@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { Phase, type RollbackState } from '../domain/rollout-state.js';
+import { Phase, type RollbackState } from '../domain/rollout-state.schema.js';
 import type { PinoLogger } from '../logger.js';
 import { phaseQuery } from '../client/visibility.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from '../domain/commands.js';
+import { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from '../domain/commands.schema.js';
 import { specJsonSchema } from '../spec/load.js';
 import {
   AlertmanagerResponse,

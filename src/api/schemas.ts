@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { Exposure } from '../domain/exposure.js';
-import { MeasurementRecord } from '../domain/assess.js';
-import { Approval, GuardStatus, PauseReason, Phase, RollbackState, TimelineEntry, WindowSummary } from '../domain/rollout-state.js';
+import { Exposure } from '../domain/exposure.schema.js';
+import { MeasurementRecord } from '../domain/tally.schema.js';
+import { Approval, GuardStatus, PauseReason, Phase, RollbackState, TimelineEntry, WindowSummary } from '../domain/rollout-state.schema.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 
 /** One alert in an Alertmanager webhook (v4). Unknown fields are kept: Alertmanager adds some over time. */

@@ -1,5 +1,5 @@
 import type { RolloutStatus } from '../../workflows/messages.js';
-import { formatMs } from '../domain/duration.js';
+import { formatMs } from '../domain/time.js';
 
 const BAR = 20;
 

@@ -1,7 +1,8 @@
 import { ScheduleOverlapPolicy, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { checkDrill, type DrillReport, type DrillSpec, type DrillSpecInput } from '../domain/drill.js';
-import { toMs } from '../domain/duration.js';
+import { checkDrill, type DrillSpec, type DrillSpecInput } from '../domain/drill.schema.js';
+import { type DrillReport } from '../domain/drill.js';
+import { toMs } from '../domain/time.js';
 import { describeIssues } from '../domain/validation.js';
 import { ValidationError } from '../errors.js';
 import { TASK_QUEUE } from '../temporal/connection.js';

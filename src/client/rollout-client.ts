@@ -4,15 +4,8 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import type { z } from 'zod';
 import type { ObserveProgress } from '../../activities/guards/observe-window.js';
 import { guardStatusOf } from '../domain/rollout-state.js';
-import {
-  AbortCommand,
-  ApproveCommand,
-  PauseCommand,
-  PromoteCommand,
-  ResumeCommand,
-  type CommandAck,
-  type GuardBreach,
-} from '../domain/commands.js';
+import { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, type GuardBreach } from '../domain/commands.schema.js';
+import { type CommandAck } from '../domain/commands.js';
 import { describeIssues, flattenIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
 import {

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { describeStep } from '../domain/describe.js';
-import type { RolloutSpec } from '../domain/spec.js';
+import type { RolloutSpec } from '../domain/spec.schema.js';
 import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
 import { validateSpec } from '../spec/load.js';

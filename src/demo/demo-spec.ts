@@ -1,5 +1,6 @@
-import { Duration, toMs } from '../domain/duration.js';
-import type { RolloutSpecInput } from '../domain/spec.js';
+import { Duration } from '../domain/duration.schema.js';
+import { toMs } from '../domain/time.js';
+import type { RolloutSpecInput } from '../domain/spec.schema.js';
 import { ValidationError } from '../errors.js';
 
 /** The flag the demo rolls out, in a flagd file relative to the directory `rollout dev --demo` runs in. */

@@ -1,34 +1,123 @@
-import { z } from 'zod';
+import type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from './commands.schema.js';
+import type { RolloutSpec } from './spec.schema.js';
+import type { RolloutState } from './rollout-state.schema.js';
+import { stepKind } from './spec.js';
+import { isTerminal } from './rollout-state.js';
 
-export { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume, type CommandAck } from './command-rules.js';
+/*
+ * The rules behind the Update validators. Zod-free, because workflow code imports this module: the shape checks
+ * below repeat, for a command sent by any Temporal SDK, what the command schemas in `commands.ts` check in clients.
+ */
 
-const Actor = z.string().trim().min(1, 'must name who is acting').max(200);
+type FieldCheck = (value: unknown) => string | undefined;
 
-export const PauseCommand = z.object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor }).strict();
-export type PauseCommand = z.infer<typeof PauseCommand>;
-export const ResumeCommand = z.object({ actor: Actor }).strict();
-export type ResumeCommand = z.infer<typeof ResumeCommand>;
-export const PromoteCommand = z.object({ actor: Actor }).strict();
-export type PromoteCommand = z.infer<typeof PromoteCommand>;
-export const ApproveCommand = z
-  .object({
-    /** Index of the approval step, as in the spec's `steps[i]`. */
-    step: z.number().int().min(0),
-    actor: Actor,
-    comment: z.string().max(1_000).optional(),
-  })
-  .strict();
-export type ApproveCommand = z.infer<typeof ApproveCommand>;
-export const AbortCommand = z.object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor }).strict();
-export type AbortCommand = z.infer<typeof AbortCommand>;
+const text =
+  (max: number, min = 1): FieldCheck =>
+  (v) => {
+    if (typeof v !== 'string') return 'must be a string';
+    const t = v.trim();
+    if (t.length < min) return 'must not be empty';
+    if (t.length > max) return `must be at most ${max} characters`;
+    return undefined;
+  };
+const optional =
+  (check: FieldCheck): FieldCheck =>
+  (v) =>
+    v === undefined ? undefined : check(v);
+const stepIndex: FieldCheck = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : 'must be a step index (an integer ≥ 0)');
 
-/** A push from an alerting system: a guard is in breach now. */
-export const GuardBreach = z
-  .object({
-    guard: z.string().min(1),
-    value: z.number().optional(),
-    source: z.string().optional(),
-    reason: z.string().optional(),
-  })
-  .strict();
-export type GuardBreach = z.infer<typeof GuardBreach>;
+/** The first problem with a command's shape, as `field: problem`; unknown fields are refused as in the schemas. */
+function malformed(cmd: unknown, fields: Record<string, FieldCheck>): string | undefined {
+  if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd)) return 'the command must be an object';
+  for (const [name, check] of Object.entries(fields)) {
+    const problem = check((cmd as Record<string, unknown>)[name]);
+    if (problem) return `${name}: ${problem}`;
+  }
+  const unknown = Object.keys(cmd).filter((k) => !(k in fields));
+  return unknown.length ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : undefined;
+}
+
+/** What an accepted operator command returns. */
+export interface CommandAck {
+  accepted: true;
+  phase: string;
+  step: number;
+}
+
+const closed = (s: RolloutState): string | undefined => {
+  if (isTerminal(s.phase)) return `the rollout has ended (${s.phase})`;
+  if (s.phase === 'RollingBack') return `the rollout is rolling back (${s.rollback?.reason ?? 'rollback requested'})`;
+  return undefined;
+};
+
+const waitsForApproval = (s: RolloutState, spec: RolloutSpec) => {
+  const step = spec.steps[s.step];
+  return (
+    step !== undefined &&
+    stepKind(step) === 'approval' &&
+    !s.approvals.some((a) => a.step === s.step) &&
+    (s.phase === 'AwaitingApproval' ||
+      (s.phase === 'Paused' && s.resumePhase === 'AwaitingApproval') ||
+      s.pauseReasons.some((p) => p.kind === 'approval-timeout'))
+  );
+};
+
+/**
+ * Why a command is illegal now, or undefined when it may run. Used by the Update validators: a rejected
+ * command leaves no trace in the state or the history.
+ */
+export function rejectPause(s: RolloutState, cmd: PauseCommand): string | undefined {
+  const bad = malformed(cmd, { actor: text(200), reason: text(1_000) });
+  if (bad) return `cannot pause: ${bad}`;
+  if (closed(s)) return `cannot pause: ${closed(s)}`;
+  if (s.pauseReasons.some((p) => p.kind === 'operator' && p.actor === cmd.actor && p.reason === cmd.reason)) {
+    return `cannot pause: already paused by ${cmd.actor} for the same reason`;
+  }
+  return undefined;
+}
+
+export function rejectResume(s: RolloutState, spec: RolloutSpec, cmd: ResumeCommand): string | undefined {
+  const bad = malformed(cmd, { actor: text(200) });
+  if (bad) return `cannot resume: ${bad}`;
+  if (closed(s)) return `cannot resume: ${closed(s)}`;
+  const resumable = s.pauseReasons.filter((p) => p.kind !== 'approval-timeout');
+  if (resumable.length === 0) {
+    if (waitsForApproval(s, spec)) return `cannot resume: step ${s.step} waits for approval; use approve`;
+    return `cannot resume: the rollout is not paused (phase ${s.phase})`;
+  }
+  return undefined;
+}
+
+export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCommand): string | undefined {
+  const bad = malformed(cmd, { actor: text(200) });
+  if (bad) return `cannot promote: ${bad}`;
+  if (closed(s)) return `cannot promote: ${closed(s)}`;
+  if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step} waits for approval; use approve`;
+  if (s.phase === 'Observing' || s.pauseReasons.some((p) => p.kind !== 'approval-timeout')) return undefined;
+  if (s.phase === 'Progressing') return 'cannot promote: an exposure change is in flight; promote its observation window once it starts';
+  return `cannot promote: nothing to end early in phase ${s.phase}`;
+}
+
+export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCommand): string | undefined {
+  const bad = malformed(cmd, { step: stepIndex, actor: text(200), comment: optional(text(1_000, 0)) });
+  if (bad) return `cannot approve: ${bad}`;
+  if (closed(s)) return `cannot approve: ${closed(s)}`;
+  const target = spec.steps[cmd.step];
+  if (target === undefined) return `cannot approve: there is no step ${cmd.step} (the spec has ${spec.steps.length} steps, 0-${spec.steps.length - 1})`;
+  if (stepKind(target) !== 'approval') return `cannot approve: step ${cmd.step} is not an approval step`;
+  if (s.approvals.some((a) => a.step === cmd.step)) return `cannot approve: step ${cmd.step} is already approved`;
+  if (cmd.step !== s.step || !waitsForApproval(s, spec)) {
+    return `cannot approve: step ${cmd.step} is not waiting for approval (the rollout is at step ${s.step}, phase ${s.phase})`;
+  }
+  const approvers = 'approval' in target ? target.approval.approvers : undefined;
+  if (approvers && !approvers.includes(cmd.actor)) {
+    return `cannot approve: ${cmd.actor} is not among the approvers of step ${cmd.step} (${approvers.join(', ')})`;
+  }
+  return undefined;
+}
+
+export function rejectAbort(s: RolloutState, cmd: AbortCommand): string | undefined {
+  const bad = malformed(cmd, { actor: text(200), reason: text(1_000) });
+  if (bad) return `cannot abort: ${bad}`;
+  return closed(s) ? `cannot abort: ${closed(s)}` : undefined;
+}

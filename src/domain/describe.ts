@@ -1,6 +1,6 @@
-import type { RolloutState } from './rollout-state.js';
-import type { RolloutSpec, Step } from './spec.js';
-import { stepKind } from './steps.js';
+import type { RolloutState } from './rollout-state.schema.js';
+import type { RolloutSpec, Step } from './spec.schema.js';
+import { stepKind } from './spec.js';
 import { formatMs, toMs } from './time.js';
 
 /** One line per step kind: `exposure 25% (region in eu-west), observe 30m`. */

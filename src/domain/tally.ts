@@ -1,5 +1,5 @@
-import type { MeasurementRecord, GuardTally, Verdict } from './assess.js';
-import type { GuardSpec } from './guard-spec.js';
+import type { MeasurementRecord, GuardTally, Verdict } from './tally.schema.js';
+import type { GuardSpec } from './guard-spec.schema.js';
 
 /*
  * Guard assessment as pure functions over a tally. Zod-free: workflow code imports this module.

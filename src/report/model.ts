@@ -1,5 +1,6 @@
-import type { Verdict } from '../domain/assess.js';
-import { isTerminal, type Phase, type TimelineEntry, type WindowSummary } from '../domain/rollout-state.js';
+import type { Verdict } from '../domain/tally.schema.js';
+import { isTerminal } from '../domain/rollout-state.js';
+import { type Phase, type TimelineEntry, type WindowSummary } from '../domain/rollout-state.schema.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 
 /** What the report draws from: a status as `RolloutClient.status` returns it (live guard values included). */

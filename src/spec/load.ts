@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { RolloutSpec } from '../domain/spec.js';
+import { RolloutSpec } from '../domain/spec.schema.js';
 import { describeIssues, flattenIssues, type ValidationIssue } from '../domain/validation.js';
 import { ValidationError } from '../errors.js';
 

@@ -7,7 +7,7 @@ import { evaluateGuard } from '../../activities/guards/evaluate-guard.js';
 import { createMetricSource, SourceError, type MetricSource } from '../../activities/sources/index.js';
 import { parseScrapeExpression } from '../../activities/sources/scrape/scrape-expression.js';
 import { parseExposition } from '../../activities/sources/scrape/text-format.js';
-import { MetricSourceSpec, ThresholdGuard } from '../../src/domain/guard-spec.js';
+import { MetricSourceSpec, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
 
 /** A real prom-client registry behind a real HTTP server, as an app would expose it. */
 let registry: Registry;

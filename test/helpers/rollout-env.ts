@@ -8,7 +8,7 @@ import type { ActivityDeps } from '../../activities/index.js';
 import { createRolloutWorker } from '../../src/worker/worker.js';
 import { MemoryTargetRegistry } from '../../activities/targets/index.js';
 import { startRollout } from '../../src/client/start.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
 import { uniqueTaskQueue } from './temporal.js';
 

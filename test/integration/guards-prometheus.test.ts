@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { startMetricsApp, type Load, type MetricsApp } from '../fixtures/metrics-app.js';
 import { startPrometheus, waitForScrape, type RunningPrometheus } from '../helpers/prometheus.js';
 import { flagdSpec, rolloutHarness, uniqueFlag } from '../helpers/rollout-env.js';

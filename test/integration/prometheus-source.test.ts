@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricSource, SourceError, type MetricPoint, type MetricSource } from '../../activities/sources/index.js';
 import { createPrometheusSource } from '../../activities/sources/prometheus/prometheus-source.js';
-import { PrometheusSource } from '../../src/domain/guard-spec.js';
+import { PrometheusSource } from '../../src/domain/guard-spec.schema.js';
 import { startMetricsApp, type Load, type MetricsApp } from '../fixtures/metrics-app.js';
 import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { startPrometheus, waitForScrape, type RunningPrometheus } from '../helpers/prometheus.js';

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { CommandRejectedError, RolloutClient } from '../../src/client/rollout-client.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import type { RolloutResult } from '../../workflows/messages.js';
 import { freePort } from '../../src/util/ports.js';

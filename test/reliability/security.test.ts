@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/api/server.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
 import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';

@@ -5,8 +5,8 @@
  * path-specific, and which text a message must name (`mentions`) or must never echo (`secret`).
  */
 import fc from 'fast-check';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
-import { MetricSourceSpec } from '../../src/domain/guard-spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
+import { MetricSourceSpec } from '../../src/domain/guard-spec.schema.js';
 import { formatPath } from '../../src/domain/validation.js';
 
 type Key = string | number;

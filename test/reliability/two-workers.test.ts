@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { RolloutClient } from '../../src/client/rollout-client.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { connectTestEnv, uniqueTaskQueue } from '../helpers/temporal.js';
 import { spawnWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandRejectedError } from '../../src/client/rollout-client.js';
-import type { Phase } from '../../src/domain/rollout-state.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { Phase } from '../../src/domain/rollout-state.schema.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { httpRecorder } from '../helpers/http-recorder.js';
 import { rolloutHarness, uniqueFlag, waitFor, type RolloutHarness } from '../helpers/rollout-env.js';

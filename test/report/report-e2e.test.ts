@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { writeReport } from '../../src/cli/commands/report.js';
 import { renderReportHtml } from '../../src/report/index.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor, type RolloutHarness } from '../helpers/rollout-env.js';

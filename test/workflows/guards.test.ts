@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
-import type { RolloutSpecInput } from '../../src/domain/spec.js';
+import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { httpRecorder } from '../helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HttpJsonSource } from '../../../src/domain/guard-spec.js';
+import type { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/http-text.js';
 

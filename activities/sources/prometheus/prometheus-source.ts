@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PrometheusSource } from '../../../src/domain/guard-spec.js';
+import type { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
 import { bearerToken, displayUrl, getJson } from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 

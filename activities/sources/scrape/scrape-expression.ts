@@ -1,4 +1,5 @@
-import { Duration, toMs } from '../../../src/domain/duration.js';
+import { Duration } from '../../../src/domain/duration.schema.js';
+import { toMs } from '../../../src/domain/time.js';
 import { SourceError } from '../port.js';
 import type { ExposedSample } from './text-format.js';
 

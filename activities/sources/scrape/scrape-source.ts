@@ -1,4 +1,4 @@
-import type { ScrapeSource } from '../../../src/domain/guard-spec.js';
+import type { ScrapeSource } from '../../../src/domain/guard-spec.schema.js';
 import { bodySnippet } from '../../../src/util/http-text.js';
 import { bearerToken, displayUrl, getText } from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSource } from '../port.js';

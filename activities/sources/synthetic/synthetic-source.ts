@@ -1,4 +1,4 @@
-import type { ScriptPoint, SyntheticSource } from '../../../src/domain/guard-spec.js';
+import type { ScriptPoint, SyntheticSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 
 /**

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { Cohort, Percent, sameExposure, type Exposure, type ExposureReading } from '../../../src/domain/exposure.js';
-import type { FlagdTargetSpec } from '../../../src/domain/target-spec.js';
+import { Cohort, Percent, sameExposure, type Exposure, type ExposureReading } from '../../../src/domain/exposure.schema.js';
+import type { FlagdTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ExposureReading, type ExposureChange } from '../../../src/domain/exposure.js';
-import type { HttpTargetSpec } from '../../../src/domain/target-spec.js';
+import { ExposureReading, type ExposureChange } from '../../../src/domain/exposure.schema.js';
+import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ExposureChange, sameExposure, type ExposureReading } from '../../../src/domain/exposure.js';
-import type { MemoryTargetSpec } from '../../../src/domain/target-spec.js';
+import { ExposureChange, sameExposure, type ExposureReading } from '../../../src/domain/exposure.schema.js';
+import type { MemoryTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 
 /** One change a memory target accepted. `at` is an ISO timestamp (plain data, so logs can cross into workflows). */

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import type { GuardBreach } from '../../domain/commands.js';
+import type { GuardBreach } from '../../domain/commands.schema.js';
 import { describeIssues, flattenIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { withTemporalDeadline, type ApiContext } from '../context.js';

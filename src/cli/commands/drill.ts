@@ -3,8 +3,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { DrillClient } from '../../client/drills.js';
-import type { DrillSpecInput } from '../../domain/drill.js';
-import { Duration, toMs } from '../../domain/duration.js';
+import type { DrillSpecInput } from '../../domain/drill.schema.js';
+import { Duration } from '../../domain/duration.schema.js';
+import { toMs } from '../../domain/time.js';
 import { ValidationError } from '../../errors.js';
 import { cliClient, EXIT, printJson } from '../context.js';
 

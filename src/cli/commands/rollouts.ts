@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { isTerminal, Phase } from '../../domain/rollout-state.js';
+import { isTerminal } from '../../domain/rollout-state.js';
+import { Phase } from '../../domain/rollout-state.schema.js';
 import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { loadSpecFile, specJsonSchema } from '../../spec/load.js';

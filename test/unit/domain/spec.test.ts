@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMs, toMs } from '../../../src/domain/duration.js';
+import { formatMs, toMs } from '../../../src/domain/time.js';
 import { parseSpecText, specJsonSchema, validateSpec } from '../../../src/spec/load.js';
 
 const target = { type: 'flagd', path: 'flags.json', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' };

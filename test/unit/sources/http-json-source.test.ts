@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpJsonSource, evaluateJsonPath } from '../../../activities/sources/http-json/http-json-source.js';
 import { createMetricSource, SourceError } from '../../../activities/sources/index.js';
-import { HttpJsonSource } from '../../../src/domain/guard-spec.js';
+import { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 
 const TOKEN = 'metrics-s3cr3t-token';
 

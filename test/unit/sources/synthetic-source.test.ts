@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricSource, createSyntheticSource, SourceError } from '../../../activities/sources/index.js';
-import { MetricSourceSpec, SyntheticSource } from '../../../src/domain/guard-spec.js';
+import { MetricSourceSpec, SyntheticSource } from '../../../src/domain/guard-spec.schema.js';
 
 const range = (check: number) => ({ check, startMs: 0, endMs: 60_000, stepMs: 15_000 });
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlagdCore } from '@openfeature/flagd-core';
 import { describe, expect, it } from 'vitest';
-import type { Cohort } from '../../../src/domain/exposure.js';
-import { FlagdTargetSpec } from '../../../src/domain/target-spec.js';
+import type { Cohort } from '../../../src/domain/exposure.schema.js';
+import { FlagdTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { createFlagdFileTarget } from '../../../activities/targets/flagd/flagd-file-target.js';
 import { TargetError } from '../../../activities/targets/port.js';
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HttpTargetSpec } from '../../../src/domain/target-spec.js';
+import { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { createHttpTarget } from '../../../activities/targets/http/http-target.js';
 import { TargetError } from '../../../activities/targets/port.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryTargetSpec, TargetSpec } from '../../../src/domain/target-spec.js';
+import { MemoryTargetSpec, TargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { createTarget, MemoryTargetRegistry, TargetError } from '../../../activities/targets/index.js';
 
 const spec = MemoryTargetSpec.parse({ type: 'memory', name: 'checkout', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' });

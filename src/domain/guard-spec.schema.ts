@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from './duration.js';
+import { Duration } from './duration.schema.js';
 
 const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });

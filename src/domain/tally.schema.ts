@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-export { emptyTally, tallyMeasurement, windowVerdict, worstVerdict, type MeasurementDecision } from './tally.js';
 
 export const Verdict = z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']);
 export type Verdict = z.infer<typeof Verdict>;
