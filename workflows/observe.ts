@@ -1,11 +1,12 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { WindowReport } from '../activities/index.js';
+import { guardStatusOf } from '../src/domain/rollout-state.js';
+import type { WindowSummary } from '../src/domain/rollout-state.schema.js';
+import type { ExposureStep } from '../src/domain/spec.schema.js';
 import { windowVerdict } from '../src/domain/tally.js';
 import { toMs } from '../src/domain/time.js';
-import { enterPhase, guardStatusOf } from '../src/domain/rollout-state.js';
-import type { ExposureStep } from '../src/domain/spec.schema.js';
-import { guardActivities, now, publish } from './effects.js';
-import { addPause, requestRollback, rollingBack, type Rollout } from './state-ops.js';
+import { guardActivities } from './activities.js';
+import { now, type Rollout } from './rollout.js';
 import { WindowTimer } from './window-timer.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -18,7 +19,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promise<void> {
   const { spec, state } = r;
-  const interrupted = () => state.promoteRequested || rollingBack(r);
+  const interrupted = () => state.promoteRequested || r.rollingBack;
   // the caller has set state.windowEndsAt (before publishing Observing); without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)
   if (spec.guards.length === 0) return (r.windowTimer ??= new WindowTimer(interrupted)).wait(windowMs, `observe ${step.observe} at ${step.exposure}%`);
   return observeGuarded(r, windowMs, interrupted);
@@ -38,7 +39,7 @@ async function observeGuarded(r: Rollout, windowMs: number, interrupted: () => b
     summarise(r, startMs, report.outcome, report.reason, report.checks);
     if (report.outcome === 'passed') return;
     if (report.outcome === 'failed') {
-      requestRollback(r, 'guard', report.reason);
+      r.requestRollback('guard', report.reason);
       return;
     }
     const { extendBy, maxExtensions, onInconclusive } = spec.analysis;
@@ -46,12 +47,11 @@ async function observeGuarded(r: Rollout, windowMs: number, interrupted: () => b
       extensions += 1;
       endMs = Date.now() + toMs(extendBy);
       state.windowEndsAt = iso(endMs);
-      enterPhase(state, 'Observing', `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`, now());
-      publish(r);
+      r.enter('Observing', `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`);
       continue;
     }
-    if (onInconclusive === 'rollback') requestRollback(r, 'guard', report.reason);
-    else addPause(r, { kind: 'guard', reason: report.reason, at: now() });
+    if (onInconclusive === 'rollback') r.requestRollback('guard', report.reason);
+    else r.addPause({ kind: 'guard', reason: report.reason, at: now() });
     return;
   }
 }
@@ -67,8 +67,6 @@ async function runWindow(r: Rollout, startMs: number, endMs: number, interrupted
       guardActivities.observeWindow.executeWithOptions(
         {
           startToCloseTimeout: endMs - startMs + maxIntervalMs + 120_000,
-          heartbeatTimeout: 20_000,
-          retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 20 },
           summary: `guards ${spec.guards.map((g) => g.name).join(', ')} at ${state.exposure.percent}%`,
         },
         [{ guards: spec.guards, step: state.step, windowStartMs: startMs, windowEndMs: endMs }],
@@ -91,6 +89,6 @@ function record(r: Rollout, report: WindowReport): void {
   state.guards = report.tallies.map((t, i) => guardStatusOf(t, report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!), now()));
 }
 
-function summarise(r: Rollout, startMs: number, outcome: 'passed' | 'failed' | 'inconclusive' | 'promoted' | 'interrupted', reason: string, checks: number) {
+function summarise(r: Rollout, startMs: number, outcome: WindowSummary['outcome'], reason: string, checks: number) {
   r.state.windows.push({ step: r.state.step, startedAt: iso(startMs), endedAt: now(), checks, outcome, reason });
 }

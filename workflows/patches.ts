@@ -9,3 +9,11 @@
  * Histories recorded before it (`test/replay/histories/v1`) replay through the old branches.
  */
 export const ROLLOUT_V2_PATCH = 'rollout-v2';
+
+/**
+ * Version 3: a decision an operator command records without changing phase (promote ending a window early, an
+ * approval) is published like every other timeline entry: notifiers and a parent drill hear of it, and the UI's
+ * details show it at once. Before it, such an entry was folded into the next phase change's publication and never
+ * notified on its own. Histories recorded before it (`test/replay/histories/v2`) replay through the old branch.
+ */
+export const ROLLOUT_V3_PATCH = 'rollout-v3';

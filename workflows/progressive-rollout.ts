@@ -1,26 +1,18 @@
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  log,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
 import type { Exposure } from '../src/domain/exposure.schema.js';
+import { initialState } from '../src/domain/rollout-state.js';
 import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
+import { compensationName, kindOf, pauseDuration } from '../src/domain/spec.js';
 import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.schema.js';
-import { stepKind } from '../src/domain/spec.js';
 import { toMs } from '../src/domain/time.js';
-import { enterPhase, initialState } from '../src/domain/rollout-state.js';
-import { addPause, removePauses, requestRollback, rollingBack, type Rollout } from './state-ops.js';
-import { acceptRolloutSpec } from './spec-check.js';
 import { assertNever } from '../src/util/assert-never.js';
+import { forwardActivities } from './activities.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
-import { forwardActivities, now, publish, settleNotifications } from './effects.js';
 import { observe } from './observe.js';
 import { runRollback } from './rollback.js';
+import { now, Rollout } from './rollout.js';
+import { acceptRolloutSpec } from './spec-check.js';
 
 export { WORKFLOW_TYPE } from './messages.js';
 
@@ -37,7 +29,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: provisional.startedAt });
   if (input.carried) state.runs += 1;
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
-  const rollout: Rollout = { spec, state, ...(parent ? { reportTo: parent } : {}) };
+  const rollout = new Rollout(spec, state, parent);
   registerHandlers(rollout);
 
   try {
@@ -47,17 +39,16 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     const trigger: RollbackTrigger = isCancellation(err) ? 'cancel' : 'error';
     const reason = isCancellation(err) ? 'workflow cancelled' : `rollout failed: ${(err as Error).message}`;
     log.warn('rolling back after failure', { reason });
-    requestRollback(rollout, trigger, reason);
+    rollout.requestRollback(trigger, reason);
   }
 
-  if (state.rollback) {
+  if (rollout.rollingBack) {
     await CancellationScope.nonCancellable(() => runRollback(rollout));
   } else {
     state.promoteRequested = false;
-    enterPhase(state, 'Completed', `all ${spec.steps.length} steps done`, now());
-    publish(rollout);
+    rollout.enter('Completed', `all ${spec.steps.length} steps done`);
   }
-  await settleNotifications();
+  await rollout.settleNotifications();
   await condition(allHandlersFinished);
   return resultOf(rollout);
 }
@@ -66,27 +57,25 @@ function isContinueAsNew(err: unknown): boolean {
   return (err as Error)?.name === 'ContinueAsNew';
 }
 
-
 async function runSteps(r: Rollout): Promise<void> {
   const { spec, state } = r;
-  while (state.step < spec.steps.length && !rollingBack(r)) {
-    const step = spec.steps[state.step]!;
-    const kind = stepKind(step);
-    switch (kind) {
+  while (state.step < spec.steps.length && !r.rollingBack) {
+    const step = kindOf(spec.steps[state.step]!);
+    switch (step.kind) {
       case 'exposure':
-        await runExposureStep(r, step as ExposureStep);
+        await runExposureStep(r, step.step);
         break;
       case 'approval':
-        await runApprovalStep(r, step as ApprovalStep);
+        await runApprovalStep(r, step.step);
         break;
       case 'pause':
-        await runPauseStep(r, step as PauseStep);
+        await runPauseStep(r, step.step);
         break;
       default:
-        assertNever(kind, 'step kind');
+        assertNever(step, 'step kind');
     }
-    if (heldByPause(r)) await condition(() => !heldByPause(r));
-    if (rollingBack(r)) return;
+    if (r.heldByPause) await condition(() => !r.heldByPause);
+    if (r.rollingBack) return;
     state.step += 1;
     state.promoteRequested = false;
     if (shouldContinueAsNew() && state.step < spec.steps.length) {
@@ -109,26 +98,21 @@ function shouldContinueAsNew(): boolean {
 async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   const { spec, state } = r;
   const exposure: Exposure = { percent: step.exposure, ...(step.cohort ? { cohort: step.cohort } : {}) };
-  enterPhase(state, 'Progressing', `step ${state.step}: set exposure to ${step.exposure}%`, now());
-  publish(r);
+  r.enter('Progressing', `step ${state.step}: set exposure to ${step.exposure}%`);
   if (!state.compensations.some((c) => c.kind === 'exposure')) {
     // pushed before the first change, so rollback undoes the hooks last and the exposure first
-    spec.rollback.compensations.forEach((c, index) =>
-      state.compensations.push({ kind: 'custom', index, name: c.name ?? `${c.http.method} ${c.http.url}` }),
-    );
+    spec.rollback.compensations.forEach((c, index) => state.compensations.push({ kind: 'custom', index, name: compensationName(c) }));
     state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
   }
-  const reading = await forwardActivities.applyExposure.executeWithOptions(
-    { ...forwardOptions, summary: `set ${spec.target.flag} to ${step.exposure}%` },
-    [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
-  );
+  const reading = await forwardActivities.applyExposure.executeWithOptions({ summary: `set ${spec.target.flag} to ${step.exposure}%` }, [
+    { target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` },
+  ]);
   state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
-  if (rollingBack(r)) return;
-  if (!step.observe) return;
+  if (r.rollingBack || !step.observe) return;
   const ms = toMs(step.observe);
-  enterPhase(state, 'Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`, now());
+  // the window's end is set before Observing is published, so the publication sees it
   state.windowEndsAt = new Date(Date.now() + ms).toISOString();
-  publish(r);
+  r.enter('Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`);
   await observe(r, step, ms);
   state.windowEndsAt = undefined;
 }
@@ -137,42 +121,32 @@ async function runApprovalStep(r: Rollout, step: ApprovalStep): Promise<void> {
   const { state } = r;
   const approved = () => state.approvals.some((a) => a.step === state.step);
   if (approved()) return;
-  enterPhase(state, 'AwaitingApproval', `step ${state.step}: waiting for approval`, now());
-  publish(r);
+  r.enter('AwaitingApproval', `step ${state.step}: waiting for approval`);
   const timeout = step.approval.timeout;
-  const done = () => approved() || rollingBack(r);
+  const done = () => approved() || r.rollingBack;
   const inTime = timeout
     ? await condition(done, toMs(timeout), { summary: `approval of step ${state.step} (timeout ${timeout})` })
     : (await condition(done), true);
-  if (inTime || rollingBack(r)) return;
+  if (inTime || r.rollingBack) return;
+  const why = `approval of step ${state.step} timed out after ${timeout}`;
   if (step.approval.onTimeout === 'rollback') {
-    requestRollback(r, 'approval-timeout', `approval of step ${state.step} timed out after ${timeout}`);
+    r.requestRollback('approval-timeout', why);
     return;
   }
-  addPause(r, { kind: 'approval-timeout', reason: `approval of step ${state.step} timed out after ${timeout}`, at: now() });
+  r.addPause({ kind: 'approval-timeout', reason: why, at: now() });
   await condition(done);
-  removePauses(r, 'approval-timeout');
+  r.removePauses('approval-timeout');
 }
 
 async function runPauseStep(r: Rollout, step: PauseStep): Promise<void> {
   const { state } = r;
-  const duration = typeof step.pause === 'string' ? step.pause : step.pause.duration;
-  addPause(r, { kind: 'step', reason: duration ? `pause step for ${duration}` : 'pause step until resumed', at: now() });
-  const released = () => !state.pauseReasons.some((p) => p.kind === 'step') || rollingBack(r);
+  const duration = pauseDuration(step);
+  r.addPause({ kind: 'step', reason: duration ? `pause step for ${duration}` : 'pause step until resumed', at: now() });
+  const released = () => !state.pauseReasons.some((p) => p.kind === 'step') || r.rollingBack;
   if (duration) await condition(released, toMs(duration), { summary: `pause ${duration}` });
   else await condition(released);
-  removePauses(r, 'step');
+  r.removePauses('step');
 }
-
-/**
- * Between steps: an operator (or guard) pause holds the rollout until resume, promote or rollback. A plain test,
- * so the common case (no pause) awaits nothing: every promise a workflow creates costs a captured stack trace.
- */
-function heldByPause(r: Rollout): boolean {
-  return r.state.pauseReasons.length > 0 && !rollingBack(r);
-}
-
-const forwardOptions = { startToCloseTimeout: '30s' } as const;
 
 function resultOf(r: Rollout): RolloutResult {
   const { spec, state } = r;

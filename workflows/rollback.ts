@@ -1,8 +1,8 @@
 import { isCancellation, sleep } from '@temporalio/workflow';
+import { compensationLabel } from '../src/domain/rollout-state.js';
 import type { CompensationEntry } from '../src/domain/rollout-state.schema.js';
-import { enterPhase } from '../src/domain/rollout-state.js';
-import { now, publish, rollbackActivities } from './effects.js';
-import type { Rollout } from './state-ops.js';
+import { rollbackActivities } from './activities.js';
+import { now, type Rollout } from './rollout.js';
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -21,7 +21,7 @@ export async function runRollback(r: Rollout): Promise<void> {
   const rollback = state.rollback!;
   while (state.compensations.length > 0) {
     const entry = state.compensations[state.compensations.length - 1]!;
-    const label = labelOf(entry);
+    const label = compensationLabel(entry);
     const opIndex = state.compensations.length - 1;
     await untilItSucceeds(r, label, () => runEntry(r, entry, opIndex));
     state.compensations.pop();
@@ -30,7 +30,7 @@ export async function runRollback(r: Rollout): Promise<void> {
   const baseline = { percent: spec.rollback.exposure };
   await untilItSucceeds(r, 'verify baseline', async () => {
     const reading = await rollbackActivities.applyExposure.executeWithOptions(
-      { startToCloseTimeout: '30s', retry: { maximumAttempts: 2 }, summary: `verify ${spec.target.flag} is back at ${baseline.percent}%` },
+      { summary: `verify ${spec.target.flag} is back at ${baseline.percent}%` },
       [{ target: spec.target, exposure: baseline, idempotencyKey: `${state.rolloutRunId}:rollback:verify` }],
     );
     state.exposure = { percent: reading.percent };
@@ -38,8 +38,7 @@ export async function runRollback(r: Rollout): Promise<void> {
   rollback.done.push('verify baseline');
   rollback.finishedAt = now();
   const final = rollback.trigger === 'abort' || rollback.trigger === 'cancel' ? 'Aborted' : 'RolledBack';
-  enterPhase(state, final, `back at ${baseline.percent}%: ${rollback.reason}`, now(), rollback.actor);
-  publish(r);
+  r.enter(final, `back at ${baseline.percent}%: ${rollback.reason}`, rollback.actor);
 }
 
 async function runEntry(r: Rollout, entry: CompensationEntry, opIndex: number): Promise<void> {
@@ -47,7 +46,7 @@ async function runEntry(r: Rollout, entry: CompensationEntry, opIndex: number): 
   const idempotencyKey = `${state.rolloutRunId}:rollback:${opIndex}`;
   if (entry.kind === 'exposure') {
     const reading = await rollbackActivities.applyExposure.executeWithOptions(
-      { startToCloseTimeout: '30s', retry: { maximumAttempts: 2 }, summary: `roll ${spec.target.flag} back to ${entry.restore.percent}%` },
+      { summary: `roll ${spec.target.flag} back to ${entry.restore.percent}%` },
       [{ target: spec.target, exposure: entry.restore, idempotencyKey }],
     );
     state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
@@ -55,13 +54,9 @@ async function runEntry(r: Rollout, entry: CompensationEntry, opIndex: number): 
   }
   const compensation = spec.rollback.compensations[entry.index]!;
   await rollbackActivities.runCompensation.executeWithOptions(
-    { startToCloseTimeout: `${compensation.http.timeoutMs + 5_000}ms`, retry: { maximumAttempts: 2 }, summary: `compensation: ${entry.name}` },
+    { startToCloseTimeout: `${compensation.http.timeoutMs + 5_000}ms`, summary: `compensation: ${entry.name}` },
     [{ compensation, idempotencyKey }],
   );
-}
-
-function labelOf(entry: CompensationEntry): string {
-  return entry.kind === 'exposure' ? `exposure to ${entry.restore.percent}%` : `compensation ${entry.name}`;
 }
 
 async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>): Promise<void> {
@@ -73,7 +68,7 @@ async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>
         rollback.retrying = false;
         delete rollback.retryingWhat;
         delete rollback.nextRetryAt;
-        publish(r);
+        r.publish();
       }
       return;
     } catch (err) {
@@ -84,7 +79,7 @@ async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>
       rollback.retryingWhat = what;
       rollback.lastError = causeMessage(err);
       rollback.nextRetryAt = new Date(Date.now() + wait).toISOString();
-      publish(r);
+      r.publish();
       await sleep(wait, { summary: `retry ${what} (attempt ${attempt + 1})` });
     }
   }

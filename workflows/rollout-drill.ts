@@ -1,25 +1,15 @@
-import {
-  ApplicationFailure,
-  condition,
-  ParentClosePolicy,
-  proxyActivities,
-  setHandler,
-  sleep,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { RolloutActivities } from '../activities/index.js';
+import { ApplicationFailure, condition, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { compensationLabel } from '../src/domain/rollout-state.js';
+import { compensationName } from '../src/domain/spec.js';
 import type { DrillSpecInput } from '../src/domain/drill.schema.js';
 import { judgeDrill, type DrillReport } from '../src/domain/drill.js';
 import { toMs } from '../src/domain/time.js';
 import { guardBreachSignal, rolloutPhaseSignal, type PhaseReport, type RolloutResult } from './messages.js';
 import { progressiveRollout } from './progressive-rollout.js';
+import { drillActivities } from './activities.js';
 import { acceptDrillSpec } from './spec-check.js';
 
-const { readExposure, notify } = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5 },
-});
+const { readExposure, notify } = drillActivities;
 
 /**
  * A rollout drill: starts a real `progressiveRollout` as a child against the drill's target, injects a breach
@@ -77,8 +67,8 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
     ...(rollback ? { detectedAtMs: Date.parse(rollback.requestedAt) } : {}),
     ...(rollback?.finishedAt ? { rolledBackAtMs: Date.parse(rollback.finishedAt) } : {}),
     baseline: { expected: spec.rollback.exposure, actual: reading?.percent },
-    compensations: spec.rollback.compensations.map((c) => {
-      const name = `compensation ${c.name ?? `${c.http.method} ${c.http.url}`}`;
+    compensations: spec.rollback.compensations.map((c, index) => {
+      const name = compensationLabel({ kind: 'custom', index, name: compensationName(c) });
       return { name, runs: (rollback?.done ?? []).filter((d) => d === name).length };
     }),
   });

@@ -1,15 +1,8 @@
-import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
-import type { RolloutActivities } from '../activities/index.js';
+import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
 import type { DrillSpec } from '../src/domain/drill.schema.js';
 import type { RolloutSpec } from '../src/domain/spec.schema.js';
+import { checkActivities as checks } from './activities.js';
 import { ROLLOUT_V2_PATCH } from './patches.js';
-
-
-const checks = proxyLocalActivities<RolloutActivities>({
-  startToCloseTimeout: '10s',
-  // a rejected spec fails at once (non-retryable); anything else is a worker problem worth waiting out
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
 
 /** The spec with its defaults; an invalid one fails the workflow with `InvalidSpec` and each issue by path. */
 export async function acceptRolloutSpec(spec: unknown): Promise<RolloutSpec> {

@@ -1,7 +1,7 @@
 import type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from './commands.schema.js';
 import type { RolloutSpec } from './spec.schema.js';
 import type { RolloutState } from './rollout-state.schema.js';
-import { stepKind } from './spec.js';
+import { asApprovalStep, stepKind } from './spec.js';
 import { isTerminal } from './rollout-state.js';
 
 /*
@@ -104,12 +104,13 @@ export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCo
   if (closed(s)) return `cannot approve: ${closed(s)}`;
   const target = spec.steps[cmd.step];
   if (target === undefined) return `cannot approve: there is no step ${cmd.step} (the spec has ${spec.steps.length} steps, 0-${spec.steps.length - 1})`;
-  if (stepKind(target) !== 'approval') return `cannot approve: step ${cmd.step} is not an approval step`;
+  const approval = asApprovalStep(target);
+  if (!approval) return `cannot approve: step ${cmd.step} is not an approval step`;
   if (s.approvals.some((a) => a.step === cmd.step)) return `cannot approve: step ${cmd.step} is already approved`;
   if (cmd.step !== s.step || !waitsForApproval(s, spec)) {
     return `cannot approve: step ${cmd.step} is not waiting for approval (the rollout is at step ${s.step}, phase ${s.phase})`;
   }
-  const approvers = 'approval' in target ? target.approval.approvers : undefined;
+  const approvers = approval.approval.approvers;
   if (approvers && !approvers.includes(cmd.actor)) {
     return `cannot approve: ${cmd.actor} is not among the approvers of step ${cmd.step} (${approvers.join(', ')})`;
   }

@@ -1,26 +1,29 @@
 import type { RolloutState } from './rollout-state.schema.js';
 import type { RolloutSpec, Step } from './spec.schema.js';
-import { stepKind } from './spec.js';
+import { kindOf, pauseDuration } from './spec.js';
+import { assertNever } from '../util/assert-never.js';
 import { formatMs, toMs } from './time.js';
 
 /** One line per step kind: `exposure 25% (region in eu-west), observe 30m`. */
 export function describeStep(step: Step | undefined): string {
   if (!step) return 'done';
-  switch (stepKind(step)) {
+  const k = kindOf(step);
+  switch (k.kind) {
     case 'exposure': {
-      const s = step as Extract<Step, { exposure: number }>;
+      const s = k.step;
       const cohort = s.cohort ? ` (${s.cohort.attribute} in ${s.cohort.values.join(', ')})` : '';
       return `exposure ${s.exposure}%${cohort}${s.observe ? `, observe ${s.observe}` : ''}`;
     }
     case 'approval': {
-      const s = step as Extract<Step, { approval: unknown }>;
+      const s = k.step;
       return `approval${s.approval.timeout ? ` (timeout ${s.approval.timeout}, then ${s.approval.onTimeout})` : ''}`;
     }
     case 'pause': {
-      const s = step as Extract<Step, { pause: unknown }>;
-      const d = typeof s.pause === 'string' ? s.pause : s.pause.duration;
+      const d = pauseDuration(k.step);
       return d ? `pause ${formatMs(toMs(d))}` : 'pause until resumed';
     }
+    default:
+      return assertNever(k, 'step kind');
   }
 }
 

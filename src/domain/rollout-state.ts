@@ -1,5 +1,5 @@
 import type { GuardTally, Verdict } from './tally.schema.js';
-import type { GuardStatus, Phase, RolloutState } from './rollout-state.schema.js';
+import type { CompensationEntry, GuardStatus, Phase, RolloutState } from './rollout-state.schema.js';
 
 /*
  * How a rollout's state changes, apart from its schema: workflow code imports this module, so it stays free of
@@ -65,4 +65,12 @@ export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: strin
     checks: t.checks,
     failed: t.failed,
   };
+}
+
+/**
+ * How a rollback records a compensation once done (`rollback.done`), and how a drill finds it there: one
+ * builder, so the record and the count cannot drift apart.
+ */
+export function compensationLabel(entry: CompensationEntry): string {
+  return entry.kind === 'exposure' ? `exposure to ${entry.restore.percent}%` : `compensation ${entry.name}`;
 }

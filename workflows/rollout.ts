@@ -1,0 +1,187 @@
+import { patched } from '@temporalio/workflow';
+import type { CommandAck } from '../src/domain/commands.js';
+import type {
+  AbortCommand,
+  ApproveCommand,
+  GuardBreach,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+} from '../src/domain/commands.schema.js';
+import { enterPhase } from '../src/domain/rollout-state.js';
+import type { PauseReason, Phase, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
+import type { RolloutSpec } from '../src/domain/spec.schema.js';
+import { ROLLOUT_V3_PATCH } from './patches.js';
+import { Publisher } from './publisher.js';
+import type { WindowTimer } from './window-timer.js';
+
+/** Workflow time as an ISO string (deterministic: the SDK replays the same clock). */
+export const now = (): string => new Date().toISOString();
+
+/**
+ * The workflow's one mutable object: the validated spec, the state every handler reads, and every transition.
+ * A phase change is recorded and published in one place ({@link Rollout.enter}); message handlers are one-line
+ * calls into the command methods, and the main flow reacts to what they changed at its next `condition`.
+ */
+export class Rollout {
+  /** Timers of guard-less observation windows (made at the first such window; not part of the carried state). */
+  windowTimer?: WindowTimer;
+  private readonly publisher: Publisher;
+
+  constructor(
+    readonly spec: RolloutSpec,
+    readonly state: RolloutState,
+    /** Parent workflow ID to report phase changes to, when the starter asked for it. */
+    readonly reportTo?: string,
+  ) {
+    this.publisher = new Publisher(spec, state, reportTo);
+  }
+
+  get rollingBack(): boolean {
+    return this.state.rollback !== undefined;
+  }
+
+  /**
+   * Between steps an operator (or guard) pause holds the rollout until resume, promote or rollback. A plain test,
+   * so the common case (no pause) awaits nothing: every promise a workflow creates costs a captured stack trace.
+   */
+  get heldByPause(): boolean {
+    return this.state.pauseReasons.length > 0 && !this.rollingBack;
+  }
+
+  /** Records a phase change (or a decision within a phase) with its cause, and publishes it. */
+  enter(phase: Phase, cause: string, actor?: string): void {
+    enterPhase(this.state, phase, cause, now(), actor);
+    this.publish();
+  }
+
+  /** Republishes the current state (e.g. while a rollback retries), repeating no notification. */
+  publish(): void {
+    this.publisher.publish();
+  }
+
+  /** Waits for notifications and parent reports still in flight. */
+  settleNotifications(): Promise<void> {
+    return this.publisher.settle();
+  }
+
+  /** Marks the rollout as rolling back; the main flow notices at its next wait and runs the saga. */
+  requestRollback(trigger: RollbackTrigger, reason: string, actor?: string): void {
+    const { state } = this;
+    if (state.rollback) return;
+    state.rollback = {
+      trigger,
+      reason,
+      ...(actor !== undefined ? { actor } : {}),
+      requestedAt: now(),
+      failedAttempts: 0,
+      retrying: false,
+      done: [],
+    };
+    state.pauseReasons = [];
+    state.resumePhase = undefined;
+    state.windowEndsAt = undefined;
+    this.enter('RollingBack', reason, actor);
+  }
+
+  /** Adds a pause reason; the first one moves the rollout to Paused and remembers where to return. */
+  addPause(reason: PauseReason): void {
+    const { state } = this;
+    state.pauseReasons.push(reason);
+    if (state.phase !== 'Paused') {
+      state.resumePhase = state.phase;
+      this.enter('Paused', reason.reason, reason.actor);
+    }
+  }
+
+  /** Keeps only the pause reasons `keep` accepts; when none is left the rollout returns to its previous phase. */
+  clearPauses(keep: (p: PauseReason) => boolean, actor?: string, cause?: string): void {
+    const { state } = this;
+    const before = state.pauseReasons.length;
+    state.pauseReasons = state.pauseReasons.filter(keep);
+    if (before > 0 && state.pauseReasons.length === 0 && state.phase === 'Paused' && !this.rollingBack) {
+      const back = state.resumePhase ?? 'Progressing';
+      state.resumePhase = undefined;
+      this.enter(back, cause ?? 'pause ended', actor);
+    }
+  }
+
+  /** Removes every pause reason of one kind. */
+  removePauses(kind: PauseReason['kind'], actor?: string, cause?: string): void {
+    this.clearPauses((p) => p.kind !== kind, actor, cause);
+  }
+
+  // Operator commands: the Update validators (src/domain/commands.ts) have already accepted them.
+
+  pause(cmd: PauseCommand): CommandAck {
+    this.addPause({ kind: 'operator', reason: cmd.reason, actor: cmd.actor, at: now() });
+    return this.ack();
+  }
+
+  resume(cmd: ResumeCommand): CommandAck {
+    this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, `resumed by ${cmd.actor}`);
+    return this.ack();
+  }
+
+  promote(cmd: PromoteCommand): CommandAck {
+    const { state } = this;
+    state.promoteRequested = true;
+    const hadPause = state.pauseReasons.some((p) => p.kind !== 'approval-timeout');
+    if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, `promoted by ${cmd.actor}`);
+    else this.enterByCommand(state.phase, `promoted by ${cmd.actor}: window ended early`, cmd.actor);
+    return this.ack();
+  }
+
+  approve(cmd: ApproveCommand): CommandAck {
+    const { state } = this;
+    state.approvals.push({ step: cmd.step, actor: cmd.actor, at: now(), ...(cmd.comment ? { comment: cmd.comment } : {}) });
+    const cause = `step ${cmd.step} approved by ${cmd.actor}`;
+    if (state.phase !== 'Paused') this.enterByCommand('AwaitingApproval', cause, cmd.actor);
+    else if (state.pauseReasons.some((p) => p.kind === 'approval-timeout')) this.removePauses('approval-timeout', cmd.actor, cause);
+    else this.enterByCommand('Paused', `${cause}; still paused by operator`, cmd.actor);
+    return this.ack();
+  }
+
+  abort(cmd: AbortCommand): CommandAck {
+    this.requestRollback('abort', `aborted by ${cmd.actor}: ${cmd.reason}`, cmd.actor);
+    return this.ack();
+  }
+
+  /** A pushed breach: a critical (or unknown) guard rolls back at once, others count against their failureLimit. */
+  breach(breach: GuardBreach): void {
+    const { spec, state } = this;
+    if (state.rollback || state.phase === 'Completed') return;
+    const value = breach.value !== undefined ? ` (value ${breach.value})` : '';
+    const what = `guard ${breach.guard} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
+    const guard = spec.guards.find((g) => g.name === breach.guard);
+    if (guard && !guard.critical) {
+      const count = (state.breaches[guard.name] ?? 0) + 1;
+      state.breaches[guard.name] = count;
+      state.measurements.push({
+        guard: guard.name,
+        at: now(),
+        step: state.step,
+        check: -1,
+        verdict: 'Failed',
+        value: breach.value ?? null,
+        threshold: `pushed breach ${count}/${guard.failureLimit + 1}`,
+        detail: breach.reason ?? what,
+      });
+      if (count <= guard.failureLimit) return;
+    }
+    this.requestRollback('guard', what);
+  }
+
+  /**
+   * A decision an operator command records within the current phase (promote ends a window, approve releases a
+   * step). Runs recorded before {@link ROLLOUT_V3_PATCH} did not publish these; they replay as they ran.
+   */
+  private enterByCommand(phase: Phase, cause: string, actor: string): void {
+    enterPhase(this.state, phase, cause, now(), actor);
+    if (patched(ROLLOUT_V3_PATCH)) this.publish();
+  }
+
+  private ack(): CommandAck {
+    return { accepted: true, phase: this.state.phase, step: this.state.step };
+  }
+}
