@@ -124,6 +124,18 @@ const scenarios: Record<string, () => Promise<string>> = {
     const spec = { ...flagdSpec(uniqueFlag(), [{ exposure: 5 }]), steps: [{ exposure: 150 }] };
     return (await env.client.workflow.start('progressiveRollout', { taskQueue: h.taskQueue, workflowId: `recorded-invalid-${Date.now()}`, args: [{ spec }] })).workflowId;
   },
+  async 'promote-and-approve-notified'() {
+    // decisions recorded by operator commands within a phase (ROLLOUT_V3_PATCH) reach the notifier on their own
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { approval: { timeout: '1h' } }, { exposure: 100 }], {
+      notify: [{ webhook: { url: `${hooks.url}/notify` } }],
+    });
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Observing');
+    await client.promote(workflowId, { actor: 'ana' });
+    await waitFor(async () => (await status(workflowId)).phase === 'AwaitingApproval');
+    await client.approve(workflowId, { step: 1, actor: 'ana' });
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

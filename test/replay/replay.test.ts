@@ -4,7 +4,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
-import { ROLLOUT_V2_PATCH } from '../../workflows/patches.js';
+import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH } from '../../workflows/patches.js';
 import { CURRENT_HISTORY_SET, hasPatchMarker, historySets, loadHistories, type RecordedHistory } from '../helpers/histories.js';
 import { bundle } from '../helpers/temporal.js';
 
@@ -25,15 +25,33 @@ describe('replay of checked-in histories', () => {
     current = await bundle(new URL('../../workflows/index.ts', import.meta.url).pathname);
   });
 
-  it('keeps a set recorded before the v2 patch and a set recorded after it', async () => {
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', CURRENT_HISTORY_SET]));
-    const v1 = await loadHistories('v1');
-    const v2 = await loadHistories(CURRENT_HISTORY_SET);
-    expect(v1.length).toBeGreaterThanOrEqual(11);
-    expect(v2.length).toBeGreaterThanOrEqual(12);
-    // so replay takes the legacy branch for every v1 history and the patched branch for every v2 one
-    expect(v1.filter((h) => hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
-    expect(v2.filter((h) => !hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
+  it('keeps a set recorded before each patch and one after the last', async () => {
+    expect(CURRENT_HISTORY_SET).toBe('v3');
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3']));
+    const [v1, v2, v3] = await Promise.all(['v1', 'v2', 'v3'].map((set) => loadHistories(set)));
+    expect(v1!.length).toBeGreaterThanOrEqual(11);
+    expect(v2!.length).toBeGreaterThanOrEqual(12);
+    expect(v3!.length).toBeGreaterThanOrEqual(14);
+    const names = (hs: RecordedHistory[], patch: string) => hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
+    // so replay takes the legacy branch for every v1 history and the patched branch for every later one
+    expect(names(v1!, ROLLOUT_V2_PATCH)).toEqual([]);
+    expect(v2!.filter((h) => !hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
+    expect(v3!.filter((h) => !hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
+    // v2 runs never published a command's in-phase decision; v3 runs that promoted a window or approved a step did
+    expect(names(v2!, ROLLOUT_V3_PATCH)).toEqual([]);
+    expect(names(v3!, ROLLOUT_V3_PATCH)).toEqual(
+      expect.arrayContaining(['approval-wrong-then-right', 'pause-resume-promote', 'promote-and-approve-notified', 'promote-twice-then-cancel']),
+    );
+  });
+
+  it('v3: the approval and the promotion of a notified rollout each scheduled their own notification', async () => {
+    const [h] = (await loadHistories('v3')).filter((x) => x.name === 'promote-and-approve-notified');
+    const causes = (h!.history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'notify')
+      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { event: { cause: string } }).event.cause);
+    expect(causes).toContain('promoted by ana: window ended early');
+    expect(causes).toContain('step 1 approved by ana');
   });
 
   it('replays every recorded scenario of every set against the current workflow code without nondeterminism', async () => {
