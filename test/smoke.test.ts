@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 import { bundle, connectTestEnv, uniqueTaskQueue } from './helpers/temporal.js';
 
 describe('test harness', () => {
@@ -34,7 +35,7 @@ describe('test harness', () => {
   it('has the project search attributes registered', async () => {
     const res = await env.connection.operatorService.listSearchAttributes({ namespace: env.namespace ?? 'default' });
     expect(Object.keys(res.customAttributes ?? {})).toEqual(
-      expect.arrayContaining(['RolloutPhase', 'RolloutTarget', 'RolloutExposure', 'RolloutStep']),
+      expect.arrayContaining(ROLLOUT_SEARCH_ATTRIBUTES.map((key) => key.name)),
     );
   });
 });

@@ -11,7 +11,13 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { detailsMarkdown } from '../src/domain/describe.js';
 import type { RolloutState } from '../src/domain/rollout-state.schema.js';
 import type { RolloutSpec } from '../src/domain/spec.schema.js';
-import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../src/temporal/search-attributes.js';
+import {
+  ROLLOUT_SEARCH_ATTRIBUTES,
+  RolloutExposureKey,
+  RolloutPhaseKey,
+  RolloutStepKey,
+  RolloutTargetKey,
+} from '../src/temporal/search-attributes.js';
 import { notifyActivities } from './activities.js';
 import { rolloutPhaseSignal } from './messages.js';
 import { ROLLOUT_V2_PATCH } from './patches.js';
@@ -114,9 +120,7 @@ export class Publisher {
 
   private startingSearchAttributes(): Map<string, unknown> {
     const start = workflowInfo().typedSearchAttributes;
-    return new Map<string, unknown>(
-      [RolloutPhaseKey, RolloutTargetKey, RolloutExposureKey, RolloutStepKey].map((key) => [key.name, start.get(key)]),
-    );
+    return new Map<string, unknown>(ROLLOUT_SEARCH_ATTRIBUTES.map((key) => [key.name, start.get(key)]));
   }
 
   /** Signals the parent (a drill) on each phase change and each failed rollback attempt. */

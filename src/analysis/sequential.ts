@@ -3,7 +3,7 @@
 // Each look recomputes the statistic from CUMULATIVE data, and Ville's inequality bounds the chance that the
 // likelihood ratio EVER reaches 1/α under H0 by α, so a rollout may look after every request and its
 // false-positive rate stays ≤ α. With a plug-in variance the guarantee is asymptotic (normal approximation);
-// test/unit/analysis/sequential.test.ts measures it at 2% error rates and 500 requests per look.
+// test/analysis/sequential.test.ts measures it at 2% error rates and 500 requests per look.
 import { shiftTolerance } from './mann-whitney.js';
 import { countsProblem, isCounts, type Counts } from './two-proportion.js';
 import { formatConfidence, formatNumber, invalid, noData, type CompareOptions, type Judgement } from './verdict.js';

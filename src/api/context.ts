@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { RolloutClient } from '../client/rollout-client.js';
+import { rolloutIdForFlag } from '../domain/ids.js';
 import type { PinoLogger } from '../logger.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RouteDoc } from './openapi.js';
@@ -49,7 +50,7 @@ export function rolloutRoute(
     url: `/rollouts/rollout/:flag${suffix}`,
     config: { doc: { ...doc, summary: `${doc.summary} (ID given as rollout/{flag})` } },
     handler(request, reply) {
-      return handler.call(this, `rollout/${(request.params as { flag: string }).flag}`, request, reply);
+      return handler.call(this, rolloutIdForFlag((request.params as { flag: string }).flag), request, reply);
     },
   });
 }

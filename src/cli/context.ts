@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { RolloutClient } from '../client/rollout-client.js';
+import { rolloutIdFromIdOrFlag } from '../domain/ids.js';
 import { connectClient, loadTemporalSettings } from '../temporal/connection.js';
+import { workflowWebUiUrl } from '../temporal/web-ui.js';
 
 /** Exit codes: 0 ok, 1 operation failed or rollout ended badly, 2 usage or invalid input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -17,7 +19,7 @@ export async function cliClient(): Promise<{ rollouts: RolloutClient; client: Cl
 export function uiLink(workflowId: string, namespace: string): string | undefined {
   const settings = loadTemporalSettings();
   const base = process.env.ROLLOUT_UI_URL ?? (settings.explicit ? undefined : 'http://127.0.0.1:8233');
-  return base ? `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
+  return base ? workflowWebUiUrl(base, namespace, workflowId) : undefined;
 }
 
 /** The acting user: `--actor`, else the OS user. */
@@ -32,7 +34,7 @@ export function actorOf(opts: { actor?: string }): string {
 
 /** Accepts `rollout/<flag>` or just `<flag>`. */
 export function rolloutId(id: string): string {
-  return id.includes('/') ? id : `rollout/${id}`;
+  return rolloutIdFromIdOrFlag(id);
 }
 
 export function printJson(value: unknown): void {

@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { describeStep } from '../domain/describe.js';
+import { rolloutIdForFlag } from '../domain/ids.js';
 import type { RolloutSpec } from '../domain/spec.schema.js';
 import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
@@ -11,7 +12,7 @@ import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 
 /** One active rollout per flag: the workflow ID is derived from the target flag. */
 export function rolloutWorkflowId(spec: Pick<RolloutSpec, 'target'>): string {
-  return `rollout/${spec.target.flag}`;
+  return rolloutIdForFlag(spec.target.flag);
 }
 
 /** A second start for the same flag while one runs. */

@@ -1,4 +1,5 @@
 import { Duration } from '../domain/duration.schema.js';
+import { rolloutIdForFlag } from '../domain/ids.js';
 import { toMs } from '../domain/time.js';
 import type { RolloutSpecInput } from '../domain/spec.schema.js';
 import { ValidationError } from '../errors.js';
@@ -6,7 +7,7 @@ import { ValidationError } from '../errors.js';
 /** The flag the demo rolls out, in a flagd file relative to the directory `rollout dev --demo` runs in. */
 export const DEMO_FLAG = { key: 'demo-checkout', path: '.rollout/demo/flags.json', variant: 'new', baselineVariant: 'old' } as const;
 /** The workflow ID `RolloutClient.start` derives from the flag. */
-export const DEMO_ROLLOUT_ID = `rollout/${DEMO_FLAG.key}`;
+export const DEMO_ROLLOUT_ID = rolloutIdForFlag(DEMO_FLAG.key);
 /** Exposure per step; the fault (`--fault`) switches on when the rollout reaches step 1. */
 export const DEMO_STEPS = [1, 10, 50, 100] as const;
 export const FAULT_AT_STEP = 1;

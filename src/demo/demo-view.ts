@@ -1,5 +1,6 @@
-import { renderStatus } from '../cli/render.js';
 import { isTerminal } from '../domain/rollout-state.js';
+import { renderStatus } from '../view/render.js';
+import { workflowWebUiUrl } from '../temporal/web-ui.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { DEMO_FLAG, DEMO_ROLLOUT_ID, FAULT_AT_STEP, type DemoMetrics } from './demo-spec.js';
 import type { LoadStats } from './load.js';
@@ -29,7 +30,7 @@ export function demoHeader(s: DemoViewState): string[] {
       ? `Prometheus ${s.prometheusUrl ?? '?'} (scraping every 1 s; guards query it via ${s.metrics.url})`
       : `direct scrape of ${s.metrics.url} (no Prometheus binary found; the scrape source, not PromQL)`;
   const env = s.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${s.address} `;
-  const web = s.uiUrl ? `${s.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(s.namespace)}/workflows/${encodeURIComponent(DEMO_ROLLOUT_ID)}` : undefined;
+  const web = s.uiUrl ? workflowWebUiUrl(s.uiUrl, s.namespace, DEMO_ROLLOUT_ID) : undefined;
   const fault = s.fault ? `ON (new variant +300 ms, 30% 5xx)` : s.faultArmed ? `off (--fault: turns on at step ${FAULT_AT_STEP})` : 'off';
   return [
     `rollout-orchestrator demo · service ${s.serviceUrl} · flag ${DEMO_FLAG.key} in ${DEMO_FLAG.path}`,

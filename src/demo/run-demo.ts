@@ -7,13 +7,14 @@ import { RolloutAlreadyRunningError } from '../client/start.js';
 import type { Companion, CompanionContext } from '../dev/orchestrator.js';
 import { isTerminal } from '../domain/rollout-state.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
+import { createLiveView } from '../view/live-view.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { DEMO_FLAG, DEMO_ROLLOUT_ID, DEMO_STEPS, demoSpec, FAULT_AT_STEP, type DemoMetrics } from './demo-spec.js';
 import { demoFrame, demoHeader, demoSummary, type DemoViewState } from './demo-view.js';
 import { startDemoService, type DemoService } from './demo-service.js';
 import { startLoad } from './load.js';
 import { findPrometheus, startPrometheus, type DemoPrometheus } from './prometheus.js';
-import { createLiveView, listenForKeys, type DemoKey } from './terminal.js';
+import { listenForKeys, type DemoKey } from './terminal.js';
 
 export interface DemoOptions {
   /** Port of the demo service on 127.0.0.1 (default 8090). */

@@ -3,10 +3,10 @@ import type { PinoLogger } from '../logger.js';
 import { resolveTemporalCli } from '../temporal/cli-provision.js';
 import { serveApi } from '../api/start.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
-import { connectClient, connectWorker, loadTemporalSettings, TASK_QUEUE } from '../temporal/connection.js';
+import { connectClient, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
+import { runRolloutWorker, stopOnSignals } from '../worker/run-worker.js';
 import { installRuntime } from '../worker/runtime.js';
-import { createRolloutWorker } from '../worker/worker.js';
 
 export interface OrchestratorOptions {
   logger: PinoLogger;
@@ -50,16 +50,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   installRuntime(logger);
   const settings = loadTemporalSettings();
   let server: DevServer | undefined;
-  let stopping = false;
-  const stopSignals = new AbortController();
-  const onSignal = (signal: NodeJS.Signals | 'quit key') => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stopSignals.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOnSignals(logger);
 
   try {
     if (options.embedded) {
@@ -73,50 +64,59 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
         log: (m) => logger.info(m),
       });
     }
-    if (stopSignals.signal.aborted) return;
+    if (stop.signal.aborted) return;
     const address = server?.address ?? settings.address;
     const namespace = server?.namespace ?? settings.namespace;
     // the embedded server is plain local gRPC; a configured one keeps its TLS, API key and profile
     const target = server ? { ...settings, address, connectionOptions: { address } } : settings;
-    const connection = await connectWorker(target);
-    const worker = await createRolloutWorker({ connection, namespace, deps: { logger }, ...(dataConverter ? { dataConverter } : {}) });
-    const running = worker.run();
-    if (options.api) {
-      const client = await connectClient(target);
-      const { app, url } = await serveApi({
-        client,
-        logger,
-        host: options.api.host,
-        port: options.api.port,
-        ...(options.api.tokenFile ? { tokenFile: options.api.tokenFile } : {}),
-        ...(server?.uiUrl ? { uiUrl: server.uiUrl } : {}),
-      });
-      process.stderr.write(`HTTP API: ${url}${options.api.tokenFile ? ` (bearer token in ${options.api.tokenFile})` : ''}\n`);
-      stopSignals.signal.addEventListener('abort', () => void app.close().then(() => client.connection.close()), { once: true });
-    }
-    logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');
-    if (server?.uiUrl) process.stderr.write(`\nTemporal Web UI: ${server.uiUrl}\nPress Ctrl-C to stop.\n\n`);
-    options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
-    const companion = options.companion
-      ? startCompanion(options.companion, {
-          connect: () => connectClient(target),
-          context: { address, namespace, uiUrl: server?.uiUrl, logger, requestStop: () => onSignal('quit key') },
-          onFailure: () => onSignal('quit key'),
-        })
-      : undefined;
-    // the companion stops first, so nothing it does (status queries, load) races the worker's drain
-    const shutdownWorker = () => void (companion?.stop() ?? Promise.resolve()).then(() => worker.shutdown());
-    stopSignals.signal.addEventListener('abort', shutdownWorker, { once: true });
-    if (stopSignals.signal.aborted) shutdownWorker();
-    await running;
-    await connection.close();
+    let companion: ReturnType<typeof startCompanion> | undefined;
+    await runRolloutWorker({
+      logger,
+      target,
+      namespace,
+      signal: stop.signal,
+      ...(dataConverter ? { dataConverter } : {}),
+      onRunning: async () => {
+        if (options.api) await serveApiUntil(stop.signal, options.api, { target, logger, uiUrl: server?.uiUrl });
+        logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');
+        if (server?.uiUrl) process.stderr.write(`\nTemporal Web UI: ${server.uiUrl}\nPress Ctrl-C to stop.\n\n`);
+        options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
+        companion = options.companion
+          ? startCompanion(options.companion, {
+              connect: () => connectClient(target),
+              context: { address, namespace, uiUrl: server?.uiUrl, logger, requestStop: () => stop.stop('quit key') },
+              onFailure: () => stop.stop('quit key'),
+            })
+          : undefined;
+      },
+      // the companion stops first, so nothing it does (status queries, load) races the worker's drain
+      beforeShutdown: () => companion?.stop() ?? Promise.resolve(),
+    });
     if (companion?.error() !== undefined) throw companion.error();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await server?.stop();
     logger.info('stopped');
   }
+}
+
+/** Serves the HTTP API with its own client of the worker's Temporal until `signal` aborts. */
+async function serveApiUntil(
+  signal: AbortSignal,
+  api: NonNullable<OrchestratorOptions['api']>,
+  opts: { target: TemporalSettings; logger: PinoLogger; uiUrl: string | undefined },
+): Promise<void> {
+  const client = await connectClient(opts.target);
+  const { app, url } = await serveApi({
+    client,
+    logger: opts.logger,
+    host: api.host,
+    port: api.port,
+    ...(api.tokenFile ? { tokenFile: api.tokenFile } : {}),
+    ...(opts.uiUrl ? { uiUrl: opts.uiUrl } : {}),
+  });
+  process.stderr.write(`HTTP API: ${url}${api.tokenFile ? ` (bearer token in ${api.tokenFile})` : ''}\n`);
+  signal.addEventListener('abort', () => void app.close().then(() => client.connection.close()), { once: true });
 }
 
 /**

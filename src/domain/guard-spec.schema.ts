@@ -1,8 +1,6 @@
 import { z } from 'zod';
+import { EnvVarName, HttpUrl } from './common.schema.js';
 import { Duration } from './duration.schema.js';
-
-const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
-const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). */
 export const PrometheusSource = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvVarName, HttpUrl } from './common.schema.js';
 import { Duration } from './duration.schema.js';
 import { Cohort, Percent } from './exposure.schema.js';
 import { AnalysisSpec, GuardSpec } from './guard-spec.schema.js';
@@ -10,8 +11,6 @@ const Name = z
   .min(1, 'must not be empty')
   .max(63, 'must be at most 63 characters')
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must use only a-z, 0-9 and "-", and start and end with a letter or digit');
-const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
-const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** Widen (or narrow) exposure, then observe for a window while guards run. */
 export const ExposureStep = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvVarName, HttpUrl } from './common.schema.js';
 
 const FlagName = z
   .string()
@@ -6,7 +7,6 @@ const FlagName = z
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a flag key ([A-Za-z0-9_.-], starting with a letter or digit)');
 const Variant = z.string().min(1, 'must not be empty');
-const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
 
 const Common = {
   flag: FlagName,
@@ -28,7 +28,7 @@ export type FlagdTargetSpec = z.infer<typeof FlagdTargetSpec>;
 export const HttpTargetSpec = z
   .object({
     type: z.literal('http'),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    url: HttpUrl,
     method: z.enum(['PUT', 'POST']).default('PUT'),
     /** Name of the environment variable that holds the bearer token; never the token itself. */
     tokenEnv: EnvVarName.optional(),

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TemporalServerError } from '../errors.js';
-import { SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { ROLLOUT_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
 export interface DevServerOptions {
   /** Path of a Temporal CLI v1.5.x binary (see `resolveTemporalCli`). */
@@ -95,7 +95,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push('--db-filename', dbFile);
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const { name, type } of ROLLOUT_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${ATTRIBUTE_TYPES[type].cli}`);
   for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const started = Date.now();
@@ -219,10 +219,14 @@ function splitAddress(address: string): [string, number] {
 }
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-const INDEXED: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+/** Each type the project's search attributes use, as the CLI's `--search-attribute` flag and the operator API name it. */
+const ATTRIBUTE_TYPES: Record<
+  (typeof ROLLOUT_SEARCH_ATTRIBUTES)[number]['type'],
+  { cli: string; indexed: proto.temporal.api.enums.v1.IndexedValueType }
+> = {
+  KEYWORD: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  DOUBLE: { cli: 'Double', indexed: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE },
+  INT: { cli: 'Int', indexed: IndexedValueType.INDEXED_VALUE_TYPE_INT },
 };
 
 /** Registers the project's search attributes on a namespace that lacks them (idempotent). */
@@ -230,11 +234,11 @@ export async function ensureSearchAttributes(address: string, namespace: string)
   const connection = await Connection.connect({ address });
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+    const missing = ROLLOUT_SEARCH_ATTRIBUTES.filter(({ name }) => !(name in (existing.customAttributes ?? {})));
     if (missing.length === 0) return;
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED[type]!])),
+      searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, ATTRIBUTE_TYPES[type].indexed])),
     });
   } finally {
     await connection.close();

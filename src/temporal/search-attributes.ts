@@ -6,10 +6,5 @@ export const RolloutTargetKey = defineSearchAttributeKey('RolloutTarget', Search
 export const RolloutExposureKey = defineSearchAttributeKey('RolloutExposure', SearchAttributeType.DOUBLE);
 export const RolloutStepKey = defineSearchAttributeKey('RolloutStep', SearchAttributeType.INT);
 
-/** Name → CLI type name, as `temporal server start-dev --search-attribute` and the operator API expect. */
-export const SEARCH_ATTRIBUTES = {
-  RolloutPhase: 'Keyword',
-  RolloutTarget: 'Keyword',
-  RolloutExposure: 'Double',
-  RolloutStep: 'Int',
-} as const;
+/** Every search attribute the project uses: the dev server registers these, and a namespace must have them. */
+export const ROLLOUT_SEARCH_ATTRIBUTES = [RolloutPhaseKey, RolloutTargetKey, RolloutExposureKey, RolloutStepKey] as const;

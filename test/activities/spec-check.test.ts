@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { checkDrillSpec, checkRolloutSpec } from '../../../activities/validate.js';
+import { checkDrillSpec, checkRolloutSpec } from '../../activities/validate.js';
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hodgesLehmann, judgeMannWhitney, mannWhitneyU, shiftInterval, type CompareOptions } from '../../../src/analysis/index.js';
+import { hodgesLehmann, judgeMannWhitney, mannWhitneyU, shiftInterval, type CompareOptions } from '../../src/analysis/index.js';
 
 /** Deterministic samples that Python reproduces bit for bit: ((i·mul) mod m)/10 + shift. */
 const seq = (n: number, mul: number, mod: number, shift: number): number[] => Array.from({ length: n }, (_, i) => ((i * mul) % mod) / 10 + shift);

@@ -5,8 +5,8 @@ import {
   mixtureSprt,
   type Judgement,
   type SequentialOptions,
-} from '../../../src/analysis/index.js';
-import { mulberry32 } from '../../helpers/prng.js';
+} from '../../src/analysis/index.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 
 /** Binomial(n, p) draws by inverting a precomputed CDF: one uniform per draw instead of n. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fisherExact, judgeTwoProportion, newcombeInterval, twoProportionZTest, type CompareOptions } from '../../../src/analysis/index.js';
+import { fisherExact, judgeTwoProportion, newcombeInterval, twoProportionZTest, type CompareOptions } from '../../src/analysis/index.js';
 
 /**
  * Reference values from statsmodels 0.15.0:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeCompare, judgeRatio, judgeThreshold, worst, type CompareOptions } from '../../../src/analysis/index.js';
+import { judgeCompare, judgeRatio, judgeThreshold, worst, type CompareOptions } from '../../src/analysis/index.js';
 
 describe('worst', () => {
   it('ranks Failed over Error over Inconclusive over Successful', () => {

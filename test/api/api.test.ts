@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { createApiServer } from '../../src/api/server.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor, type RolloutHarness } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
@@ -78,7 +79,7 @@ describe('rollout HTTP API', () => {
     const res = await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 150 }]) });
     expect(res.status).toBe(400);
     expect(res.json.issues).toEqual([{ path: 'steps[0].exposure', message: 'must be ≤ 100' }]);
-    await expect(suite.client.handle(`rollout/${flag}`).describe()).rejects.toThrow(/not found/i);
+    await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
 
     const syntax = await api('POST', '/rollouts', { body: 'name: [unclosed', type: 'application/yaml' });
     expect(syntax).toMatchObject({ status: 400, json: { issues: [{ path: '(root)', message: expect.stringMatching(/^syntax:/) }] } });
@@ -87,7 +88,7 @@ describe('rollout HTTP API', () => {
 
   it('starts a YAML spec, operates it by ID in both forms, refuses what the workflow refuses, and aborts to baseline', async () => {
     const flag = uniqueFlag('api-yaml');
-    const id = `rollout/${flag}`;
+    const id = rolloutIdForFlag(flag);
     const yaml = [
       'name: api-yaml',
       `target: { type: flagd, path: flags.json, flag: ${flag}, variant: "on", baselineVariant: "off" }`,
@@ -135,7 +136,7 @@ describe('rollout HTTP API', () => {
 
   it('turns a firing Alertmanager alert labelled with a rollout and a guard into a breach that rolls back', async () => {
     const flag = uniqueFlag('api-alert');
-    const id = `rollout/${flag}`;
+    const id = rolloutIdForFlag(flag);
     expect((await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]) })).status).toBe(201);
     await waitFor(async () => (await phaseOf(id)) === 'Observing', 15_000, 'Observing');
     expect(await flagPercent(flag)).toBe(20);

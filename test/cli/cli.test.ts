@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
+import { renderStatus } from '../../src/view/render.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
+import { VirtualTerminal, wrapRows } from '../helpers/virtual-terminal.js';
 
 const run = promisify(execFile);
 const suite = useRolloutSuite();
@@ -57,7 +60,7 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       expect(started.code, started.stderr).toBe(0);
       expect(started.stdout).toContain(`started rollout/${flag}`);
       expect(started.stdout).toMatch(/Completed/);
-      const status = await cli(['status', `rollout/${flag}`, '--json']);
+      const status = await cli(['status', rolloutIdForFlag(flag), '--json']);
       expect(JSON.parse(status.stdout)).toMatchObject({ phase: 'Completed', exposure: { percent: 100 } });
     } finally {
       await h.stop();
@@ -70,14 +73,14 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       const flag = uniqueFlag('cli-abort');
       const file = await specFile(h.dir, flagdSpec(flag, [{ exposure: 30, observe: '1h' }, { approval: {} }, { exposure: 100 }]));
       expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
-      await waitFor(async () => (await suite.client.status(`rollout/${flag}`)).phase === 'Observing');
+      await waitFor(async () => (await suite.client.status(rolloutIdForFlag(flag))).phase === 'Observing');
       const rejected = await cli(['approve', flag, '--step', '1', '--actor', 'ana']);
       expect(rejected.code).toBe(2);
       expect(rejected.stderr).toMatch(/approve rejected: cannot approve: step 1 is not waiting for approval/);
       const abort = await cli(['abort', flag, '--reason', 'cli test', '--actor', 'ana', '--json']);
       expect(abort.code).toBe(0);
       expect(JSON.parse(abort.stdout)).toMatchObject({ accepted: true, phase: 'RollingBack' });
-      await suite.client.result(`rollout/${flag}`);
+      await suite.client.result(rolloutIdForFlag(flag));
       const reading = await createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: h.dir }).read();
       expect(reading.percent).toBe(0);
       const history = await cli(['history', flag]);
@@ -89,26 +92,44 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     }
   });
 
-  it('watch redraws the step bar in place in a terminal', async () => {
+  it('watch redraws its frame in place in a terminal 60 columns wide, and ends on the completed rollout', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('cli-watch');
+      // the approval holds the rollout at 5 % until the test approves, so the watch sees that frame whatever the load
       const { workflowId } = await suite.client.start(
-        flagdSpec(flag, [{ exposure: 5, observe: '1500ms' }, { exposure: 50, observe: '1500ms' }, { exposure: 100 }]),
+        flagdSpec(flag, [{ exposure: 5, observe: '100ms' }, { approval: {} }, { exposure: 50, observe: '100ms' }, { exposure: 100 }]),
         { taskQueue: h.taskQueue },
       );
-      // `script` gives the CLI a real pseudo-terminal, so it takes its TTY path
-      const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn', COLUMNS: '120' };
-      const child = spawn('script', ['-qfec', `${process.execPath} ${cliPath} watch ${workflowId} --interval 200`, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let screen = '';
-      child.stdout.on('data', (c: Buffer) => (screen += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect(code).toBe(0);
-      expect(screen).toContain('\x1b[0J'); // frames are redrawn in place
-      expect(screen).toMatch(/\[█+░+\]\s+5%/);
-      expect(screen).toMatch(/\[█+░+\]\s+50%/);
-      expect(screen).toMatch(/\[█{20}\]\s+100%/);
-      expect(screen).toMatch(/Completed/);
+      const columns = 60;
+      // `script` gives the CLI a real pseudo-terminal (its TTY path); stty sizes it, so the header wraps
+      const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn' };
+      const command = `stty cols ${columns} rows 40; exec ${process.execPath} ${cliPath} watch ${workflowId} --interval 200`;
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+      const terminal = () => {
+        const term = new VirtualTerminal(columns, 40);
+        term.write(output);
+        return term.screen();
+      };
+      await waitFor(() => terminal().some((row) => row.includes('AwaitingApproval')), 30_000, 'the watch to show the approval wait');
+      const waiting = terminal().join('\n');
+      expect(waiting).toMatch(/\[█░+\]\s+5%/);
+      expect(waiting).toMatch(/ ▶ {2}1 approval/);
+      await suite.client.approve(workflowId, { step: 1, actor: 'ana' });
+
+      expect(await exited).toBe(0);
+      const final = await suite.client.status(workflowId);
+      expect(final.phase).toBe('Completed');
+      expect(final.timeline.map((t) => [t.phase, t.exposure])).toEqual(
+        expect.arrayContaining([['AwaitingApproval', 5], ['Observing', 50], ['Completed', 100]]),
+      );
+      // in place: the screen holds the last frame only, wrapped header and all, not the frames before it
+      expect(renderStatus(workflowId, final)[0]!.length).toBeGreaterThan(columns);
+      expect(terminal()).toEqual(wrapRows(renderStatus(workflowId, final), columns));
     } finally {
       await h.stop();
     }

@@ -3,12 +3,18 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { RolloutClient } from '../../src/client/rollout-client.js';
+import { connectClient, loadTemporalSettings } from '../../src/temporal/connection.js';
 import { freePort } from '../../src/util/ports.js';
+import { VirtualTerminal } from '../helpers/virtual-terminal.js';
 
 const execFileAsync = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 // resolved here, because the demo runs in an empty directory where `--import tsx` would find no tsx
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** How wide the demo draws in a terminal that does not say (`script` without a terminal of its own reports 0 × 0). */
+export const DEMO_COLUMNS = 160;
 
 /** Ports of one `rollout dev --demo` run. */
 export interface DemoPorts {
@@ -47,7 +53,7 @@ export function runDemo(opts: { cwd: string; dbFile: string; ports: DemoPorts; a
     '--port', String(ports.port), '--ui-port', String(ports.uiPort), '--api-port', String(ports.apiPort), '--demo-port', String(ports.demoPort),
     ...opts.args,
   ];
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath'), LOG_LEVEL: 'warn', COLUMNS: '160', ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath'), LOG_LEVEL: 'warn', COLUMNS: String(DEMO_COLUMNS), ...opts.env };
   // the demo connects to the server it starts, never to one the test environment points at
   delete env.TEMPORAL_ADDRESS;
   const child = opts.pty
@@ -72,6 +78,22 @@ export function runDemo(opts: { cwd: string; dbFile: string; ports: DemoPorts; a
   };
   runs.add(run);
   return run;
+}
+
+/**
+ * A client of the Temporal server the demo started, to read what the rollout recorded (status, result, run) rather
+ * than catch it in passing on the screen. Close it before the demo stops, as the server goes with it.
+ */
+export async function demoClient(ports: DemoPorts): Promise<{ rollouts: RolloutClient; close(): Promise<void> }> {
+  const client = await connectClient(loadTemporalSettings({ ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${ports.port}` }));
+  return { rollouts: new RolloutClient(client), close: () => client.connection.close() };
+}
+
+/** What a terminal `columns` wide shows once it has received the whole output: the rows a person would read. */
+export function screenOf(output: string, columns = DEMO_COLUMNS): string[] {
+  const terminal = new VirtualTerminal(columns);
+  terminal.write(output);
+  return terminal.screen();
 }
 
 /** Waits until the output matches, or fails with its tail. */

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
-import { DEMO_FLAG } from '../../src/demo/demo-spec.js';
+import { DEMO_FLAG, DEMO_ROLLOUT_ID } from '../../src/demo/demo-spec.js';
 import { findPrometheus } from '../../src/demo/prometheus.js';
-import { demoPorts, isRunning, killStarted, plain, runDemo, tail, untilOutput, type DemoRun } from './demo-process.js';
+import { renderStatus } from '../../src/view/render.js';
+import { waitFor } from '../helpers/rollout-env.js';
+import { wrapRows } from '../helpers/virtual-terminal.js';
+import { DEMO_COLUMNS, demoClient, demoPorts, isRunning, killStarted, plain, runDemo, screenOf, tail, untilOutput, type DemoRun } from './demo-process.js';
 
 const STOP_TIMEOUT_MS = 20_000;
 const flagTarget = { type: 'flagd', path: DEMO_FLAG.path, flag: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant } as const;
@@ -18,6 +21,11 @@ async function interrupt(run: DemoRun): Promise<{ code: number | null; tree: { p
   const code = await Promise.race([run.exited, timeout]);
   if (code === 'timeout') throw new Error(`the demo ignored SIGINT for ${STOP_TIMEOUT_MS} ms:\n${tail(run.output())}`);
   return { code, tree };
+}
+
+/** Whether `rows` appear one after another somewhere in `screen`. */
+function showsRows(screen: string[], rows: string[]): boolean {
+  return screen.some((_, i) => rows.every((row, j) => screen[i + j] === row));
 }
 
 async function expectNoOrphans(tree: { pid: number; args: string }[]): Promise<void> {
@@ -48,17 +56,33 @@ describe('rollout dev --demo', () => {
     const ports = await demoPorts();
     const run = runDemo({ cwd, dbFile, ports, args: ['--fault', '--demo-rps', '100'], env: { ROLLOUT_DEMO_WINDOW: '4s' }, pty: true });
 
-    await untilOutput(run, /RolledBack/, 60_000);
+    await untilOutput(run, /started rollout\/demo-checkout \(4s windows\)/, 60_000);
+    const client = await demoClient(ports);
+    const result = await client.rollouts.result(DEMO_ROLLOUT_ID);
+    const status = await client.rollouts.status(DEMO_ROLLOUT_ID);
+    await client.close();
 
-    const screen = plain(run.output());
-    expect(run.output()).toContain('\x1b[0J'); // redrawn in place, as `rollout watch` does in a terminal
-    expect(screen).toContain('started rollout/demo-checkout (4s windows)');
-    expect(screen).toContain('--fault: step 1 reached (10%)');
-    expect(screen).toMatch(/canary-error-ratio\s+[\d.]+\s+≤ 0\.05\s+Failed/);
-    expect(screen).toContain(`web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`);
-    expect(screen).toContain(`TEMPORAL_ADDRESS=127.0.0.1:${ports.port} npx rollout abort rollout/demo-checkout --reason`);
-    expect(screen).toContain('keys   f toggle the fault · q or Ctrl-C quit');
+    // what the rollout recorded: the fault went on at step 1 (10%), a guard's window failed there, exposure is back at 0
+    expect(result.phase).toBe('RolledBack');
+    expect(result.rollback?.trigger).toBe('guard');
+    expect(result.rollback?.reason).toMatch(/^guard canary-(error-ratio|latency-mean) failed/);
+    expect(result.windows).toContainEqual(expect.objectContaining({ step: 0, outcome: 'passed' }));
+    expect(result.windows).toContainEqual(expect.objectContaining({ step: 1, outcome: 'failed' }));
+    expect(result.exposure.percent).toBe(0);
     expect((await createFlagdFileTarget(flagTarget, { baseDir: cwd }).read()).percent).toBe(0);
+
+    // the last frame stays once the rollout ended (nothing is polled any more): read the screen it left
+    await untilOutput(run, /rollout ended RolledBack: r runs it again, q quits/, 20_000);
+    const screen = screenOf(run.output());
+    expect(screen).toContain('started rollout/demo-checkout (4s windows)');
+    expect(screen.some((row) => row.startsWith('--fault: step 1 reached (10%)'))).toBe(true);
+    expect(screen).toContain(`web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`);
+    expect(screen.some((row) => row.includes(`TEMPORAL_ADDRESS=127.0.0.1:${ports.port} npx rollout abort rollout/demo-checkout --reason`))).toBe(true);
+    expect(screen).toContain('keys   f toggle the fault · q or Ctrl-C quit');
+    // redrawn in place: one frame on screen, its status part exactly the rolled-back status, failed guard included
+    expect(screen.filter((row) => row.startsWith('rollout-orchestrator demo ·'))).toHaveLength(1);
+    expect(showsRows(screen, [...wrapRows(renderStatus(DEMO_ROLLOUT_ID, status), DEMO_COLUMNS), 'rollout ended RolledBack: r runs it again, q quits'])).toBe(true);
+    expect(screen.some((row) => /^ {2}canary-(error-ratio|latency-mean)\s+[\d.]+\s+≤ [\d.]+\s+Failed/.test(row))).toBe(true);
 
     const stopped = await interrupt(run);
 
@@ -67,17 +91,25 @@ describe('rollout dev --demo', () => {
     if (findPrometheus()) expect(stopped.tree.some((p) => p.args.includes('--config.file='))).toBe(true);
     await expectNoOrphans(stopped.tree);
     expect(plain(run.output())).toContain('demo stopped.');
-  }, 90_000);
+  }, 120_000);
 
-  it('without a terminal, on the scrape source: a rollout stopped mid-way resumes on the next start and completes', async () => {
+  it('without a terminal, on the scrape source: a rollout stopped mid-way resumes on the next start and runs to its end', async () => {
     const { cwd, dbFile } = await workspace();
     const ports = await demoPorts();
     const env = { ROLLOUT_DEMO_WINDOW: '4s' };
     const args = ['--demo-metrics', 'scrape', '--demo-rps', '100'];
     const first = runDemo({ cwd, dbFile, ports, args, env, pty: false });
 
-    await untilOutput(first, /started rollout\/demo-checkout/, 40_000);
-    await untilOutput(first, /Observing step 2\/4 exposure 10%.*canary-error-ratio=0\(Successful\)/, 30_000);
+    await untilOutput(first, /started rollout\/demo-checkout/, 60_000);
+    const before = await demoClient(ports);
+    // mid-way: past the 1% window and not finished; three 4 s windows leave ample time to stop it there
+    await waitFor(async () => {
+      // a query can time out on a busy machine: that is no answer yet, not a failure
+      const s = await before.rollouts.status(DEMO_ROLLOUT_ID).catch(() => undefined);
+      return s !== undefined && s.step >= 1 && s.phase !== 'Completed';
+    }, 60_000, 'the demo rollout to pass step 0');
+    const { runId } = await before.rollouts.handle(DEMO_ROLLOUT_ID).describe();
+    await before.close();
     const firstStop = await interrupt(first);
 
     expect(firstStop.code, tail(first.output())).toBe(0);
@@ -85,14 +117,35 @@ describe('rollout dev --demo', () => {
     expect(first.output()).toContain('demo stopped; rollout/demo-checkout is still running and resumes on the next start.');
     await expectNoOrphans(firstStop.tree);
 
+    const restartedAt = Date.now();
     const second = runDemo({ cwd, dbFile, ports, args, env, pty: false });
 
-    await untilOutput(second, /resuming rollout\/demo-checkout, still running from an earlier start/, 40_000);
-    await untilOutput(second, /Completed step 4\/4 exposure 100%/, 40_000);
-    expect((await createFlagdFileTarget(flagTarget, { baseDir: cwd }).read()).percent).toBe(100);
-    expect(second.output()).not.toContain('\x1b[0J');
+    await untilOutput(second, /resuming rollout\/demo-checkout, still running from an earlier start/, 60_000);
+    const after = await demoClient(ports);
+    const result = await after.rollouts.result(DEMO_ROLLOUT_ID);
+    const resumed = await after.rollouts.handle(DEMO_ROLLOUT_ID).describe();
+    await after.close();
+
+    // the same run went on where it stopped and decided the remaining steps after the restart
+    expect(resumed.runId).toBe(runId);
+    expect(result.timeline.filter((t) => Date.parse(t.at) > restartedAt).length).toBeGreaterThan(0);
+    const flag = (await createFlagdFileTarget(flagTarget, { baseDir: cwd }).read()).percent;
+    if (result.phase === 'RolledBack') {
+      // a starved machine slows the demo service's own responses: its latency guard may then rightly roll back
+      expect(result.rollback?.trigger).toBe('guard');
+      expect(flag).toBe(0);
+      await untilOutput(second, /RolledBack/, 20_000);
+    } else {
+      expect(result.phase, `${result.reason}\n${JSON.stringify(result.windows, null, 1)}`).toBe('Completed');
+      for (const step of [0, 1, 2]) expect(result.windows).toContainEqual(expect.objectContaining({ step, outcome: 'passed' }));
+      expect(flag).toBe(100);
+      // the log's last status line is the completed rollout, in plain lines without terminal escapes
+      await untilOutput(second, /Completed step 4\/4 exposure 100%/, 20_000);
+    }
+    expect(second.output()).not.toContain('\x1b[');
     const secondStop = await interrupt(second);
     expect(secondStop.code, tail(second.output())).toBe(0);
+    expect(second.output()).toContain('demo stopped.');
     await expectNoOrphans(secondStop.tree);
-  }, 150_000);
+  }, 240_000);
 });

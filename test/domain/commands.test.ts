@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AbortCommand, ApproveCommand, PauseCommand } from '../../../src/domain/commands.schema.js';
-import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../../src/domain/commands.js';
-import { initialState } from '../../../src/domain/rollout-state.js';
-import { type Phase, type RolloutState } from '../../../src/domain/rollout-state.schema.js';
-import { RolloutSpec } from '../../../src/domain/spec.schema.js';
+import { AbortCommand, ApproveCommand, PauseCommand } from '../../src/domain/commands.schema.js';
+import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../src/domain/commands.js';
+import { initialState } from '../../src/domain/rollout-state.js';
+import { type Phase, type RolloutState } from '../../src/domain/rollout-state.schema.js';
+import { RolloutSpec } from '../../src/domain/spec.schema.js';
 
 const spec = RolloutSpec.parse({
   name: 'x',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatMs, toMs } from '../../../src/domain/time.js';
-import { parseSpecText, specJsonSchema, validateSpec } from '../../../src/spec/load.js';
+import { formatMs, toMs } from '../../src/domain/time.js';
+import { parseSpecText, specJsonSchema, validateSpec } from '../../src/spec/load.js';
 
 const target = { type: 'flagd', path: 'flags.json', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' };
 

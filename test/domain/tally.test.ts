@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyTally, tallyMeasurement, windowVerdict, worstVerdict } from '../../../src/domain/tally.js';
-import { type MeasurementRecord, type Verdict } from '../../../src/domain/tally.schema.js';
+import { emptyTally, tallyMeasurement, windowVerdict, worstVerdict } from '../../src/domain/tally.js';
+import { type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
 
 const m = (verdict: Verdict, value: number | null = 1): MeasurementRecord => ({
   guard: 'g', at: 't', step: 0, check: 0, verdict, value, threshold: '≤ 1', detail: verdict,

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { CommandRejectedError, RolloutClient } from '../../src/client/rollout-client.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import type { RolloutResult } from '../../workflows/messages.js';
@@ -104,7 +105,7 @@ describe(`chaos: ${N} rollouts while workers are SIGKILLed and the server restar
     // operators act mid-chaos: approvals and aborts must not be lost
     const operators = scenarios.map(async (s) => {
       if (s.kind !== 'abort' && s.kind !== 'approval') return;
-      const id = `rollout/${s.flag}`;
+      const id = rolloutIdForFlag(s.flag);
       const deadline = Date.now() + CHAOS_MS + 90_000;
       while (Date.now() < deadline) {
         const status = await rollouts.status(id).catch(() => undefined);
@@ -137,11 +138,11 @@ describe(`chaos: ${N} rollouts while workers are SIGKILLed and the server restar
     }
     await Promise.all(operators);
     const progress = setInterval(() => {
-      void Promise.all(scenarios.map((s) => rollouts.status(`rollout/${s.flag}`).then((st) => `${s.flag}:${st.phase}@${st.step}`, (e: Error) => `${s.flag}:? ${e.message.slice(0, 60)}`))).then((lines) =>
+      void Promise.all(scenarios.map((s) => rollouts.status(rolloutIdForFlag(s.flag)).then((st) => `${s.flag}:${st.phase}@${st.step}`, (e: Error) => `${s.flag}:? ${e.message.slice(0, 60)}`))).then((lines) =>
         console.log(`[chaos] waiting: worker ${worker.exitCode === null ? 'alive' : `exited ${worker.exitCode}`}; ${lines.filter((l) => !/Completed|RolledBack|Aborted/.test(l)).join(' ')}`),
       );
     }, 10_000);
-    const results = await Promise.all(scenarios.map((s) => persist(() => rollouts.result(`rollout/${s.flag}`), 180_000) as Promise<RolloutResult>));
+    const results = await Promise.all(scenarios.map((s) => persist(() => rollouts.result(rolloutIdForFlag(s.flag)), 180_000) as Promise<RolloutResult>));
 
     clearInterval(progress);
     const rows: { invariant: string; ok: boolean; detail: string }[] = [];

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/api/server.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import type { ValidationIssue } from '../../src/domain/validation.js';
 import { ValidationError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -98,7 +99,7 @@ describe('fuzzing rollout specs', () => {
 
     // nothing was started: direct lookups are consistent at once, visibility after its short lag
     for (const f of flags) {
-      await expect(suite.client.handle(`rollout/${f}`).describe(), f).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      await expect(suite.client.handle(rolloutIdForFlag(f)).describe(), f).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await countStarted()).toBe(0);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/api/server.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
 import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
@@ -49,7 +50,7 @@ describe('HTTP API access control and limits', () => {
       // an unauthenticated oversized body is refused as unauthenticated: nothing is parsed for strangers
       const huge = JSON.stringify({ name: 'x', description: 'y'.repeat(4_096) });
       expect((await fetch(`${base}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })).status).toBe(401);
-      await expect(suite.client.handle(`rollout/${flag}`).describe()).rejects.toThrow(/not found/i);
+      await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
       expect((await suite.env.client.workflow.count(`TaskQueue = '${taskQueue}'`)).count).toBe(0);
     } finally {
       await app.close();
@@ -74,7 +75,7 @@ describe('HTTP API access control and limits', () => {
       }
       const ok = await fetch(`${small.base}/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${small.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
       expect(ok.status).toBe(400); // under the limit the same endpoint validates as usual
-      await expect(suite.client.handle(`rollout/${flag}`).describe()).rejects.toThrow(/not found/i);
+      await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
     } finally {
       await small.app.close();
       await standard.app.close();

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { MemoryTargetRegistry } from '../../activities/targets/index.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { pauseUpdate, statusQuery, WORKFLOW_TYPE } from '../../workflows/messages.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
@@ -54,7 +55,7 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
       const flag = uniqueFlag('raw');
       const handle = await suite.env.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: w.taskQueue,
-        workflowId: `rollout/${flag}`,
+        workflowId: rolloutIdForFlag(flag),
         args: [{ spec: memorySpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 100 }]) }],
       });
       await waitFor(() => w.checks() > 0, 20_000, 'the spec check to start');
@@ -81,7 +82,7 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
       const flag = uniqueFlag('raw-sa');
       const handle = await suite.env.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: w.taskQueue,
-        workflowId: `rollout/${flag}`,
+        workflowId: rolloutIdForFlag(flag),
         args: [{ spec: memorySpec(flag, [{ exposure: 5, observe: '1200ms' }, { exposure: 25, observe: '10ms' }, { exposure: 100 }]) }],
       });
       await handle.result();

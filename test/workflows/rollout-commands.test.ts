@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutAlreadyRunningError } from '../../src/client/start.js';
+import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import { ValidationError } from '../../src/errors.js';
 import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
@@ -33,11 +34,11 @@ describe('operator commands', () => {
       const err = await suite.client.start(bad, { taskQueue: h.taskQueue }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ValidationError);
       expect((err as ValidationError).issues).toEqual([{ path: 'steps[0].exposure', message: 'must be ≤ 100' }]);
-      await expect(suite.client.handle(`rollout/${flag}`).describe()).rejects.toThrow(/not found/i);
+      await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
 
       const raw = await suite.env.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: h.taskQueue,
-        workflowId: `rollout/${flag}`,
+        workflowId: rolloutIdForFlag(flag),
         args: [{ spec: bad }],
       });
       await expect(raw.result()).rejects.toMatchObject({ cause: { type: 'InvalidSpec', message: expect.stringMatching(/steps\[0\]\.exposure: must be ≤ 100/) } });

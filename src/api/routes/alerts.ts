@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { GuardBreach } from '../../domain/commands.schema.js';
+import { rolloutIdFromIdOrFlag } from '../../domain/ids.js';
 import { describeIssues, flattenIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { withTemporalDeadline, type ApiContext } from '../context.js';
@@ -10,11 +11,6 @@ import { AlertmanagerWebhook, type AlertmanagerAlert, type AlertmanagerResponse 
 interface BreachTarget {
   workflowId: string;
   breach: GuardBreach;
-}
-
-/** `rollout` label: a workflow ID (`rollout/checkout`) or just the flag (`checkout`). */
-export function rolloutIdFromLabel(label: string): string {
-  return label.includes('/') ? label : `rollout/${label}`;
 }
 
 /** A number only when the whole annotation is one (`"0.12"`, not `"12%"` or `""`). */
@@ -31,7 +27,8 @@ export function breachOf(alert: AlertmanagerAlert): BreachTarget | undefined {
   const value = numericValue(alert.annotations.value);
   const reason = alert.annotations.summary;
   return {
-    workflowId: rolloutIdFromLabel(rollout),
+    // alert rules may label a rollout by its workflow ID (`rollout/checkout`) or just by its flag (`checkout`)
+    workflowId: rolloutIdFromIdOrFlag(rollout),
     breach: {
       guard,
       ...(value !== undefined ? { value } : {}),

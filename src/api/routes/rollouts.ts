@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { describeIssues, flattenIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { parseSpecText, validateSpec } from '../../spec/load.js';
+import { workflowWebUiUrl } from '../../temporal/web-ui.js';
 import type { progressiveRollout } from '../../../workflows/progressive-rollout.js';
 import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
 import { listRollouts, ListQuery, type RolloutSummary } from '../../client/visibility.js';
@@ -39,7 +40,7 @@ export function rolloutRoutes(ctx: ApiContext) {
         const options = ctx.taskQueue === undefined ? {} : { taskQueue: ctx.taskQueue };
         const started = await withTemporalDeadline(ctx, () => ctx.client.start(result.spec, options));
         request.log.info({ workflowId: started.workflowId, runId: started.runId }, 'rollout started');
-        const uiUrl = ctx.uiUrl && webUiLink(ctx.uiUrl, ctx.temporalClient.options.namespace, started.workflowId, started.runId);
+        const uiUrl = ctx.uiUrl && workflowWebUiUrl(ctx.uiUrl, ctx.temporalClient.options.namespace, started.workflowId, started.runId);
         return reply.code(201).send({ ...started, ...(uiUrl ? { uiUrl } : {}) });
       },
     );
@@ -84,11 +85,6 @@ export function rolloutRoutes(ctx: ApiContext) {
       },
     );
   };
-}
-
-/** The rollout's page in the Temporal Web UI. */
-export function webUiLink(uiUrl: string, namespace: string, workflowId: string, runId: string): string {
-  return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
 }
 
 /**

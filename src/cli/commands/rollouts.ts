@@ -5,7 +5,8 @@ import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { loadSpecFile, specJsonSchema } from '../../spec/load.js';
 import { cliClient, EXIT, printJson, rolloutId, uiLink } from '../context.js';
-import { renderStatus } from '../render.js';
+import { createLiveView } from '../../view/live-view.js';
+import { renderStatus } from '../../view/render.js';
 
 /** `validate`, `schema`, `start`, `status`, `list`, `history`, `watch`. */
 export function registerRolloutCommands(program: Command): void {
@@ -111,17 +112,15 @@ export function registerRolloutCommands(program: Command): void {
 
 async function watch(id: string, intervalMs: number): Promise<void> {
   const { rollouts } = await cliClient();
-  const tty = process.stdout.isTTY === true;
+  // a terminal is redrawn in place; a pipe or log gets a plain line whenever the frame changed
+  const view = process.stdout.isTTY === true ? createLiveView(process.stdout, true) : undefined;
   let previous = '';
-  let drawn = 0;
   for (;;) {
     const status = await rollouts.status(id);
     const lines = renderStatus(id, status);
     const text = lines.join('\n');
-    if (tty) {
-      // redraw in place: move up over the previous frame and clear it
-      process.stdout.write(`${drawn ? `\x1b[${drawn}A` : ''}\x1b[0J${text}\n`);
-      drawn = lines.length;
+    if (view) {
+      view.frame(lines, text);
     } else if (text !== previous) {
       process.stdout.write(`${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}\n`);
     }

@@ -18,8 +18,8 @@ export function registerServerCommands(program: Command): void {
     .command('worker')
     .description('run a rollout worker against the configured Temporal (TEMPORAL_ADDRESS, profiles)')
     .action(async () => {
-      const { runOrchestrator } = await import('../../dev/orchestrator.js');
-      await runOrchestrator({ logger: createLogger(), embedded: false });
+      const { runWorker } = await import('../../worker/run-worker.js');
+      await runWorker({ logger: createLogger() });
     });
 
   program

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { evaluateGuard } from '../../activities/guards/evaluate-guard.js';
-import { createMetricSource, SourceError, type MetricSource } from '../../activities/sources/index.js';
-import { parseScrapeExpression } from '../../activities/sources/scrape/scrape-expression.js';
-import { parseExposition } from '../../activities/sources/scrape/text-format.js';
-import { MetricSourceSpec, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
+import { evaluateGuard } from '../../../activities/guards/evaluate-guard.js';
+import { createMetricSource, SourceError, type MetricSource } from '../../../activities/sources/index.js';
+import { parseScrapeExpression } from '../../../activities/sources/scrape/scrape-expression.js';
+import { parseExposition } from '../../../activities/sources/scrape/text-format.js';
+import { MetricSourceSpec, ThresholdGuard } from '../../../src/domain/guard-spec.schema.js';
 
 /** A real prom-client registry behind a real HTTP server, as an app would expose it. */
 let registry: Registry;

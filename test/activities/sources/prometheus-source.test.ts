@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricSource, SourceError, type MetricPoint, type MetricSource } from '../../activities/sources/index.js';
-import { createPrometheusSource } from '../../activities/sources/prometheus/prometheus-source.js';
-import { PrometheusSource } from '../../src/domain/guard-spec.schema.js';
-import { startMetricsApp, type Load, type MetricsApp } from '../fixtures/metrics-app.js';
-import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
-import { startPrometheus, waitForScrape, type RunningPrometheus } from '../helpers/prometheus.js';
+import { createMetricSource, SourceError, type MetricPoint, type MetricSource } from '../../../activities/sources/index.js';
+import { createPrometheusSource } from '../../../activities/sources/prometheus/prometheus-source.js';
+import { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
+import { startMetricsApp, type Load, type MetricsApp } from '../../fixtures/metrics-app.js';
+import { httpRecorder, type HttpRecorder } from '../../helpers/http-recorder.js';
+import { startPrometheus, waitForScrape, type RunningPrometheus } from '../../helpers/prometheus.js';
 
 const RPS = 400;
 const byRegion = (points: MetricPoint[]) => Object.fromEntries(points.map((p) => [p.labels.region, p.value]));

@@ -9,7 +9,7 @@ export function exposureBar(percent: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${String(percent).padStart(5)}%`;
 }
 
-/** The live view shared by `rollout watch` and the demo: steps, exposure, window, guards, pauses. */
+/** The status view shared by `rollout status`, `rollout watch` and the demo: steps, exposure, window, guards, pauses. */
 export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: string }, nowMs = Date.now()): string[] {
   const lines = [`${s.name} · ${id} · ${s.phase} · step ${Math.min(s.step + 1, s.totalSteps)}/${s.totalSteps}`];
   const left = s.windowEndsAt ? Math.max(0, Date.parse(s.windowEndsAt) - nowMs) : undefined;

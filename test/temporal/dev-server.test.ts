@@ -2,8 +2,8 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Connection } from '@temporalio/client';
 import { describe, expect, inject, it, type TestContext } from 'vitest';
-import { TemporalServerError } from '../src/errors.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { TemporalServerError } from '../../src/errors.js';
+import { startDevServer } from '../../src/temporal/dev-server.js';
 
 const IP = '127.0.0.1';
 

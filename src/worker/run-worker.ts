@@ -1,0 +1,99 @@
+import type { DataConverter } from '@temporalio/common';
+import type { PinoLogger } from '../logger.js';
+import { dataConverterFromEnv } from '../temporal/codec.js';
+import { connectWorker, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
+import { installRuntime } from './runtime.js';
+import { createRolloutWorker } from './worker.js';
+
+/** Why a run stops: a process signal, or a caller's own request (the demo's quit key). */
+export type StopReason = NodeJS.Signals | 'quit key';
+
+/** A stop request shared by everything a process runs; the first request wins. */
+export interface StopControl {
+  /** Aborted once a stop was requested. */
+  readonly signal: AbortSignal;
+  stop(reason: StopReason): void;
+  /** Removes the SIGINT/SIGTERM handlers. */
+  dispose(): void;
+}
+
+/** Requests a stop on SIGINT or SIGTERM (and on `stop`), logging the first reason. */
+export function stopOnSignals(logger: PinoLogger): StopControl {
+  const controller = new AbortController();
+  const stop = (reason: StopReason) => {
+    if (controller.signal.aborted) return;
+    logger.info({ signal: reason }, 'shutting down');
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return {
+    signal: controller.signal,
+    stop,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+  };
+}
+
+export interface RunRolloutWorkerOptions {
+  logger: PinoLogger;
+  /** Where to connect: `loadTemporalSettings()`, or those settings pointed at an embedded server. */
+  target: TemporalSettings;
+  namespace: string;
+  /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
+  dataConverter?: DataConverter;
+  /** Aborted to stop the run. */
+  signal: AbortSignal;
+  /** Runs once the worker polls, before the stop signal is watched: starts what lives beside the worker. */
+  onRunning?: () => Promise<void>;
+  /** Awaited after the stop signal and before the worker drains, so what runs beside it stops first. */
+  beforeShutdown?: () => Promise<void>;
+}
+
+/**
+ * The worker's run loop: connects, runs the rollout worker until `signal` aborts, then lets it finish its
+ * in-flight tasks and closes the connection. The native runtime must be installed first (`installRuntime`).
+ */
+export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promise<void> {
+  const { logger, signal } = options;
+  const connection = await connectWorker(options.target);
+  const worker = await createRolloutWorker({
+    connection,
+    namespace: options.namespace,
+    deps: { logger },
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
+  const running = worker.run();
+  await options.onRunning?.();
+  const shutdown = () => void (options.beforeShutdown?.() ?? Promise.resolve()).then(() => worker.shutdown());
+  signal.addEventListener('abort', shutdown, { once: true });
+  // a stop requested while `onRunning` ran has already fired its event
+  if (signal.aborted) shutdown();
+  await running;
+  await connection.close();
+}
+
+/** `rollout worker`: runs a rollout worker against the configured Temporal until SIGINT or SIGTERM. */
+export async function runWorker(options: { logger: PinoLogger }): Promise<void> {
+  const { logger } = options;
+  // a bad ROLLOUT_PAYLOAD_KEY fails here, before the native runtime (which keeps the process alive) starts
+  const dataConverter = dataConverterFromEnv();
+  installRuntime(logger);
+  const target = loadTemporalSettings();
+  const stop = stopOnSignals(logger);
+  try {
+    await runRolloutWorker({
+      logger,
+      target,
+      namespace: target.namespace,
+      signal: stop.signal,
+      ...(dataConverter ? { dataConverter } : {}),
+      onRunning: async () => logger.info({ address: target.address, namespace: target.namespace, taskQueue: TASK_QUEUE }, 'rollout worker running'),
+    });
+  } finally {
+    stop.dispose();
+    logger.info('stopped');
+  }
+}
