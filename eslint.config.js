@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 /** Workflow code is replayed: it must not reach Node built-ins or any I/O library. */
 const workflowBans = {
@@ -73,6 +74,8 @@ export default tseslint.config(
       ],
     },
   },
+  // layout is prettier's (`npm run format`); eslint keeps to correctness
+  prettier,
   {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
