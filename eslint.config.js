@@ -60,7 +60,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        schemaImports('Workflow code imports only types from *.schema modules; take logic from the zod-free domain modules.'),
+        schemaImports(
+          'Workflow code imports only types from *.schema modules; take logic from the zod-free domain modules.',
+        ),
       ],
     },
   },

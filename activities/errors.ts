@@ -8,7 +8,12 @@ import { TargetError } from './targets/port.js';
 export function toFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof TargetError) {
-    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: !err.retryable, cause: err });
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: !err.retryable,
+      cause: err,
+    });
   }
   const e = err as Error;
   return ApplicationFailure.create({ message: e?.message ?? String(err), type: e?.name ?? 'Error' });

@@ -44,7 +44,11 @@ export function createActivities(deps: ActivityDeps) {
   const env = deps.env ?? process.env;
   const targetOf = (spec: TargetSpec) =>
     createTarget(spec, { memory, env, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) });
-  const log = () => deps.logger.child({ activity: Context.current().info.activityType, workflowId: Context.current().info.workflowExecution?.workflowId });
+  const log = () =>
+    deps.logger.child({
+      activity: Context.current().info.activityType,
+      workflowId: Context.current().info.workflowExecution?.workflowId,
+    });
 
   return {
     /** Sets the target's exposure and verifies it by reading it back. */
@@ -59,7 +63,10 @@ export function createActivities(deps: ActivityDeps) {
             'VERIFY_MISMATCH',
           );
         }
-        log().info({ target: target.describe, exposure: input.exposure, key: input.idempotencyKey }, 'exposure applied');
+        log().info(
+          { target: target.describe, exposure: input.exposure, key: input.idempotencyKey },
+          'exposure applied',
+        );
         return reading;
       } catch (err) {
         throw toFailure(err);
@@ -79,7 +86,10 @@ export function createActivities(deps: ActivityDeps) {
     async runCompensation(input: CompensationInput): Promise<{ status: number }> {
       try {
         const result = await callHttpCompensation(input.compensation, input.idempotencyKey, env);
-        log().info({ compensation: input.compensation.name ?? input.compensation.http.url, key: input.idempotencyKey }, 'compensation ran');
+        log().info(
+          { compensation: input.compensation.name ?? input.compensation.http.url, key: input.idempotencyKey },
+          'compensation ran',
+        );
         return result;
       } catch (err) {
         throw toFailure(err);
@@ -103,7 +113,11 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Tells the spec's notifiers about a phase change. */
     async notify(input: { notifiers: Notifier[]; event: RolloutEvent; idempotencyKey: string }): Promise<void> {
-      await sendNotifications(input.notifiers, input.event, { logger: deps.logger, env, idempotencyKey: input.idempotencyKey });
+      await sendNotifications(input.notifiers, input.event, {
+        logger: deps.logger,
+        env,
+        idempotencyKey: input.idempotencyKey,
+      });
     },
   };
 }

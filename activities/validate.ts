@@ -19,6 +19,7 @@ export function checkRolloutSpec(spec: unknown): RolloutSpec {
 /** A drill spec with its defaults and the rollout it runs, or a non-retryable `InvalidDrillSpec` failure. */
 export function checkDrillSpec(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
   const checked = checkDrill(drill);
-  if (!checked.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(checked.issues)}`, 'InvalidDrillSpec');
+  if (!checked.ok)
+    throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${describeIssues(checked.issues)}`, 'InvalidDrillSpec');
   return { drill: checked.drill, spec: checked.spec };
 }

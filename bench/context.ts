@@ -92,9 +92,18 @@ export async function ensureFlagDir(ctx: BenchContext): Promise<string> {
 }
 
 /** Polls `predicate` every `intervalMs` until it holds; throws after `timeoutMs`. */
-export async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs: number, what: string, intervalMs = 20): Promise<void> {
+export async function waitFor(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(predicate).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(predicate)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
     await sleep(intervalMs);
   }
@@ -102,7 +111,12 @@ export async function waitFor(predicate: () => Promise<boolean> | boolean, timeo
 
 /** Waits until the rollout's status query reports `phase`. */
 export function waitForPhase(ctx: BenchContext, workflowId: string, phase: string, timeoutMs = 60_000): Promise<void> {
-  return waitFor(async () => (await ctx.rollouts.status(workflowId)).phase === phase, timeoutMs, `${workflowId} in ${phase}`, 25);
+  return waitFor(
+    async () => (await ctx.rollouts.status(workflowId)).phase === phase,
+    timeoutMs,
+    `${workflowId} in ${phase}`,
+    25,
+  );
 }
 
 export interface ExposureWatch {
@@ -115,7 +129,12 @@ export interface ExposureWatch {
  * Watches a flag file until its exposure satisfies `accept`: inotify (fs.watch on the directory, since writes are
  * atomic renames) wakes a read at once, and a 5 ms poll covers any missed event. Arm it before the trigger.
  */
-export function watchExposure(ctx: BenchContext, target: FlagdTargetSpec, accept: (percent: number) => boolean, timeoutMs = 60_000): ExposureWatch {
+export function watchExposure(
+  ctx: BenchContext,
+  target: FlagdTargetSpec,
+  accept: (percent: number) => boolean,
+  timeoutMs = 60_000,
+): ExposureWatch {
   const reader = createFlagdFileTarget(target, { baseDir: ctx.dir });
   const watcher = watch(join(ctx.dir, 'flags'));
   let busy = false;

@@ -37,7 +37,10 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 /** The one-minute, five-minute and fifteen-minute load averages, rounded. */
 export const loadAverage = (): number[] => loadavg().map(round2);
 
-export async function describeMachine(cli: { path: string; version: string }, server: { pid: number | undefined; dbFile: string | undefined }): Promise<MachineInfo> {
+export async function describeMachine(
+  cli: { path: string; version: string },
+  server: { pid: number | undefined; dbFile: string | undefined },
+): Promise<MachineInfo> {
   const args = await serverArgs(server.pid);
   return {
     cpus: cpus().length,
@@ -49,7 +52,11 @@ export async function describeMachine(cli: { path: string; version: string }, se
     temporalCliPath: cli.path,
     gitCommit: await gitCommit(),
     loadAverage: { start: loadAverage(), end: [] },
-    sqlite: { file: server.dbFile, pragmas: flagValues(args, '--sqlite-pragma'), journal: server.dbFile ? await journalMode(server.dbFile) : 'in-memory' },
+    sqlite: {
+      file: server.dbFile,
+      pragmas: flagValues(args, '--sqlite-pragma'),
+      journal: server.dbFile ? await journalMode(server.dbFile) : 'in-memory',
+    },
     dynamicConfig: flagValues(args, '--dynamic-config-value'),
   };
 }
@@ -89,6 +96,11 @@ export async function journalMode(file: string): Promise<string> {
     () => true,
     () => false,
   );
-  const version = header[18] === 2 && header[19] === 2 ? 'WAL' : header[18] === 1 ? 'rollback (legacy)' : `header ${header[18]}/${header[19]}`;
+  const version =
+    header[18] === 2 && header[19] === 2
+      ? 'WAL'
+      : header[18] === 1
+        ? 'rollback (legacy)'
+        : `header ${header[18]}/${header[19]}`;
   return `${version}${wal ? ', -wal file present' : ''}`;
 }

@@ -25,9 +25,16 @@ const WARMUP = 5;
  */
 export async function createSharedWorker(ctx: BenchContext, taskQueue: string): Promise<RunningWorker> {
   const create = Worker.create.bind(Worker);
-  Worker.create = (options) => create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
+  Worker.create = (options) =>
+    create({ ...options, activities: { ...options.activities, ...createBaselineActivities() } });
   try {
-    const worker = await createRolloutWorker({ connection: ctx.connection, namespace: ctx.server.namespace, taskQueue, workflowBundle: ctx.bundle, deps: { logger: ctx.logger, baseDir: ctx.dir } });
+    const worker = await createRolloutWorker({
+      connection: ctx.connection,
+      namespace: ctx.server.namespace,
+      taskQueue,
+      workflowBundle: ctx.bundle,
+      deps: { logger: ctx.logger, baseDir: ctx.dir },
+    });
     return runWorker(worker, taskQueue);
   } finally {
     Worker.create = create;
@@ -51,7 +58,13 @@ export type Kind = 'rollout' | 'baseline';
  * Runs one workflow of a kind to its end: a rollout of the 5 exposure steps, or the baseline with the same
  * activities and timers. Returns its workflow ID, or `ID: what went wrong`.
  */
-export async function runOne(ctx: BenchContext, taskQueue: string, kind: Kind, flag: string, windowMs: number): Promise<string> {
+export async function runOne(
+  ctx: BenchContext,
+  taskQueue: string,
+  kind: Kind,
+  flag: string,
+  windowMs: number,
+): Promise<string> {
   if (kind === 'rollout') {
     const { workflowId } = await ctx.rollouts.start(rolloutSpec(flag, windowMs), { taskQueue });
     const result = await ctx.rollouts.result(workflowId);
@@ -79,7 +92,14 @@ async function serverCpuS(ctx: BenchContext): Promise<number> {
 }
 
 /** Starts `n` workflows of one kind at once and waits for all; returns the wall time, CPU and one workflow ID. */
-async function wave(ctx: BenchContext, taskQueue: string, kind: Kind, n: number, label: string, windowMs = WINDOW_MS): Promise<WaveCost> {
+async function wave(
+  ctx: BenchContext,
+  taskQueue: string,
+  kind: Kind,
+  n: number,
+  label: string,
+  windowMs = WINDOW_MS,
+): Promise<WaveCost> {
   const ids = Array.from({ length: n }, (_, i) => `${ctx.tag}-${label}-${kind}-${i}`);
   const server0 = await serverCpuS(ctx);
   const cpu0 = process.cpuUsage();
@@ -109,13 +129,21 @@ export const overhead: Measurement = {
       await wave(ctx, worker.taskQueue, 'baseline', WARMUP, 'warmup');
       await wave(ctx, worker.taskQueue, 'rollout', WARMUP, 'warmup');
       const times: Record<Kind, number[]> = { rollout: [], baseline: [] };
-      const cpu: Record<Kind, { server: number[]; bench: number[] }> = { rollout: { server: [], bench: [] }, baseline: { server: [], bench: [] } };
+      const cpu: Record<Kind, { server: number[]; bench: number[] }> = {
+        rollout: { server: [], bench: [] },
+        baseline: { server: [], bench: [] },
+      };
       const samples: Partial<Record<Kind, string>> = {};
       for (let round = 0; round < rounds; round++) {
         // alternate which side goes first, so drift in machine load does not favour one side
         const order: Kind[] = round % 2 === 0 ? ['baseline', 'rollout'] : ['rollout', 'baseline'];
         for (const kind of order) {
-          const { ms, sampleId, serverCpuS: server, benchCpuS: bench } = await wave(ctx, worker.taskQueue, kind, n, `r${round}`);
+          const {
+            ms,
+            sampleId,
+            serverCpuS: server,
+            benchCpuS: bench,
+          } = await wave(ctx, worker.taskQueue, kind, n, `r${round}`);
           times[kind].push(ms);
           cpu[kind].server.push(server);
           cpu[kind].bench.push(bench);
@@ -148,11 +176,22 @@ export const overhead: Measurement = {
         { metric: 'rollout / baseline wall time (means)', value: rolloutMs / baselineMs, unit: 'x' },
         { metric: 'server CPU per workflow: baseline', value: (1000 * mean(cpu.baseline.server)) / n, unit: 'ms' },
         { metric: 'server CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.server)) / n, unit: 'ms' },
-        { metric: 'worker + client CPU per workflow: baseline', value: (1000 * mean(cpu.baseline.bench)) / n, unit: 'ms', note: 'this process: the in-process worker and the client starting and awaiting' },
-        { metric: 'worker + client CPU per workflow: rollout', value: (1000 * mean(cpu.rollout.bench)) / n, unit: 'ms' },
+        {
+          metric: 'worker + client CPU per workflow: baseline',
+          value: (1000 * mean(cpu.baseline.bench)) / n,
+          unit: 'ms',
+          note: 'this process: the in-process worker and the client starting and awaiting',
+        },
+        {
+          metric: 'worker + client CPU per workflow: rollout',
+          value: (1000 * mean(cpu.rollout.bench)) / n,
+          unit: 'ms',
+        },
         {
           metric: 'rollout / baseline CPU per workflow (server + this process)',
-          value: (mean(cpu.rollout.server) + mean(cpu.rollout.bench)) / (mean(cpu.baseline.server) + mean(cpu.baseline.bench)),
+          value:
+            (mean(cpu.rollout.server) + mean(cpu.rollout.bench)) /
+            (mean(cpu.baseline.server) + mean(cpu.baseline.bench)),
           unit: 'x',
           target: atMost(1.15),
           note: 'the same target read as cost: steadier than wall time (see its note)',
@@ -169,7 +208,18 @@ export const overhead: Measurement = {
       ];
       return {
         rows,
-        details: { n, rounds, exposures: EXPOSURES, window: WINDOW, target: 'memory', times, cpu, long: { windowMs: LONG_WINDOW_MS, baseline: longBaseline, rollout: longRollout, events: longEvents }, perRoundRatios: ratios, events },
+        details: {
+          n,
+          rounds,
+          exposures: EXPOSURES,
+          window: WINDOW,
+          target: 'memory',
+          times,
+          cpu,
+          long: { windowMs: LONG_WINDOW_MS, baseline: longBaseline, rollout: longRollout, events: longEvents },
+          perRoundRatios: ratios,
+          events,
+        },
       };
     } finally {
       await worker.stop();

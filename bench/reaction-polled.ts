@@ -8,7 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { toMs } from '../src/domain/time.js';
 import { mulberry32 } from '../test/helpers/prng.js';
-import { ensureFlagDir, flagdTarget, sleep, startRolloutWorker, waitForPhase, watchExposure, type BenchContext, type Measurement } from './context.js';
+import {
+  ensureFlagDir,
+  flagdTarget,
+  sleep,
+  startRolloutWorker,
+  waitForPhase,
+  watchExposure,
+  type BenchContext,
+  type Measurement,
+} from './context.js';
 import { atMost, latencyRows, percentile, type Row } from './report.js';
 
 const INTERVAL = '1s';
@@ -52,13 +61,27 @@ interface Sample {
   actMs: number;
 }
 
-async function measureOne(ctx: BenchContext, taskQueue: string, metrics: MetricServer, flag: string, random: () => number): Promise<Sample> {
+async function measureOne(
+  ctx: BenchContext,
+  taskQueue: string,
+  metrics: MetricServer,
+  flag: string,
+  random: () => number,
+): Promise<Sample> {
   const target = flagdTarget(flag);
   const spec = {
     name: 'bench-polled',
     target,
     steps: [{ exposure: 20, observe: '10m' }],
-    guards: [{ name: 'error-rate', source: { type: 'http-json' as const, url: `${metrics.url}/metric/${flag}` }, query: '$.value', max: MAX, interval: INTERVAL }],
+    guards: [
+      {
+        name: 'error-rate',
+        source: { type: 'http-json' as const, url: `${metrics.url}/metric/${flag}` },
+        query: '$.value',
+        max: MAX,
+        interval: INTERVAL,
+      },
+    ],
   };
   metrics.values.set(flag, GOOD);
   const { workflowId } = await ctx.rollouts.start(spec, { taskQueue });
@@ -88,23 +111,59 @@ export const reactionPolled: Measurement = {
     const worker = await startRolloutWorker(ctx, 'polled');
     const random = mulberry32(ctx.size('SEED', 20261121, 20261121));
     try {
-      ctx.progress(`${n} rollouts, ${parallel} at a time; each flips its metric 0–${2 * toMs(INTERVAL)} ms into its window`);
+      ctx.progress(
+        `${n} rollouts, ${parallel} at a time; each flips its metric 0–${2 * toMs(INTERVAL)} ms into its window`,
+      );
       const samples: Sample[] = [];
       let next = 0;
       const lane = async () => {
         while (next < n) {
           const i = next++;
           samples.push(await measureOne(ctx, worker.taskQueue, metrics, `${ctx.tag}-polled-${i}`, random));
-          if (samples.length % 5 === 0) ctx.progress(`polled: ${samples.length}/${n}, p50 so far ${percentile(samples.map((s) => s.reactionMs), 50).toFixed(0)} ms`);
+          if (samples.length % 5 === 0)
+            ctx.progress(
+              `polled: ${samples.length}/${n}, p50 so far ${percentile(
+                samples.map((s) => s.reactionMs),
+                50,
+              ).toFixed(0)} ms`,
+            );
         }
       };
       await Promise.all(Array.from({ length: parallel }, lane));
       const intervalMs = toMs(INTERVAL);
       const rows: Row[] = [
-        ...latencyRows('flip → file at 0%', samples.map((s) => s.reactionMs), atMost(intervalMs + 100)),
-        { metric: 'detect (flip → first bad answer) p99', value: percentile(samples.map((s) => s.detectMs), 99), unit: 'ms', n: samples.length },
-        { metric: 'act (bad answer → file at 0%) p50', value: percentile(samples.map((s) => s.actMs), 50), unit: 'ms', n: samples.length },
-        { metric: 'act (bad answer → file at 0%) p99', value: percentile(samples.map((s) => s.actMs), 99), unit: 'ms', n: samples.length },
+        ...latencyRows(
+          'flip → file at 0%',
+          samples.map((s) => s.reactionMs),
+          atMost(intervalMs + 100),
+        ),
+        {
+          metric: 'detect (flip → first bad answer) p99',
+          value: percentile(
+            samples.map((s) => s.detectMs),
+            99,
+          ),
+          unit: 'ms',
+          n: samples.length,
+        },
+        {
+          metric: 'act (bad answer → file at 0%) p50',
+          value: percentile(
+            samples.map((s) => s.actMs),
+            50,
+          ),
+          unit: 'ms',
+          n: samples.length,
+        },
+        {
+          metric: 'act (bad answer → file at 0%) p99',
+          value: percentile(
+            samples.map((s) => s.actMs),
+            99,
+          ),
+          unit: 'ms',
+          n: samples.length,
+        },
       ];
       return { rows, details: { interval: INTERVAL, parallel, good: GOOD, bad: BAD, max: MAX, samples } };
     } finally {

@@ -8,7 +8,16 @@ import { performance } from 'node:perf_hooks';
 import { createFlagdFileTarget } from '../activities/targets/index.js';
 import { serveApi } from '../src/api/start.js';
 import { createLogger } from '../src/logger.js';
-import { ensureFlagDir, flagdTarget, sleep, startRolloutWorker, waitForPhase, watchExposure, type BenchContext, type Measurement } from './context.js';
+import {
+  ensureFlagDir,
+  flagdTarget,
+  sleep,
+  startRolloutWorker,
+  waitForPhase,
+  watchExposure,
+  type BenchContext,
+  type Measurement,
+} from './context.js';
 import { below, latencyRows, percentile, type Row } from './report.js';
 
 const EXPOSURE = 20;
@@ -29,7 +38,8 @@ interface Sample {
 /** Where the time went, read off the event history: deciding (workflow task) and applying (activity). */
 async function phasesOf(ctx: BenchContext, workflowId: string): Promise<Pick<Sample, 'decideMs' | 'applyMs'>> {
   const events = (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1_000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const ms = (e: (typeof events)[number]) =>
+    Number(e.eventTime?.seconds ?? 0) * 1_000 + (e.eventTime?.nanos ?? 0) / 1e6;
   const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
   if (signalled < 0) return {};
   const after = events.slice(signalled);
@@ -48,7 +58,8 @@ async function measureOne(ctx: BenchContext, taskQueue: string, flag: string, tr
   await waitForPhase(ctx, workflowId, 'Observing');
   await sleep(SETTLE_MS);
   const before = await createFlagdFileTarget(target, { baseDir: ctx.dir }).read();
-  if (before.percent !== EXPOSURE) throw new Error(`${flag}: file at ${before.percent}% before the breach, expected ${EXPOSURE}%`);
+  if (before.percent !== EXPOSURE)
+    throw new Error(`${flag}: file at ${before.percent}% before the breach, expected ${EXPOSURE}%`);
 
   const watch = watchExposure(ctx, target, (percent) => percent === 0);
   const t0 = performance.now();
@@ -65,12 +76,24 @@ async function measureOne(ctx: BenchContext, taskQueue: string, flag: string, tr
   return { reactionMs: seenAt - t0, triggerMs: triggered - t0, ...(await phasesOf(ctx, workflowId)) };
 }
 
-async function series(ctx: BenchContext, label: string, n: number, taskQueue: string, trigger: Trigger): Promise<Sample[]> {
+async function series(
+  ctx: BenchContext,
+  label: string,
+  n: number,
+  taskQueue: string,
+  trigger: Trigger,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   for (let i = -WARMUP; i < n; i++) {
     const sample = await measureOne(ctx, taskQueue, `${ctx.tag}-${label}-${i + WARMUP}`, trigger);
     if (i >= 0) samples.push(sample);
-    if (i >= 0 && (i + 1) % 10 === 0) ctx.progress(`${label}: ${i + 1}/${n}, p50 so far ${percentile(samples.map((s) => s.reactionMs), 50).toFixed(1)} ms`);
+    if (i >= 0 && (i + 1) % 10 === 0)
+      ctx.progress(
+        `${label}: ${i + 1}/${n}, p50 so far ${percentile(
+          samples.map((s) => s.reactionMs),
+          50,
+        ).toFixed(1)} ms`,
+      );
   }
   return samples;
 }
@@ -79,8 +102,19 @@ function phaseRows(samples: Sample[]): Row[] {
   const decide = samples.flatMap((s) => (s.decideMs === undefined ? [] : [s.decideMs]));
   const apply = samples.flatMap((s) => (s.applyMs === undefined ? [] : [s.applyMs]));
   return [
-    { metric: '  of which: signal event → decision (workflow task) p50', value: percentile(decide, 50), unit: 'ms', n: decide.length, note: 'server event times' },
-    { metric: '  of which: signal event → exposure 0% activity done p50', value: percentile(apply, 50), unit: 'ms', n: apply.length },
+    {
+      metric: '  of which: signal event → decision (workflow task) p50',
+      value: percentile(decide, 50),
+      unit: 'ms',
+      n: decide.length,
+      note: 'server event times',
+    },
+    {
+      metric: '  of which: signal event → exposure 0% activity done p50',
+      value: percentile(apply, 50),
+      unit: 'ms',
+      n: apply.length,
+    },
   ];
 }
 
@@ -110,7 +144,14 @@ export const reactionPush: Measurement = {
     await ensureFlagDir(ctx);
     const worker = await startRolloutWorker(ctx, 'push');
     const token = randomBytes(16).toString('hex');
-    const api = await serveApi({ client: ctx.client, logger: createLogger({ level: 'silent' }), host: '127.0.0.1', port: 0, token, taskQueue: worker.taskQueue });
+    const api = await serveApi({
+      client: ctx.client,
+      logger: createLogger({ level: 'silent' }),
+      host: '127.0.0.1',
+      port: 0,
+      token,
+      taskQueue: worker.taskQueue,
+    });
     try {
       ctx.progress(`signal: ${nSignal} rollouts one at a time (+${WARMUP} warm-up)`);
       const signal = await series(ctx, 'signal', nSignal, worker.taskQueue, (id) =>
@@ -124,14 +165,39 @@ export const reactionPush: Measurement = {
           body: JSON.stringify(alertmanagerBody(flag)),
         });
         const answer = (await response.json()) as { signalled?: number };
-        if (!response.ok || answer.signalled !== 1) throw new Error(`alertmanager webhook: HTTP ${response.status} ${JSON.stringify(answer)}`);
+        if (!response.ok || answer.signalled !== 1)
+          throw new Error(`alertmanager webhook: HTTP ${response.status} ${JSON.stringify(answer)}`);
       });
       const rows: Row[] = [
-        ...latencyRows('signal → file at 0%', signal.map((s) => s.reactionMs), below(100)),
-        { metric: 'signal RPC (client.signal) p50', value: percentile(signal.map((s) => s.triggerMs), 50), unit: 'ms', n: signal.length },
+        ...latencyRows(
+          'signal → file at 0%',
+          signal.map((s) => s.reactionMs),
+          below(100),
+        ),
+        {
+          metric: 'signal RPC (client.signal) p50',
+          value: percentile(
+            signal.map((s) => s.triggerMs),
+            50,
+          ),
+          unit: 'ms',
+          n: signal.length,
+        },
         ...phaseRows(signal),
-        ...latencyRows('alertmanager POST → file at 0%', alert.map((s) => s.reactionMs), below(100)),
-        { metric: 'alertmanager request p50', value: percentile(alert.map((s) => s.triggerMs), 50), unit: 'ms', n: alert.length },
+        ...latencyRows(
+          'alertmanager POST → file at 0%',
+          alert.map((s) => s.reactionMs),
+          below(100),
+        ),
+        {
+          metric: 'alertmanager request p50',
+          value: percentile(
+            alert.map((s) => s.triggerMs),
+            50,
+          ),
+          unit: 'ms',
+          n: alert.length,
+        },
       ];
       return {
         rows,

@@ -21,7 +21,11 @@ interface ReplayRun {
   failures: { name: string; error: string }[];
 }
 
-async function replayCycling(bundle: WorkflowBundleWithSourceMap, recorded: RecordedHistory[], n: number): Promise<ReplayRun> {
+async function replayCycling(
+  bundle: WorkflowBundleWithSourceMap,
+  recorded: RecordedHistory[],
+  n: number,
+): Promise<ReplayRun> {
   const queue = Array.from({ length: n }, (_, i) => recorded[i % recorded.length]!);
   const gaps: number[] = [];
   const failures: { name: string; error: string }[] = [];
@@ -29,7 +33,10 @@ async function replayCycling(bundle: WorkflowBundleWithSourceMap, recorded: Reco
   let last = t0;
   let firstAt = Number.NaN;
   let i = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, queue.map((r) => ({ workflowId: r.workflowId, history: r.history })))) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle },
+    queue.map((r) => ({ workflowId: r.workflowId, history: r.history })),
+  )) {
     const now = performance.now();
     if (i === 0) firstAt = now;
     else gaps.push(now - last);
@@ -56,7 +63,10 @@ async function recordSameShape(ctx: BenchContext, count: number): Promise<Record
       return { set: 'this run', name: kind, workflowId, history, events: history.events?.length ?? 0 };
     };
     const idx = Array.from({ length: count }, (_, i) => i);
-    return { rollout: await Promise.all(idx.map((i) => record('rollout', i))), baseline: await Promise.all(idx.map((i) => record('baseline', i))) };
+    return {
+      rollout: await Promise.all(idx.map((i) => record('rollout', i))),
+      baseline: await Promise.all(idx.map((i) => record('baseline', i))),
+    };
   } finally {
     await running.stop();
   }
@@ -69,8 +79,11 @@ export const replay: Measurement = {
     const n = ctx.size('REPLAY_N', 100, 20);
     const recorded = await loadHistories(CURRENT_HISTORY_SET);
     if (recorded.length === 0) throw new Error(`no histories in set ${CURRENT_HISTORY_SET}`);
-    const events = (rs: RecordedHistory[], k: number) => Array.from({ length: k }, (_, i) => rs[i % rs.length]!.events).reduce((a, b) => a + b, 0);
-    ctx.progress(`${n} replays cycling ${recorded.length} histories of set ${CURRENT_HISTORY_SET} (${events(recorded, n)} events in all)`);
+    const events = (rs: RecordedHistory[], k: number) =>
+      Array.from({ length: k }, (_, i) => rs[i % rs.length]!.events).reduce((a, b) => a + b, 0);
+    ctx.progress(
+      `${n} replays cycling ${recorded.length} histories of set ${CURRENT_HISTORY_SET} (${events(recorded, n)} events in all)`,
+    );
     const run = await replayCycling(ctx.bundle, recorded, n);
     const older = (await historySets()).filter((s) => s !== CURRENT_HISTORY_SET);
     const legacy = older.length ? (await Promise.all(older.map((s) => loadHistories(s)))).flat() : [];
@@ -80,30 +93,64 @@ export const replay: Measurement = {
     const shapeN = Math.min(n, 60);
     const rolloutShape = await replayCycling(ctx.bundle, shape.rollout, shapeN);
     const baselineShape = await replayCycling(ctx.bundle, shape.baseline, shapeN);
-    const failures = [...run.failures, ...(legacyRun?.failures ?? []), ...rolloutShape.failures, ...baselineShape.failures];
+    const failures = [
+      ...run.failures,
+      ...(legacyRun?.failures ?? []),
+      ...rolloutShape.failures,
+      ...baselineShape.failures,
+    ];
     const rows: Row[] = [
-      { metric: `ms per history (whole call / ${run.n})`, value: run.totalMs / run.n, unit: 'ms', n: run.n, target: atMost(20) },
+      {
+        metric: `ms per history (whole call / ${run.n})`,
+        value: run.totalMs / run.n,
+        unit: 'ms',
+        n: run.n,
+        target: atMost(20),
+      },
       { metric: 'ms per history after the first (steady)', value: run.steadyMs, unit: 'ms', n: run.n - 1 },
-      { metric: 'slowest single replay (after the first)', value: run.gaps.length ? Math.max(...run.gaps) : Number.NaN, unit: 'ms' },
+      {
+        metric: 'slowest single replay (after the first)',
+        value: run.gaps.length ? Math.max(...run.gaps) : Number.NaN,
+        unit: 'ms',
+      },
       { metric: 'first replay incl. replay-worker start-up', value: run.firstMs, unit: 'ms' },
       ...(legacyRun
-        ? [{ metric: `older sets (${older.join(', ')}): ms per history, steady`, value: legacyRun.steadyMs, unit: 'ms', n: legacyRun.n - 1, note: 'legacy branches (patched() false)' } satisfies Row]
+        ? [
+            {
+              metric: `older sets (${older.join(', ')}): ms per history, steady`,
+              value: legacyRun.steadyMs,
+              unit: 'ms',
+              n: legacyRun.n - 1,
+              note: 'legacy branches (patched() false)',
+            } satisfies Row,
+          ]
         : []),
-      { metric: `5-step rollout (${shape.rollout[0]!.events} events): ms per history, steady`, value: rolloutShape.steadyMs, unit: 'ms', n: rolloutShape.n - 1 },
+      {
+        metric: `5-step rollout (${shape.rollout[0]!.events} events): ms per history, steady`,
+        value: rolloutShape.steadyMs,
+        unit: 'ms',
+        n: rolloutShape.n - 1,
+      },
       {
         metric: `minimal workflow, same activities + timers (${shape.baseline[0]!.events} events): ms, steady`,
         value: baselineShape.steadyMs,
         unit: 'ms',
         n: baselineShape.n - 1,
-        note: 'the SDK\'s own replay cost for the same activities and timers: a floor no workflow code removes',
+        note: "the SDK's own replay cost for the same activities and timers: a floor no workflow code removes",
       },
-      { metric: 'same-shape replay ratio, rollout / minimal', value: rolloutShape.steadyMs / baselineShape.steadyMs, unit: '×' },
+      {
+        metric: 'same-shape replay ratio, rollout / minimal',
+        value: rolloutShape.steadyMs / baselineShape.steadyMs,
+        unit: '×',
+      },
       {
         metric: 'replays that failed (nondeterminism)',
         value: failures.length,
         unit: 'histories',
         target: atMost(0),
-        ...(failures.length ? { note: `${[...new Set(failures.map((f) => f.name))].join(', ')}: ${failures[0]!.error.slice(0, 120)}` } : {}),
+        ...(failures.length
+          ? { note: `${[...new Set(failures.map((f) => f.name))].join(', ')}: ${failures[0]!.error.slice(0, 120)}` }
+          : {}),
       },
     ];
     return {
@@ -115,7 +162,12 @@ export const replay: Measurement = {
         totalMs: run.totalMs,
         gapP50: percentile(run.gaps, 50),
         ...(legacyRun ? { olderSets: older, olderSteadyMs: legacyRun.steadyMs, olderN: legacyRun.n } : {}),
-        sameShape: { rolloutEvents: shape.rollout[0]!.events, baselineEvents: shape.baseline[0]!.events, rolloutSteadyMs: rolloutShape.steadyMs, baselineSteadyMs: baselineShape.steadyMs },
+        sameShape: {
+          rolloutEvents: shape.rollout[0]!.events,
+          baselineEvents: shape.baseline[0]!.events,
+          rolloutSteadyMs: rolloutShape.steadyMs,
+          baselineSteadyMs: baselineShape.steadyMs,
+        },
         failures: failures.slice(0, 20),
         bundle: 'bench/bench-workflows.ts, built once before the measurement (bundling not timed)',
       },

@@ -96,12 +96,25 @@ export function renderTable(report: BenchReport): string {
     if (result.error) lines.push([result.name, `FAILED: ${result.error.split('\n')[0]!.slice(0, 90)}`, '', '', '', '']);
     for (const row of result.rows) {
       const ok = meets(row);
-      lines.push([result.name, row.metric, formatValue(row.value, row.unit), formatTarget(row), ok === undefined ? '' : ok ? 'yes' : 'NO', row.n === undefined ? '' : String(row.n)]);
+      lines.push([
+        result.name,
+        row.metric,
+        formatValue(row.value, row.unit),
+        formatTarget(row),
+        ok === undefined ? '' : ok ? 'yes' : 'NO',
+        row.n === undefined ? '' : String(row.n),
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 2 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const notes = report.results.flatMap((r) => r.rows.filter((row) => row.note).map((row) => `  ${r.name} / ${row.metric}: ${row.note}`));
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 2 || i === 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const notes = report.results.flatMap((r) =>
+    r.rows.filter((row) => row.note).map((row) => `  ${r.name} / ${row.metric}: ${row.note}`),
+  );
   const m = report.machine;
   return [
     `rollout-orchestrator bench, ${report.startedAt}${report.quick ? ' (QUICK: small sizes, not for comparison)' : ''}`,

@@ -37,16 +37,23 @@ const RESULTS = new URL('./results/', import.meta.url);
 const benchStart = performance.now();
 function progress(scope: string, message: string): void {
   const s = Math.round((performance.now() - benchStart) / 1000);
-  process.stderr.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${scope}: ${message}\n`);
+  process.stderr.write(
+    `[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${scope}: ${message}\n`,
+  );
 }
 
 function parseArgs(argv: string[]): { selected: Measurement[]; quick: boolean; keep: boolean } {
   const flags = new Set(argv.filter((a) => a.startsWith('--')));
   const names = argv.filter((a) => !a.startsWith('--'));
   const known = MEASUREMENTS.map((m) => m.name);
-  const unknown = [...names.filter((n) => !known.includes(n)), ...[...flags].filter((f) => !['--quick', '--keep'].includes(f))];
+  const unknown = [
+    ...names.filter((n) => !known.includes(n)),
+    ...[...flags].filter((f) => !['--quick', '--keep'].includes(f)),
+  ];
   if (unknown.length) {
-    process.stderr.write(`unknown argument(s): ${unknown.join(', ')}\nusage: npm run bench -- [${known.join(' | ')} ...] [--quick] [--keep]\n`);
+    process.stderr.write(
+      `unknown argument(s): ${unknown.join(', ')}\nusage: npm run bench -- [${known.join(' | ')} ...] [--quick] [--keep]\n`,
+    );
     process.exit(2);
   }
   return {
@@ -70,13 +77,28 @@ async function setUp(quick: boolean, logger: PinoLogger): Promise<BenchContext> 
   // The dev server floors every timer at now + 1 s (history.timerProcessorMaxTimeShift), so a 100 ms window would
   // last a second; the bench lowers it so short windows are short. BENCH_TIMER_SHIFT=default keeps the server's.
   const shift = process.env.BENCH_TIMER_SHIFT ?? '10ms';
-  const dynamicConfig: Record<string, string> = shift === 'default' ? {} : { 'history.timerProcessorMaxTimeShift': shift };
-  const server = await startDevServer({ cliPath: cli.path, port: await freePort(), uiPort: false, dbFile: join(dir, 'temporal.db'), reuseExisting: false, log, dynamicConfig });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: server.namespace });
+  const dynamicConfig: Record<string, string> =
+    shift === 'default' ? {} : { 'history.timerProcessorMaxTimeShift': shift };
+  const server = await startDevServer({
+    cliPath: cli.path,
+    port: await freePort(),
+    uiPort: false,
+    dbFile: join(dir, 'temporal.db'),
+    reuseExisting: false,
+    log,
+    dynamicConfig,
+  });
+  const client = new Client({
+    connection: await Connection.connect({ address: server.address }),
+    namespace: server.namespace,
+  });
   const connection = await NativeConnection.connect({ address: server.address });
   log('bundling bench/bench-workflows.ts (production workflows + overhead baseline)');
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)), logger: quiet });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./bench-workflows.ts', import.meta.url)),
+    logger: quiet,
+  });
   const bundlePath = join(dir, 'workflows.js');
   await writeFile(bundlePath, bundle.code);
   return {
@@ -103,7 +125,10 @@ async function main(): Promise<void> {
   installRuntime(logger);
   const ctx = await setUp(quick, logger);
   const machine = await describeMachine(ctx.cli, ctx.server);
-  progress('setup', `dev server ${ctx.server.address} (pid ${ctx.server.pid}), SQLite ${machine.sqlite.file} [${machine.sqlite.pragmas.join(', ')}; ${machine.sqlite.journal}], dynamic config [${machine.dynamicConfig.join(', ') || 'defaults'}]`);
+  progress(
+    'setup',
+    `dev server ${ctx.server.address} (pid ${ctx.server.pid}), SQLite ${machine.sqlite.file} [${machine.sqlite.pragmas.join(', ')}; ${machine.sqlite.journal}], dynamic config [${machine.dynamicConfig.join(', ') || 'defaults'}]`,
+  );
   const results: MeasurementResult[] = [];
   try {
     for (const m of selected) {
@@ -113,10 +138,20 @@ async function main(): Promise<void> {
       try {
         results.push({ name: m.name, title: m.title, ...(await m.run(scoped)), durationMs: performance.now() - t0 });
       } catch (err) {
-        results.push({ name: m.name, title: m.title, rows: [], details: {}, durationMs: performance.now() - t0, error: (err as Error).stack ?? String(err) });
+        results.push({
+          name: m.name,
+          title: m.title,
+          rows: [],
+          details: {},
+          durationMs: performance.now() - t0,
+          error: (err as Error).stack ?? String(err),
+        });
       }
       const last = results[results.length - 1]!;
-      progress(m.name, `${last.error ? `FAILED: ${last.error.split('\n')[0]}` : 'done'} in ${(last.durationMs / 1000).toFixed(1)} s`);
+      progress(
+        m.name,
+        `${last.error ? `FAILED: ${last.error.split('\n')[0]}` : 'done'} in ${(last.durationMs / 1000).toFixed(1)} s`,
+      );
     }
   } finally {
     if (ctx.server.dbFile) machine.sqlite.journal = await journalMode(ctx.server.dbFile);
@@ -127,7 +162,14 @@ async function main(): Promise<void> {
     else progress('teardown', `kept ${ctx.dir}`);
   }
   machine.loadAverage.end = loadAverage();
-  const report: BenchReport = { startedAt, finishedAt: new Date().toISOString(), quick, measurements: selected.map((m) => m.name), machine, results };
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick,
+    measurements: selected.map((m) => m.name),
+    machine,
+    results,
+  };
   const table = renderTable(report);
   process.stdout.write(`\n${table}`);
   const files = await writeReport(report, table, RESULTS, selected.length === MEASUREMENTS.length);

@@ -23,7 +23,10 @@ interface ProcSample {
 
 /** VmRSS, VmHWM and user+system CPU of a live process, from /proc. */
 export async function sampleProc(pid: number): Promise<ProcSample> {
-  const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+  const [status, stat] = await Promise.all([
+    readFile(`/proc/${pid}/status`, 'utf8'),
+    readFile(`/proc/${pid}/stat`, 'utf8'),
+  ]);
   const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   // fields after "(comm)": state is field 3, utime 14, stime 15
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -36,7 +39,14 @@ export async function sampleProc(pid: number): Promise<ProcSample> {
 }
 
 function spawnWorker(ctx: BenchContext, taskQueue: string): Promise<ChildProcess> {
-  return spawnWorkerProcess({ address: ctx.server.address, namespace: ctx.server.namespace, taskQueue, baseDir: ctx.dir, bundlePath: ctx.bundlePath, logLevel: 'error' });
+  return spawnWorkerProcess({
+    address: ctx.server.address,
+    namespace: ctx.server.namespace,
+    taskQueue,
+    baseDir: ctx.dir,
+    bundlePath: ctx.bundlePath,
+    logLevel: 'error',
+  });
 }
 
 async function stopWorker(child: ChildProcess): Promise<void> {
@@ -66,7 +76,8 @@ export const scale: Measurement = {
     const sampler = (async () => {
       while (sampling && worker.exitCode === null) {
         samples.push(await sampleProc(pid));
-        const server = ctx.server.pid === undefined ? undefined : await sampleProc(ctx.server.pid).catch(() => undefined);
+        const server =
+          ctx.server.pid === undefined ? undefined : await sampleProc(ctx.server.pid).catch(() => undefined);
         if (server) serverSamples.push(server);
         await sleep(1_000);
       }
@@ -74,7 +85,9 @@ export const scale: Measurement = {
     try {
       await sleep(2_000);
       const idleBefore = await sampleProc(pid);
-      ctx.progress(`worker pid ${pid} ready, RSS ${idleBefore.rssMB.toFixed(0)} MB; starting ${n} rollouts, ${lanes} start calls in flight`);
+      ctx.progress(
+        `worker pid ${pid} ready, RSS ${idleBefore.rssMB.toFixed(0)} MB; starting ${n} rollouts, ${lanes} start calls in flight`,
+      );
 
       const t0 = performance.now();
       let started = 0;
@@ -82,13 +95,22 @@ export const scale: Measurement = {
         while (started < n) {
           const i = started++;
           const flag = `${ctx.tag}-scale-${i}`;
-          await ctx.rollouts.start({ name: 'bench-scale', target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' }, steps: [{ exposure: 1, observe: '10m' }, { exposure: 100 }] }, { taskQueue });
+          await ctx.rollouts.start(
+            {
+              name: 'bench-scale',
+              target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
+              steps: [{ exposure: 1, observe: '10m' }, { exposure: 100 }],
+            },
+            { taskQueue },
+          );
           if ((i + 1) % 250 === 0) ctx.progress(`started ${i + 1}/${n}`);
         }
       };
       await Promise.all(Array.from({ length: lanes }, lane));
       const startCallsMs = performance.now() - t0;
-      ctx.progress(`${n} start calls returned in ${(startCallsMs / 1000).toFixed(1)} s; waiting for every rollout to be Observing`);
+      ctx.progress(
+        `${n} start calls returned in ${(startCallsMs / 1000).toFixed(1)} s; waiting for every rollout to be Observing`,
+      );
 
       let reached = 0;
       let lastReport = 0;
@@ -105,24 +127,47 @@ export const scale: Measurement = {
       const allObservingMs = performance.now() - t0;
       if (worker.exitCode !== null || worker.signalCode !== null) {
         const last = samples[samples.length - 1];
-        throw new Error(`the worker process died (${worker.exitCode ?? worker.signalCode}) with ${reached}/${n} Observing; last RSS ${last?.rssMB.toFixed(0)} MB`);
+        throw new Error(
+          `the worker process died (${worker.exitCode ?? worker.signalCode}) with ${reached}/${n} Observing; last RSS ${last?.rssMB.toFixed(0)} MB`,
+        );
       }
       const afterStart = await sampleProc(pid);
-      ctx.progress(`${reached}/${n} observing after ${(allObservingMs / 1000).toFixed(1)} s; measuring ${idleS} s of idle`);
+      ctx.progress(
+        `${reached}/${n} observing after ${(allObservingMs / 1000).toFixed(1)} s; measuring ${idleS} s of idle`,
+      );
       await sleep(idleS * 1000);
       const idleEnd = await sampleProc(pid);
       const startCpuS = afterStart.cpuS - idleBefore.cpuS;
       const rows: Row[] = [
-        { metric: 'rollouts Observing at once', value: reached, unit: 'rollouts', n, ...(reached < n ? { note: `only ${reached} of ${n} reached Observing within ${deadlineS} s` } : {}) },
+        {
+          metric: 'rollouts Observing at once',
+          value: reached,
+          unit: 'rollouts',
+          n,
+          ...(reached < n ? { note: `only ${reached} of ${n} reached Observing within ${deadlineS} s` } : {}),
+        },
         { metric: `${n} start calls returned (${lanes} in flight)`, value: startCallsMs / 1000, unit: 's' },
         { metric: `all ${n} Observing (first start → visibility count)`, value: allObservingMs / 1000, unit: 's' },
         { metric: 'worker RSS, idle before any rollout', value: idleBefore.rssMB, unit: 'MB' },
-        { metric: `worker RSS with ${reached} rollouts idling`, value: idleEnd.rssMB, unit: 'MB', target: atMost(1_000) },
+        {
+          metric: `worker RSS with ${reached} rollouts idling`,
+          value: idleEnd.rssMB,
+          unit: 'MB',
+          target: atMost(1_000),
+        },
         { metric: 'worker peak RSS (VmHWM)', value: idleEnd.peakMB, unit: 'MB' },
-        { metric: 'worker RSS added per idling rollout', value: (idleEnd.rssMB - idleBefore.rssMB) / Math.max(1, reached), unit: 'MB' },
+        {
+          metric: 'worker RSS added per idling rollout',
+          value: (idleEnd.rssMB - idleBefore.rssMB) / Math.max(1, reached),
+          unit: 'MB',
+        },
         { metric: 'worker CPU to take them all to Observing', value: startCpuS, unit: 'cpu-s' },
         { metric: 'worker CPU per rollout started', value: (1000 * startCpuS) / Math.max(1, reached), unit: 'ms' },
-        { metric: 'worker CPU while they idle', value: (100 * (idleEnd.cpuS - afterStart.cpuS)) / ((idleEnd.atMs - afterStart.atMs) / 1000), unit: '% of a core' },
+        {
+          metric: 'worker CPU while they idle',
+          value: (100 * (idleEnd.cpuS - afterStart.cpuS)) / ((idleEnd.atMs - afterStart.atMs) / 1000),
+          unit: '% of a core',
+        },
       ];
       const server = serverSamples[serverSamples.length - 1];
       if (server) rows.push({ metric: 'dev server RSS (for context)', value: server.rssMB, unit: 'MB' });
@@ -134,10 +179,15 @@ export const scale: Measurement = {
           startParallel: lanes,
           idleS,
           workerPid: pid,
-          worker: 'node --import tsx test/fixtures/worker-process.ts (createRolloutWorker, SDK default maxCachedWorkflows), WORKFLOW_BUNDLE pre-built',
+          worker:
+            'node --import tsx test/fixtures/worker-process.ts (createRolloutWorker, SDK default maxCachedWorkflows), WORKFLOW_BUNDLE pre-built',
           cleanup: 'rollouts left running; the dev server is stopped at the end of the bench',
           workerSamples: samples.map((s) => ({ t: Math.round(s.atMs - t0), rssMB: Math.round(s.rssMB), cpuS: s.cpuS })),
-          serverSamples: serverSamples.map((s) => ({ t: Math.round(s.atMs - t0), rssMB: Math.round(s.rssMB), cpuS: s.cpuS })),
+          serverSamples: serverSamples.map((s) => ({
+            t: Math.round(s.atMs - t0),
+            rssMB: Math.round(s.rssMB),
+            cpuS: s.cpuS,
+          })),
         },
       };
     } finally {

@@ -24,10 +24,18 @@ const out = new URL(`${CURRENT_HISTORY_SET}/`, HISTORIES);
 await mkdir(out, { recursive: true });
 installRuntime(createLogger({ level: 'warn' }));
 const cli = await resolveTemporalCli();
-const server = await startDevServer({ cliPath: cli.path, port: 17233, uiPort: false, dbFile: null, reuseExisting: false });
+const server = await startDevServer({
+  cliPath: cli.path,
+  port: 17233,
+  uiPort: false,
+  dbFile: null,
+  reuseExisting: false,
+});
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
 const client = new RolloutClient(env.client);
-const workflowBundle = await bundleWorkflowCode({ workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname });
+const workflowBundle = await bundleWorkflowCode({
+  workflowsPath: new URL('../workflows/index.ts', import.meta.url).pathname,
+});
 const hooks = await httpRecorder();
 const h = await rolloutHarness(env, workflowBundle);
 const opts = { taskQueue: h.taskQueue };
@@ -39,26 +47,57 @@ const idsFile = new URL('ids.json', out);
 const ids = JSON.parse(await readFile(idsFile, 'utf8').catch(() => '{}')) as Record<string, string>;
 const scenarios: Record<string, () => Promise<string>> = {
   async 'completed-4-steps'() {
-    return (await client.start(flagdSpec(uniqueFlag(), [{ exposure: 1, observe: '100ms' }, { exposure: 5, observe: '100ms' }, { exposure: 25, observe: '100ms' }, { exposure: 100 }]), opts)).workflowId;
+    return (
+      await client.start(
+        flagdSpec(uniqueFlag(), [
+          { exposure: 1, observe: '100ms' },
+          { exposure: 5, observe: '100ms' },
+          { exposure: 25, observe: '100ms' },
+          { exposure: 100 },
+        ]),
+        opts,
+      )
+    ).workflowId;
   },
   async 'abort-at-step-2-with-compensations'() {
-    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '50ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }], {
-      rollback: { compensations: [{ name: 'a', http: { url: `${hooks.url}/a` } }, { name: 'b', http: { url: `${hooks.url}/b` } }] },
-    });
+    const spec = flagdSpec(
+      uniqueFlag(),
+      [{ exposure: 5, observe: '50ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }],
+      {
+        rollback: {
+          compensations: [
+            { name: 'a', http: { url: `${hooks.url}/a` } },
+            { name: 'b', http: { url: `${hooks.url}/b` } },
+          ],
+        },
+      },
+    );
     const { workflowId } = await client.start(spec, opts);
-    await waitFor(async () => (await status(workflowId)).step === 1 && (await status(workflowId)).phase === 'Observing');
+    await waitFor(
+      async () => (await status(workflowId)).step === 1 && (await status(workflowId)).phase === 'Observing',
+    );
     await client.abort(workflowId, { reason: 'recorded', actor: 'ops' });
     return workflowId;
   },
   async 'approval-wrong-then-right'() {
-    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5 }, { approval: { timeout: '1h' } }, { exposure: 100 }]), opts);
+    const { workflowId } = await client.start(
+      flagdSpec(uniqueFlag(), [{ exposure: 5 }, { approval: { timeout: '1h' } }, { exposure: 100 }]),
+      opts,
+    );
     await waitFor(async () => (await status(workflowId)).phase === 'AwaitingApproval');
     await client.approve(workflowId, { step: 0, actor: 'ana' }).catch(() => undefined);
     await client.approve(workflowId, { step: 1, actor: 'ana' });
     return workflowId;
   },
   async 'approval-timeout-pause-then-approve'() {
-    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5 }, { approval: { timeout: '100ms', onTimeout: 'pause' } }, { exposure: 100 }]), opts);
+    const { workflowId } = await client.start(
+      flagdSpec(uniqueFlag(), [
+        { exposure: 5 },
+        { approval: { timeout: '100ms', onTimeout: 'pause' } },
+        { exposure: 100 },
+      ]),
+      opts,
+    );
     await waitFor(async () => (await status(workflowId)).phase === 'Paused');
     await client.approve(workflowId, { step: 1, actor: 'ana' });
     return workflowId;
@@ -70,7 +109,10 @@ const scenarios: Record<string, () => Promise<string>> = {
     return workflowId;
   },
   async 'pause-resume-promote'() {
-    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { pause: {} }, { exposure: 100 }]), opts);
+    const { workflowId } = await client.start(
+      flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { pause: {} }, { exposure: 100 }]),
+      opts,
+    );
     await waitFor(async () => (await status(workflowId)).phase === 'Observing');
     await client.pause(workflowId, { reason: 'look', actor: 'ana' });
     await client.resume(workflowId, { actor: 'ana' });
@@ -80,24 +122,53 @@ const scenarios: Record<string, () => Promise<string>> = {
     return workflowId;
   },
   async 'promote-twice-then-cancel'() {
-    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { exposure: 25, observe: '1h' }, { exposure: 50, observe: '1h' }, { exposure: 100 }]), opts);
+    const { workflowId } = await client.start(
+      flagdSpec(uniqueFlag(), [
+        { exposure: 5, observe: '1h' },
+        { exposure: 25, observe: '1h' },
+        { exposure: 50, observe: '1h' },
+        { exposure: 100 },
+      ]),
+      opts,
+    );
     for (const step of [0, 1]) {
-      await waitFor(async () => (await status(workflowId)).step === step && (await status(workflowId)).phase === 'Observing');
+      await waitFor(
+        async () => (await status(workflowId)).step === step && (await status(workflowId)).phase === 'Observing',
+      );
       await client.promote(workflowId, { actor: 'ana' });
     }
-    await waitFor(async () => (await status(workflowId)).step === 2 && (await status(workflowId)).phase === 'Observing');
+    await waitFor(
+      async () => (await status(workflowId)).step === 2 && (await status(workflowId)).phase === 'Observing',
+    );
     await client.handle(workflowId).cancel();
     return workflowId;
   },
   async 'guards-synthetic-breach'() {
-    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '300ms' }, { exposure: 25, observe: '5s' }], {
-      guards: [{ name: 'error-rate', source: { type: 'synthetic', series: { err: [0.01, 0.2] } }, query: 'err', max: 0.05, interval: '100ms' }],
-    });
+    const spec = flagdSpec(
+      uniqueFlag(),
+      [
+        { exposure: 5, observe: '300ms' },
+        { exposure: 25, observe: '5s' },
+      ],
+      {
+        guards: [
+          {
+            name: 'error-rate',
+            source: { type: 'synthetic', series: { err: [0.01, 0.2] } },
+            query: 'err',
+            max: 0.05,
+            interval: '100ms',
+          },
+        ],
+      },
+    );
     return (await client.start(spec, opts)).workflowId;
   },
   async 'guards-inconclusive-extend-pause'() {
     const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '200ms' }, { exposure: 100 }], {
-      guards: [{ name: 'err', source: { type: 'synthetic', series: { e: [null] } }, query: 'e', max: 0.05, interval: '100ms' }],
+      guards: [
+        { name: 'err', source: { type: 'synthetic', series: { e: [null] } }, query: 'e', max: 0.05, interval: '100ms' },
+      ],
       analysis: { extendBy: '200ms', maxExtensions: 1, onInconclusive: 'pause' },
     });
     const { workflowId } = await client.start(spec, opts);
@@ -109,7 +180,10 @@ const scenarios: Record<string, () => Promise<string>> = {
     const drills = new DrillClient(env.client, h.taskQueue);
     const handle = await drills.run({
       name: 'recorded',
-      rollout: flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '200ms' }, { exposure: 25, observe: '1h' }]),
+      rollout: flagdSpec(uniqueFlag(), [
+        { exposure: 5, observe: '200ms' },
+        { exposure: 25, observe: '1h' },
+      ]),
       inject: { atStep: 1, method: 'signal' },
     });
     await handle.result();
@@ -122,13 +196,23 @@ const scenarios: Record<string, () => Promise<string>> = {
   async 'invalid-spec-rejected'() {
     // started by workflow type name, as another SDK would, with a spec no client would have sent
     const spec = { ...flagdSpec(uniqueFlag(), [{ exposure: 5 }]), steps: [{ exposure: 150 }] };
-    return (await env.client.workflow.start('progressiveRollout', { taskQueue: h.taskQueue, workflowId: `recorded-invalid-${Date.now()}`, args: [{ spec }] })).workflowId;
+    return (
+      await env.client.workflow.start('progressiveRollout', {
+        taskQueue: h.taskQueue,
+        workflowId: `recorded-invalid-${Date.now()}`,
+        args: [{ spec }],
+      })
+    ).workflowId;
   },
   async 'promote-and-approve-notified'() {
     // decisions recorded by operator commands within a phase (ROLLOUT_V3_PATCH) reach the notifier on their own
-    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { approval: { timeout: '1h' } }, { exposure: 100 }], {
-      notify: [{ webhook: { url: `${hooks.url}/notify` } }],
-    });
+    const spec = flagdSpec(
+      uniqueFlag(),
+      [{ exposure: 5, observe: '1h' }, { approval: { timeout: '1h' } }, { exposure: 100 }],
+      {
+        notify: [{ webhook: { url: `${hooks.url}/notify` } }],
+      },
+    );
     const { workflowId } = await client.start(spec, opts);
     await waitFor(async () => (await status(workflowId)).phase === 'Observing');
     await client.promote(workflowId, { actor: 'ana' });
@@ -139,7 +223,9 @@ const scenarios: Record<string, () => Promise<string>> = {
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });
-    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10, observe: '1h' }], { rollback: { compensations: [{ name: 'drain', http: { url: `${hooks.url}/drain` } }] } });
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10, observe: '1h' }], {
+      rollback: { compensations: [{ name: 'drain', http: { url: `${hooks.url}/drain` } }] },
+    });
     const { workflowId } = await client.start(spec, opts);
     await waitFor(async () => (await status(workflowId)).phase === 'Observing');
     await client.abort(workflowId, { reason: 'recorded', actor: 'ops' });

@@ -25,7 +25,9 @@ const burners = Array.from({ length: count }, () => startBurner(deadline));
 const stopBurners = () => {
   for (const b of burners) if (b.exitCode === null && b.signalCode === null) b.kill('SIGKILL');
 };
-process.stderr.write(`test:stress: ${count} CPU burners (pids ${burners.map((b) => b.pid).join(', ')}) for at most ${seconds} s while vitest runs\n`);
+process.stderr.write(
+  `test:stress: ${count} CPU burners (pids ${burners.map((b) => b.pid).join(', ')}) for at most ${seconds} s while vitest runs\n`,
+);
 
 const vitest = spawn(process.execPath, [vitestBin, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
 // Ctrl-C reaches vitest from the terminal itself (same process group): wait for it to finish rather than die first

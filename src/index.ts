@@ -10,8 +10,22 @@ export { RolloutSpec, type RolloutSpecInput, type Step } from './domain/spec.sch
 export { GuardSpec, type ThresholdGuard, type CompareGuard } from './domain/guard-spec.schema.js';
 export { DrillSpec, type DrillSpecInput } from './domain/drill.schema.js';
 export { type DrillReport } from './domain/drill.js';
-export type { Phase, RolloutState, GuardStatus, TimelineEntry, PauseReason, Approval } from './domain/rollout-state.schema.js';
-export type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, GuardBreach } from './domain/commands.schema.js';
+export type {
+  Phase,
+  RolloutState,
+  GuardStatus,
+  TimelineEntry,
+  PauseReason,
+  Approval,
+} from './domain/rollout-state.schema.js';
+export type {
+  AbortCommand,
+  ApproveCommand,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+  GuardBreach,
+} from './domain/commands.schema.js';
 export type { CommandAck } from './domain/commands.js';
 export { parseSpecText, validateSpec, loadSpecFile, specJsonSchema } from './spec/load.js';
 export { RolloutError, ValidationError } from './errors.js';

@@ -11,7 +11,6 @@ declare module 'vitest' {
   }
 }
 
-
 let server: DevServer | undefined;
 
 /** Starts ONE real Temporal dev server (in memory, headless) for the whole run and provides its address. */

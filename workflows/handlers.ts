@@ -46,7 +46,9 @@ export function registerHandlers(r: Rollout): void {
   });
   setHandler(guardBreachSignal, (breach) => r.breach(breach));
   const steps = spec.steps.map((st) => describeStep(st));
-  setHandler(statusQuery, () => statusOf(spec.name, spec.target.flag, state, steps), { description: STATUS_DESCRIPTION });
+  setHandler(statusQuery, () => statusOf(spec.name, spec.target.flag, state, steps), {
+    description: STATUS_DESCRIPTION,
+  });
 }
 
 const STATUS_DESCRIPTION = 'Phase, step, exposure, pauses, approvals, guards and the decision timeline.';

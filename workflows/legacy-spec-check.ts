@@ -13,15 +13,23 @@ import { describeIssues, flattenIssues } from '../src/domain/validation.js';
 export function checkSpecInWorkflow(spec: unknown): RolloutSpec {
   const parsed = RolloutSpecSchema.safeParse(spec);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid rollout spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`, 'InvalidSpec');
+    throw ApplicationFailure.nonRetryable(
+      `invalid rollout spec:\n${describeIssues(flattenIssues(parsed.error.issues))}`,
+      'InvalidSpec',
+    );
   }
   return parsed.data;
 }
 
 export function checkDrillInWorkflow(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
   const parsed = DrillSpec.safeParse(drill);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
   const built = buildDrillRollout(parsed.data);
-  if (!built.ok) throw ApplicationFailure.nonRetryable(`invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`, 'InvalidDrillSpec');
+  if (!built.ok)
+    throw ApplicationFailure.nonRetryable(
+      `invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`,
+      'InvalidDrillSpec',
+    );
   return { drill: parsed.data, spec: built.spec };
 }

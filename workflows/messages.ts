@@ -1,8 +1,24 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AbortCommand, ApproveCommand, GuardBreach, PauseCommand, PromoteCommand, ResumeCommand } from '../src/domain/commands.schema.js';
+import type {
+  AbortCommand,
+  ApproveCommand,
+  GuardBreach,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+} from '../src/domain/commands.schema.js';
 import type { CommandAck } from '../src/domain/commands.js';
 import type { Exposure } from '../src/domain/exposure.schema.js';
-import type { Approval, GuardStatus, PauseReason, Phase, RollbackState, RolloutState, TimelineEntry, WindowSummary } from '../src/domain/rollout-state.schema.js';
+import type {
+  Approval,
+  GuardStatus,
+  PauseReason,
+  Phase,
+  RollbackState,
+  RolloutState,
+  TimelineEntry,
+  WindowSummary,
+} from '../src/domain/rollout-state.schema.js';
 import type { MeasurementRecord } from '../src/domain/tally.schema.js';
 import type { RolloutSpecInput } from '../src/domain/spec.schema.js';
 

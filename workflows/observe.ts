@@ -21,7 +21,11 @@ export function observe(r: Rollout, step: ExposureStep, windowMs: number): Promi
   const { spec, state } = r;
   const interrupted = () => state.promoteRequested || r.rollingBack;
   // the caller has set state.windowEndsAt (before publishing Observing); without guards the window is one timer, returned as is (no async wrapper: fewer promises per step)
-  if (spec.guards.length === 0) return (r.windowTimer ??= new WindowTimer(interrupted)).wait(windowMs, `observe ${step.observe} at ${step.exposure}%`);
+  if (spec.guards.length === 0)
+    return (r.windowTimer ??= new WindowTimer(interrupted)).wait(
+      windowMs,
+      `observe ${step.observe} at ${step.exposure}%`,
+    );
   return observeGuarded(r, windowMs, interrupted);
 }
 
@@ -29,10 +33,16 @@ async function observeGuarded(r: Rollout, windowMs: number, interrupted: () => b
   const { spec, state } = r;
   const startMs = Date.now();
   let endMs = startMs + windowMs;
-  for (let extensions = 0; ; ) {
+  for (let extensions = 0; ;) {
     const report = await runWindow(r, startMs, endMs, interrupted);
     if (!report) {
-      summarise(r, startMs, state.promoteRequested ? 'promoted' : 'interrupted', state.promoteRequested ? 'promoted by operator' : 'rollback requested', 0);
+      summarise(
+        r,
+        startMs,
+        state.promoteRequested ? 'promoted' : 'interrupted',
+        state.promoteRequested ? 'promoted by operator' : 'rollback requested',
+        0,
+      );
       return;
     }
     record(r, report);
@@ -47,7 +57,10 @@ async function observeGuarded(r: Rollout, windowMs: number, interrupted: () => b
       extensions += 1;
       endMs = Date.now() + toMs(extendBy);
       state.windowEndsAt = iso(endMs);
-      r.enter('Observing', `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`);
+      r.enter(
+        'Observing',
+        `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`,
+      );
       continue;
     }
     if (onInconclusive === 'rollback') r.requestRollback('guard', report.reason);
@@ -56,7 +69,12 @@ async function observeGuarded(r: Rollout, windowMs: number, interrupted: () => b
   }
 }
 
-async function runWindow(r: Rollout, startMs: number, endMs: number, interrupted: () => boolean): Promise<WindowReport | undefined> {
+async function runWindow(
+  r: Rollout,
+  startMs: number,
+  endMs: number,
+  interrupted: () => boolean,
+): Promise<WindowReport | undefined> {
   const { spec, state } = r;
   const scope = new CancellationScope();
   let report: WindowReport | undefined;
@@ -86,7 +104,9 @@ async function runWindow(r: Rollout, startMs: number, endMs: number, interrupted
 function record(r: Rollout, report: WindowReport): void {
   const { spec, state } = r;
   state.measurements.push(...report.decisive);
-  state.guards = report.tallies.map((t, i) => guardStatusOf(t, report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!), now()));
+  state.guards = report.tallies.map((t, i) =>
+    guardStatusOf(t, report.verdicts[i]?.verdict ?? windowVerdict(t, spec.guards[i]!), now()),
+  );
 }
 
 function summarise(r: Rollout, startMs: number, outcome: WindowSummary['outcome'], reason: string, checks: number) {

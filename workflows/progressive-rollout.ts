@@ -1,4 +1,12 @@
-import { allHandlersFinished, CancellationScope, condition, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Exposure } from '../src/domain/exposure.schema.js';
 import { initialState } from '../src/domain/rollout-state.js';
 import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
@@ -26,7 +34,12 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   const spec = await acceptRolloutSpec(input.spec);
   const state: RolloutState =
     input.carried ??
-    initialState({ runId: workflowInfo().runId, totalSteps: spec.steps.length, baseline: spec.rollback.exposure, now: provisional.startedAt });
+    initialState({
+      runId: workflowInfo().runId,
+      totalSteps: spec.steps.length,
+      baseline: spec.rollback.exposure,
+      now: provisional.startedAt,
+    });
   if (input.carried) state.runs += 1;
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
   const rollout = new Rollout(spec, state, parent);
@@ -80,7 +93,11 @@ async function runSteps(r: Rollout): Promise<void> {
     state.promoteRequested = false;
     if (shouldContinueAsNew() && state.step < spec.steps.length) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof progressiveRollout>({ spec: r.spec, carried: state, ...(r.reportTo ? { reportPhases: true } : {}) });
+      await continueAsNew<typeof progressiveRollout>({
+        spec: r.spec,
+        carried: state,
+        ...(r.reportTo ? { reportPhases: true } : {}),
+      });
     }
   }
 }
@@ -101,12 +118,15 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   r.enter('Progressing', `step ${state.step}: set exposure to ${step.exposure}%`);
   if (!state.compensations.some((c) => c.kind === 'exposure')) {
     // pushed before the first change, so rollback undoes the hooks last and the exposure first
-    spec.rollback.compensations.forEach((c, index) => state.compensations.push({ kind: 'custom', index, name: compensationName(c) }));
+    spec.rollback.compensations.forEach((c, index) =>
+      state.compensations.push({ kind: 'custom', index, name: compensationName(c) }),
+    );
     state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
   }
-  const reading = await forwardActivities.applyExposure.executeWithOptions({ summary: `set ${spec.target.flag} to ${step.exposure}%` }, [
-    { target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` },
-  ]);
+  const reading = await forwardActivities.applyExposure.executeWithOptions(
+    { summary: `set ${spec.target.flag} to ${step.exposure}%` },
+    [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
+  );
   state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
   if (r.rollingBack || !step.observe) return;
   const ms = toMs(step.observe);
@@ -151,7 +171,8 @@ async function runPauseStep(r: Rollout, step: PauseStep): Promise<void> {
 function resultOf(r: Rollout): RolloutResult {
   const { spec, state } = r;
   const last = state.timeline[state.timeline.length - 1];
-  const phase = state.phase === 'Completed' || state.phase === 'RolledBack' || state.phase === 'Aborted' ? state.phase : 'Aborted';
+  const phase =
+    state.phase === 'Completed' || state.phase === 'RolledBack' || state.phase === 'Aborted' ? state.phase : 'Aborted';
   return {
     name: spec.name,
     target: spec.target.flag,

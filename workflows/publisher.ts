@@ -104,7 +104,12 @@ export class Publisher {
   private upsertChangedSearchAttributes(): void {
     const { spec, state } = this;
     if (state.phase === 'Progressing') return;
-    if (state.phase === 'Observing' && state.windowEndsAt && Date.parse(state.windowEndsAt) - Date.now() < MIN_VISIBLE_WINDOW_MS) return;
+    if (
+      state.phase === 'Observing' &&
+      state.windowEndsAt &&
+      Date.parse(state.windowEndsAt) - Date.now() < MIN_VISIBLE_WINDOW_MS
+    )
+      return;
     const visible = (this.visible ??= this.startingSearchAttributes());
     const next: SearchAttributeUpdatePair[] = [
       { key: RolloutPhaseKey, value: state.phase },

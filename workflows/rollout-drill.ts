@@ -1,4 +1,12 @@
-import { ApplicationFailure, condition, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  ParentClosePolicy,
+  setHandler,
+  sleep,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { compensationLabel } from '../src/domain/rollout-state.js';
 import { compensationName } from '../src/domain/spec.js';
 import type { DrillSpecInput } from '../src/domain/drill.schema.js';
@@ -47,7 +55,11 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
     if (drill.inject.method === 'signal') {
       if (drill.inject.after) await sleep(toMs(drill.inject.after));
       injectedAtMs = Date.now();
-      await child.signal(guardBreachSignal, { guard: 'drill', source: `drill ${drill.name}`, reason: 'injected by a rollout drill' });
+      await child.signal(guardBreachSignal, {
+        guard: 'drill',
+        source: `drill ${drill.name}`,
+        reason: 'injected by a rollout drill',
+      });
     } else {
       injectedAtMs = Date.parse(observing.at); // the synthetic guard fails from the window's first check
     }
@@ -61,7 +73,8 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
   const report = judgeDrill({
     drill,
     rolloutWorkflowId,
-    finalPhase: result?.phase ?? (childError ? `failed (${(childError as Error).message})` : (last?.phase ?? 'unknown')),
+    finalPhase:
+      result?.phase ?? (childError ? `failed (${(childError as Error).message})` : (last?.phase ?? 'unknown')),
     ...(stillRunning ? { stillRunning } : {}),
     ...(injectedAtMs !== undefined ? { injectedAtMs } : {}),
     ...(rollback ? { detectedAtMs: Date.parse(rollback.requestedAt) } : {}),
@@ -87,13 +100,19 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
       idempotencyKey: `${workflowInfo().runId}:drill-notify`,
     }).catch(() => undefined);
   }
-  if (!report.passed) throw ApplicationFailure.nonRetryable(`drill ${drill.name} failed: ${report.reasons.join('; ')}`, 'DrillFailed', report);
+  if (!report.passed)
+    throw ApplicationFailure.nonRetryable(
+      `drill ${drill.name} failed: ${report.reasons.join('; ')}`,
+      'DrillFailed',
+      report,
+    );
   return report;
 }
 
 function describeStuck(last: PhaseReport | undefined): string {
   if (!last) return 'it never reported a phase';
   const r = last.rollback;
-  if (r?.retrying) return `still ${last.phase}, retrying ${r.retryingWhat ?? 'a compensation'} after ${r.failedAttempts} failures: ${r.lastError ?? ''}`;
+  if (r?.retrying)
+    return `still ${last.phase}, retrying ${r.retryingWhat ?? 'a compensation'} after ${r.failedAttempts} failures: ${r.lastError ?? ''}`;
   return `still ${last.phase} (${last.cause})`;
 }

@@ -134,10 +134,16 @@ export class Rollout {
 
   approve(cmd: ApproveCommand): CommandAck {
     const { state } = this;
-    state.approvals.push({ step: cmd.step, actor: cmd.actor, at: now(), ...(cmd.comment ? { comment: cmd.comment } : {}) });
+    state.approvals.push({
+      step: cmd.step,
+      actor: cmd.actor,
+      at: now(),
+      ...(cmd.comment ? { comment: cmd.comment } : {}),
+    });
     const cause = `step ${cmd.step} approved by ${cmd.actor}`;
     if (state.phase !== 'Paused') this.enterByCommand('AwaitingApproval', cause, cmd.actor);
-    else if (state.pauseReasons.some((p) => p.kind === 'approval-timeout')) this.removePauses('approval-timeout', cmd.actor, cause);
+    else if (state.pauseReasons.some((p) => p.kind === 'approval-timeout'))
+      this.removePauses('approval-timeout', cmd.actor, cause);
     else this.enterByCommand('Paused', `${cause}; still paused by operator`, cmd.actor);
     return this.ack();
   }

@@ -28,7 +28,8 @@ async function rethrowRejection<T>(check: () => Promise<T>): Promise<T> {
     return await check();
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
-    if (cause instanceof ApplicationFailure && cause.nonRetryable) throw ApplicationFailure.nonRetryable(cause.message, cause.type);
+    if (cause instanceof ApplicationFailure && cause.nonRetryable)
+      throw ApplicationFailure.nonRetryable(cause.message, cause.type);
     throw err;
   }
 }

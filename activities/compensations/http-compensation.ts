@@ -15,7 +15,8 @@ export async function callHttpCompensation(
   const auth: Record<string, string> = {};
   if (tokenEnv) {
     const token = env[tokenEnv];
-    if (!token) throw new TargetError(`compensation ${url}: environment variable ${tokenEnv} is not set`, 'CONFIG', true);
+    if (!token)
+      throw new TargetError(`compensation ${url}: environment variable ${tokenEnv} is not set`, 'CONFIG', true);
     auth.authorization = `Bearer ${token}`;
   }
   let res: Response;
@@ -32,7 +33,9 @@ export async function callHttpCompensation(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw new TargetError(`compensation ${method} ${url} failed: ${(err as Error).message}`, 'UNAVAILABLE', true, { cause: err });
+    throw new TargetError(`compensation ${method} ${url} failed: ${(err as Error).message}`, 'UNAVAILABLE', true, {
+      cause: err,
+    });
   }
   if (!res.ok) {
     // a hook that echoes request headers must not put the token into history

@@ -27,7 +27,10 @@ export function expandQuery(query: string, guard: GuardSpec, ctx: EvalContext): 
 const ALL = '(all)';
 const cohortOf = (labels: Record<string, string>, label: string | undefined) => (label ? (labels[label] ?? ALL) : ALL);
 
-function byCohort<T extends { labels: Record<string, string> }>(series: T[], label: string | undefined): Map<string, T[]> {
+function byCohort<T extends { labels: Record<string, string> }>(
+  series: T[],
+  label: string | undefined,
+): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const s of series) {
     const key = cohortOf(s.labels, label);
@@ -42,22 +45,44 @@ function sumValues(points: MetricPoint[] | undefined): number | null {
   return values.length ? values.reduce((a, b) => a + b, 0) : null;
 }
 
-const samplesOf = (groups: MetricSamples[] | undefined) => (groups ?? []).flatMap((g) => g.values.filter(Number.isFinite));
+const samplesOf = (groups: MetricSamples[] | undefined) =>
+  (groups ?? []).flatMap((g) => g.values.filter(Number.isFinite));
 
 /** Evaluates one guard once: queries its source and judges each cohort. Source errors propagate. */
-export async function evaluateGuard(guard: GuardSpec, source: MetricSource, ctx: EvalContext): Promise<CohortJudgement[]> {
+export async function evaluateGuard(
+  guard: GuardSpec,
+  source: MetricSource,
+  ctx: EvalContext,
+): Promise<CohortJudgement[]> {
   return isCompareGuard(guard) ? evaluateCompare(guard, source, ctx) : evaluateThreshold(guard, source, ctx);
 }
 
-async function evaluateThreshold(guard: ThresholdGuard, source: MetricSource, ctx: EvalContext): Promise<CohortJudgement[]> {
-  const points = await source.instant(expandQuery(guard.query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...stepOf(ctx), ...sig(ctx) });
+async function evaluateThreshold(
+  guard: ThresholdGuard,
+  source: MetricSource,
+  ctx: EvalContext,
+): Promise<CohortJudgement[]> {
+  const points = await source.instant(expandQuery(guard.query, guard, ctx), {
+    check: ctx.check,
+    atMs: ctx.nowMs,
+    ...stepOf(ctx),
+    ...sig(ctx),
+  });
   const groups = byCohort(points, guard.perCohort);
   if (groups.size === 0) groups.set(ALL, []);
-  const opts = { ...(guard.min !== undefined ? { min: guard.min } : {}), ...(guard.max !== undefined ? { max: guard.max } : {}), onNoData: guard.onNoData };
+  const opts = {
+    ...(guard.min !== undefined ? { min: guard.min } : {}),
+    ...(guard.max !== undefined ? { max: guard.max } : {}),
+    onNoData: guard.onNoData,
+  };
   return [...groups].map(([cohort, pts]) => withCohort(judgeThreshold(sumValues(pts), opts), cohort));
 }
 
-async function evaluateCompare(guard: CompareGuard, source: MetricSource, ctx: EvalContext): Promise<CohortJudgement[]> {
+async function evaluateCompare(
+  guard: CompareGuard,
+  source: MetricSource,
+  ctx: EvalContext,
+): Promise<CohortJudgement[]> {
   const options = {
     confidence: guard.confidence,
     direction: guard.direction,
@@ -65,19 +90,41 @@ async function evaluateCompare(guard: CompareGuard, source: MetricSource, ctx: E
     minSamples: guard.minSamples,
     onNoData: guard.onNoData,
   };
-  const counts = guard.test === 'two-proportion' || (guard.test === 'sequential' && guard.compare.canary.errors !== undefined);
+  const counts =
+    guard.test === 'two-proportion' || (guard.test === 'sequential' && guard.compare.canary.errors !== undefined);
   if (counts) {
-    const [c, b] = await Promise.all([countSide(guard.compare.canary, guard, source, ctx), countSide(guard.compare.baseline, guard, source, ctx)]);
+    const [c, b] = await Promise.all([
+      countSide(guard.compare.canary, guard, source, ctx),
+      countSide(guard.compare.baseline, guard, source, ctx),
+    ]);
     return cohortsOf(c, b).map((cohort) =>
-      withCohort(judgeCompare(guard.test, c.get(cohort) ?? { errors: 0, total: 0 }, b.get(cohort) ?? { errors: 0, total: 0 }, options), cohort),
+      withCohort(
+        judgeCompare(
+          guard.test,
+          c.get(cohort) ?? { errors: 0, total: 0 },
+          b.get(cohort) ?? { errors: 0, total: 0 },
+          options,
+        ),
+        cohort,
+      ),
     );
   }
   if (guard.test === 'ratio') {
-    const [c, b] = await Promise.all([instantSide(guard.compare.canary.query!, guard, source, ctx), instantSide(guard.compare.baseline.query!, guard, source, ctx)]);
-    return cohortsOf(c, b).map((cohort) => withCohort(judgeCompare('ratio', sumValues(c.get(cohort)), sumValues(b.get(cohort)), options), cohort));
+    const [c, b] = await Promise.all([
+      instantSide(guard.compare.canary.query!, guard, source, ctx),
+      instantSide(guard.compare.baseline.query!, guard, source, ctx),
+    ]);
+    return cohortsOf(c, b).map((cohort) =>
+      withCohort(judgeCompare('ratio', sumValues(c.get(cohort)), sumValues(b.get(cohort)), options), cohort),
+    );
   }
-  const [c, b] = await Promise.all([rangeSide(guard.compare.canary.query!, guard, source, ctx), rangeSide(guard.compare.baseline.query!, guard, source, ctx)]);
-  return cohortsOf(c, b).map((cohort) => withCohort(judgeCompare(guard.test, samplesOf(c.get(cohort)), samplesOf(b.get(cohort)), options), cohort));
+  const [c, b] = await Promise.all([
+    rangeSide(guard.compare.canary.query!, guard, source, ctx),
+    rangeSide(guard.compare.baseline.query!, guard, source, ctx),
+  ]);
+  return cohortsOf(c, b).map((cohort) =>
+    withCohort(judgeCompare(guard.test, samplesOf(c.get(cohort)), samplesOf(b.get(cohort)), options), cohort),
+  );
 }
 
 function cohortsOf(a: Map<string, unknown>, b: Map<string, unknown>): string[] {
@@ -86,20 +133,42 @@ function cohortsOf(a: Map<string, unknown>, b: Map<string, unknown>): string[] {
 }
 
 async function instantSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
-  return byCohort(await source.instant(expandQuery(query, guard, ctx), { check: ctx.check, atMs: ctx.nowMs, ...stepOf(ctx), ...sig(ctx) }), guard.perCohort);
+  return byCohort(
+    await source.instant(expandQuery(query, guard, ctx), {
+      check: ctx.check,
+      atMs: ctx.nowMs,
+      ...stepOf(ctx),
+      ...sig(ctx),
+    }),
+    guard.perCohort,
+  );
 }
 
 async function rangeSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
   const stepMs = Math.max(1_000, Math.floor(toMs(guard.interval) / 6));
-  const range = { check: ctx.check, ...stepOf(ctx), startMs: ctx.windowStartMs, endMs: ctx.nowMs, stepMs, atMs: ctx.nowMs, ...sig(ctx) };
+  const range = {
+    check: ctx.check,
+    ...stepOf(ctx),
+    startMs: ctx.windowStartMs,
+    endMs: ctx.nowMs,
+    stepMs,
+    atMs: ctx.nowMs,
+    ...sig(ctx),
+  };
   return byCohort(await source.range(expandQuery(query, guard, ctx), range), guard.perCohort);
 }
 
 async function countSide(side: CompareSide, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
-  const [errors, total] = await Promise.all([instantSide(side.errors!, guard, source, ctx), instantSide(side.total!, guard, source, ctx)]);
+  const [errors, total] = await Promise.all([
+    instantSide(side.errors!, guard, source, ctx),
+    instantSide(side.total!, guard, source, ctx),
+  ]);
   const out = new Map<string, { errors: number; total: number }>();
   for (const cohort of cohortsOf(errors, total)) {
-    out.set(cohort, { errors: Math.round(sumValues(errors.get(cohort)) ?? 0), total: Math.round(sumValues(total.get(cohort)) ?? 0) });
+    out.set(cohort, {
+      errors: Math.round(sumValues(errors.get(cohort)) ?? 0),
+      total: Math.round(sumValues(total.get(cohort)) ?? 0),
+    });
   }
   return out;
 }

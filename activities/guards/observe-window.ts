@@ -38,12 +38,17 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * window, not each check (≤ 1 event per check amortized). Returns early when a guard fails. Tallies travel
  * in heartbeat details, which `status` reads live and a retry resumes from.
  */
-export async function observeWindow(input: ObserveWindowInput, sourceOf: (g: GuardSpec) => MetricSource): Promise<WindowReport> {
+export async function observeWindow(
+  input: ObserveWindowInput,
+  sourceOf: (g: GuardSpec) => MetricSource,
+): Promise<WindowReport> {
   const ctx = Context.current();
   const resumed = ctx.info.heartbeatDetails as ObserveProgress | undefined;
   const progress: ObserveProgress = resumed ?? {
     tallies: input.guards.map((g) => emptyTally(g.name)),
-    nextCheckAtMs: input.guards.map((g) => input.windowStartMs + Math.min(toMs(g.interval), input.windowEndMs - input.windowStartMs)),
+    nextCheckAtMs: input.guards.map(
+      (g) => input.windowStartMs + Math.min(toMs(g.interval), input.windowEndMs - input.windowStartMs),
+    ),
     decisive: [],
     updatedAt: new Date().toISOString(),
   };
@@ -67,7 +72,8 @@ export async function observeWindow(input: ObserveWindowInput, sourceOf: (g: Gua
       const intervalMs = toMs(guard.interval);
       const next = progress.nextCheckAtMs[i]! + intervalMs;
       // the final check lands on the window end, so the end verdict sees the whole window
-      progress.nextCheckAtMs[i] = next > input.windowEndMs && progress.nextCheckAtMs[i]! < input.windowEndMs ? input.windowEndMs : next;
+      progress.nextCheckAtMs[i] =
+        next > input.windowEndMs && progress.nextCheckAtMs[i]! < input.windowEndMs ? input.windowEndMs : next;
       if (decision.kind === 'fail') {
         progress.decisive.push(record);
         beat(true);
@@ -84,18 +90,39 @@ export async function observeWindow(input: ObserveWindowInput, sourceOf: (g: Gua
   return endOfWindow(input, progress);
 }
 
-async function measure(guard: GuardSpec, source: MetricSource, input: ObserveWindowInput, check: number, signal: AbortSignal): Promise<MeasurementRecord> {
+async function measure(
+  guard: GuardSpec,
+  source: MetricSource,
+  input: ObserveWindowInput,
+  check: number,
+  signal: AbortSignal,
+): Promise<MeasurementRecord> {
   const nowMs = Date.now();
   const base = { guard: guard.name, at: new Date(nowMs).toISOString(), step: input.step, check };
   let judgements: CohortJudgement[];
   try {
-    judgements = await evaluateGuard(guard, source, { check, step: input.step, nowMs, windowStartMs: input.windowStartMs, signal });
+    judgements = await evaluateGuard(guard, source, {
+      check,
+      step: input.step,
+      nowMs,
+      windowStartMs: input.windowStartMs,
+      signal,
+    });
   } catch (err) {
-    return { ...base, verdict: 'Error', value: null, threshold: '—', detail: `source error: ${(err as Error).message}` };
+    return {
+      ...base,
+      verdict: 'Error',
+      value: null,
+      threshold: '—',
+      detail: `source error: ${(err as Error).message}`,
+    };
   }
   const worst = worstVerdict(judgements.map((j) => j.verdict));
   const pick = judgements.find((j) => j.verdict === worst) ?? judgements[0]!;
-  const others = judgements.length > 1 ? ` (cohorts: ${judgements.map((j) => `${j.cohort}=${j.value ?? 'no data'} ${j.verdict}`).join(', ')})` : '';
+  const others =
+    judgements.length > 1
+      ? ` (cohorts: ${judgements.map((j) => `${j.cohort}=${j.value ?? 'no data'} ${j.verdict}`).join(', ')})`
+      : '';
   return {
     ...base,
     verdict: pick.verdict,
@@ -117,7 +144,9 @@ function endOfWindow(input: ObserveWindowInput, progress: ObserveProgress): Wind
     const last = progress.tallies.find((t) => t.guard === v.guard)?.last;
     if (last) progress.decisive.push(last);
   }
-  const why = inconclusive.map((v) => `${v.guard}: ${progress.tallies.find((t) => t.guard === v.guard)?.last?.detail ?? 'no measurement'}`);
+  const why = inconclusive.map(
+    (v) => `${v.guard}: ${progress.tallies.find((t) => t.guard === v.guard)?.last?.detail ?? 'no measurement'}`,
+  );
   return report(input, progress, 'inconclusive', `inconclusive guards: ${why.join('; ')}`, verdicts);
 }
 
@@ -131,7 +160,10 @@ function report(
   return {
     outcome,
     reason,
-    verdicts: outcome === 'failed' ? verdicts.map((v) => (reason.includes(`guard ${v.guard}`) ? { ...v, verdict: 'Failed' as const } : v)) : verdicts,
+    verdicts:
+      outcome === 'failed'
+        ? verdicts.map((v) => (reason.includes(`guard ${v.guard}`) ? { ...v, verdict: 'Failed' as const } : v))
+        : verdicts,
     tallies: progress.tallies,
     decisive: progress.decisive,
     checks: progress.tallies.reduce((n, t) => n + t.checks, 0),

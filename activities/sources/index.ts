@@ -6,7 +6,14 @@ import { createPrometheusSource } from './prometheus/prometheus-source.js';
 import { createScrapeSource } from './scrape/scrape-source.js';
 import { createSyntheticSource } from './synthetic/synthetic-source.js';
 
-export { SourceError, type MetricPoint, type MetricSamples, type MetricSource, type QueryContext, type RangeContext } from './port.js';
+export {
+  SourceError,
+  type MetricPoint,
+  type MetricSamples,
+  type MetricSource,
+  type QueryContext,
+  type RangeContext,
+} from './port.js';
 export { createHttpJsonSource, evaluateJsonPath } from './http-json/http-json-source.js';
 export { createPrometheusSource } from './prometheus/prometheus-source.js';
 export { createScrapeSource } from './scrape/scrape-source.js';

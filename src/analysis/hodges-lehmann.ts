@@ -76,7 +76,12 @@ export interface ShiftInterval {
  * P(U ≤ q) ≥ α/2. Otherwise k = ⌊N/2 − z·s + ½⌋ with s the tie-corrected sd of U (Hollander & Wolfe). When
  * k < 1 no interval reaches the confidence; like R it falls back to k = 1 and says so in `widened`.
  */
-export function shiftInterval(canary: readonly number[], baseline: readonly number[], confidence: number, tieTerm: number): ShiftInterval {
+export function shiftInterval(
+  canary: readonly number[],
+  baseline: readonly number[],
+  confidence: number,
+  tieTerm: number,
+): ShiftInterval {
   const n1 = canary.length;
   const n2 = baseline.length;
   const total = n1 * n2;

@@ -30,7 +30,12 @@ const isScalar = (x: CompareInput): x is number | null => x === null || typeof x
  * Judges canary against baseline with the guard's test. Inputs of the wrong shape for the test (samples for
  * 'ratio', counts for 'mann-whitney', …) are an Error judgement, not an exception: the workflow records it.
  */
-export function judgeCompare(test: CompareTest, canary: CompareInput, baseline: CompareInput, options: SequentialOptions): Judgement {
+export function judgeCompare(
+  test: CompareTest,
+  canary: CompareInput,
+  baseline: CompareInput,
+  options: SequentialOptions,
+): Judgement {
   const wrongShape = (wanted: string) => invalid(`${test} test`, `The ${test} test needs ${wanted} on both sides.`);
   switch (test) {
     case 'ratio':

@@ -14,7 +14,9 @@ export function shiftTolerance(baselineMedian: number, maxRatio: number): { up: 
 function describe(options: CompareOptions, tolerance: { up: number; down: number } | undefined): string {
   const at = `at ${formatConfidence(options.confidence)}`;
   const up = tolerance ? `+${formatNumber(tolerance.up)}` : `(${formatNumber(options.maxRatio)} − 1) × baseline median`;
-  const down = tolerance ? `−${formatNumber(tolerance.down)}` : `(1 − 1/${formatNumber(options.maxRatio)}) × baseline median`;
+  const down = tolerance
+    ? `−${formatNumber(tolerance.down)}`
+    : `(1 − 1/${formatNumber(options.maxRatio)}) × baseline median`;
   if (options.direction === 'increase') return `shift ≤ ${up} ${at}`;
   if (options.direction === 'decrease') return `shift ≥ ${down} ${at}`;
   return `shift within [${down}, ${up}] ${at}`;
@@ -40,11 +42,19 @@ export function finiteSamples(values: readonly number[] | null): number[] {
  * Successful otherwise: not significant, significant in the good direction, or significant but within tolerance.
  * A baseline median of 0 leaves no tolerance: any significant shift the bad way fails.
  */
-export function judgeMannWhitney(canaryInput: readonly number[] | null, baselineInput: readonly number[] | null, options: CompareOptions): Judgement {
+export function judgeMannWhitney(
+  canaryInput: readonly number[] | null,
+  baselineInput: readonly number[] | null,
+  options: CompareOptions,
+): Judgement {
   const canary = finiteSamples(canaryInput);
   const baseline = finiteSamples(baselineInput);
   if (canary.length === 0 || baseline.length === 0) {
-    return noData(options.onNoData, describe(options, undefined), `No samples (canary ${canary.length}, baseline ${baseline.length}).`);
+    return noData(
+      options.onNoData,
+      describe(options, undefined),
+      `No samples (canary ${canary.length}, baseline ${baseline.length}).`,
+    );
   }
   const sampleSize = Math.min(canary.length, baseline.length);
   const tolerance = shiftTolerance(median(baseline), options.maxRatio);
@@ -63,10 +73,18 @@ export function judgeMannWhitney(canaryInput: readonly number[] | null, baseline
   const base = { value: shift, threshold, sampleSize, pValue: test.pValue, interval };
   const stats = `shift ${formatNumber(shift)} [${formatNumber(lower)}, ${formatNumber(upper)}], p = ${formatNumber(test.pValue)} (${test.method})`;
   if (significant && (tooHigh || tooLow)) {
-    return { ...base, verdict: 'Failed', detail: `Canary is ${tooHigh ? 'higher' : 'lower'} than baseline beyond tolerance: ${stats}.` };
+    return {
+      ...base,
+      verdict: 'Failed',
+      detail: `Canary is ${tooHigh ? 'higher' : 'lower'} than baseline beyond tolerance: ${stats}.`,
+    };
   }
   const badWay = (options.direction !== 'decrease' && shift > 0) || (options.direction !== 'increase' && shift < 0);
-  const why = !significant ? 'No significant difference' : badWay ? 'Significant but within tolerance' : 'Significant in the harmless direction';
+  const why = !significant
+    ? 'No significant difference'
+    : badWay
+      ? 'Significant but within tolerance'
+      : 'Significant in the harmless direction';
   const caveat = widened ? ' Samples are too small for the requested confidence; the interval is the full range.' : '';
   return { ...base, verdict: 'Successful', detail: `${why}: ${stats}.${caveat}` };
 }

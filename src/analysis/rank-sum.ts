@@ -22,7 +22,7 @@ export function rankSum(x: readonly number[], y: readonly number[]): { r1: numbe
   pooled.sort((a, b) => a.v - b.v);
   let r1 = 0;
   let tieTerm = 0;
-  for (let start = 0; start < pooled.length; ) {
+  for (let start = 0; start < pooled.length;) {
     let end = start;
     while (end + 1 < pooled.length && pooled[end + 1]?.v === pooled[start]?.v) end++;
     const t = end - start + 1;

@@ -1,4 +1,12 @@
-import { formatNumber, isFiniteNumber, noData, invalid, type Direction, type Judgement, type OnNoData } from './verdict.js';
+import {
+  formatNumber,
+  isFiniteNumber,
+  noData,
+  invalid,
+  type Direction,
+  type Judgement,
+  type OnNoData,
+} from './verdict.js';
 
 /** Options of the ratio test: the tolerated ratio and which way is bad. */
 export interface RatioOptions {
@@ -35,7 +43,11 @@ export function ratioOf(canary: number, baseline: number): number {
 export function judgeRatio(canary: number | null, baseline: number | null, options: RatioOptions): Judgement {
   const threshold = describeRatioBounds(options);
   if (!isFiniteNumber(canary) || !isFiniteNumber(baseline)) {
-    return noData(options.onNoData, threshold, `No usable value (canary ${String(canary)}, baseline ${String(baseline)}).`);
+    return noData(
+      options.onNoData,
+      threshold,
+      `No usable value (canary ${String(canary)}, baseline ${String(baseline)}).`,
+    );
   }
   if (canary < 0 || baseline < 0) {
     return invalid(threshold, `The ratio test needs non-negative values (canary ${canary}, baseline ${baseline}).`);
@@ -46,7 +58,24 @@ export function judgeRatio(canary: number | null, baseline: number | null, optio
   const { maxRatio, direction } = options;
   const tooHigh = direction !== 'decrease' && ratio > maxRatio;
   const tooLow = direction !== 'increase' && ratio < 1 / maxRatio;
-  if (tooHigh) return { verdict: 'Failed', value, threshold, detail: `Canary/baseline ratio ${shown} is above ${formatNumber(maxRatio)}.` };
-  if (tooLow) return { verdict: 'Failed', value, threshold, detail: `Canary/baseline ratio ${shown} is below ${formatNumber(1 / maxRatio)}.` };
-  return { verdict: 'Successful', value, threshold, detail: `Canary/baseline ratio ${shown} is ${threshold.replace('ratio ', '')}.` };
+  if (tooHigh)
+    return {
+      verdict: 'Failed',
+      value,
+      threshold,
+      detail: `Canary/baseline ratio ${shown} is above ${formatNumber(maxRatio)}.`,
+    };
+  if (tooLow)
+    return {
+      verdict: 'Failed',
+      value,
+      threshold,
+      detail: `Canary/baseline ratio ${shown} is below ${formatNumber(1 / maxRatio)}.`,
+    };
+  return {
+    verdict: 'Successful',
+    value,
+    threshold,
+    detail: `Canary/baseline ratio ${shown} is ${threshold.replace('ratio ', '')}.`,
+  };
 }

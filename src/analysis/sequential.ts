@@ -47,7 +47,12 @@ export function defaultMixingSd(maxRatio: number, scale: number): number {
  * Λ = √(V / (V + τ²)) · exp(θ̂² τ² / (2V(V + τ²))), p = min(1, 1/Λ), and the confidence sequence
  * θ̂ ± √(V(V + τ²)/τ² · (2 ln(1/α) + ln((V + τ²)/V))). Without variance there is no evidence: p is 1.
  */
-export function mixtureSprt(estimate: number, variance: number, mixingVariance: number, confidence: number): Pick<SequentialResult, 'pValue' | 'interval'> {
+export function mixtureSprt(
+  estimate: number,
+  variance: number,
+  mixingVariance: number,
+  confidence: number,
+): Pick<SequentialResult, 'pValue' | 'interval'> {
   if (!(variance > 0) || !(mixingVariance > 0) || !Number.isFinite(estimate)) return { pValue: 1 };
   const v = variance;
   const t = mixingVariance;
@@ -57,9 +62,17 @@ export function mixtureSprt(estimate: number, variance: number, mixingVariance: 
 }
 
 // Results are built as literals, not spreads: the sequential simulation calls these 10⁵ times.
-function result(estimate: number, baseline: number, variance: number, mixingVariance: number, confidence: number): SequentialResult {
+function result(
+  estimate: number,
+  baseline: number,
+  variance: number,
+  mixingVariance: number,
+  confidence: number,
+): SequentialResult {
   const { pValue, interval } = mixtureSprt(estimate, variance, mixingVariance, confidence);
-  return interval ? { estimate, baseline, variance, mixingVariance, pValue, interval } : { estimate, baseline, variance, mixingVariance, pValue };
+  return interval
+    ? { estimate, baseline, variance, mixingVariance, pValue, interval }
+    : { estimate, baseline, variance, mixingVariance, pValue };
 }
 
 /**
@@ -67,7 +80,13 @@ function result(estimate: number, baseline: number, variance: number, mixingVari
  * p̄(1 − p̄)(1/n1 + 1/n2): the plug-in of Johari et al. evaluated under H0, which stays well-defined while one
  * arm has no errors yet. The confidence sequence uses the same V, so it is exact near 0, where decisions are made.
  */
-export function sequentialProportions(canary: Counts, baseline: Counts, confidence: number, maxRatio: number, mixingVariance?: number): SequentialResult {
+export function sequentialProportions(
+  canary: Counts,
+  baseline: Counts,
+  confidence: number,
+  maxRatio: number,
+  mixingVariance?: number,
+): SequentialResult {
   const pooled = (canary.errors + baseline.errors) / (canary.total + baseline.total);
   const variance = pooled * (1 - pooled) * (1 / canary.total + 1 / baseline.total);
   const rate = baseline.errors / baseline.total;
@@ -85,7 +104,13 @@ function meanAndVariance(values: readonly number[]): [number, number] {
  * mSPRT for mean(canary) − mean(baseline) from all samples so far (at least 2 per side), with the plug-in
  * variance s1²/n1 + s2²/n2. When the pooled mean is 0, τ scales with the pooled standard deviation instead.
  */
-export function sequentialMeans(canary: readonly number[], baseline: readonly number[], confidence: number, maxRatio: number, mixingVariance?: number): SequentialResult {
+export function sequentialMeans(
+  canary: readonly number[],
+  baseline: readonly number[],
+  confidence: number,
+  maxRatio: number,
+  mixingVariance?: number,
+): SequentialResult {
   const [m1, v1] = meanAndVariance(canary);
   const [m2, v2] = meanAndVariance(baseline);
   const pooledMean = Math.abs((m1 * canary.length + m2 * baseline.length) / (canary.length + baseline.length));
@@ -95,7 +120,10 @@ export function sequentialMeans(canary: readonly number[], baseline: readonly nu
 }
 
 /** Carries the previous look forward: the running minimum p, and the intersection of the intervals. */
-function withPrevious(look: SequentialResult, previous: SequentialOptions['previous']): [number, [number, number] | undefined] {
+function withPrevious(
+  look: SequentialResult,
+  previous: SequentialOptions['previous'],
+): [number, [number, number] | undefined] {
   const pValue = Math.min(look.pValue, previous?.pValue ?? 1);
   const now = look.interval;
   const before = previous?.interval;
@@ -109,10 +137,14 @@ function withPrevious(look: SequentialResult, previous: SequentialOptions['previ
 type Input = Counts | readonly number[] | null;
 
 /** Counts or finite samples of both sides, or why the pair cannot be judged. */
-function prepare(canary: Input, baseline: Input): { counts: [Counts, Counts] } | { samples: [number[], number[]] } | { problem: string } {
+function prepare(
+  canary: Input,
+  baseline: Input,
+): { counts: [Counts, Counts] } | { samples: [number[], number[]] } | { problem: string } {
   if (isCounts(canary) || isCounts(baseline)) {
     const [c, b] = [canary ?? { errors: 0, total: 0 }, baseline ?? { errors: 0, total: 0 }];
-    if (!isCounts(c) || !isCounts(b)) return { problem: 'The sequential test needs counts on both sides or samples on both sides.' };
+    if (!isCounts(c) || !isCounts(b))
+      return { problem: 'The sequential test needs counts on both sides or samples on both sides.' };
     const problem = countsProblem(c, b);
     return problem ? { problem } : { counts: [c, b] };
   }
@@ -131,7 +163,12 @@ function prepare(canary: Input, baseline: Input): { counts: [Counts, Counts] } |
 export function judgeSequential(canary: Input, baseline: Input, options: SequentialOptions): Judgement {
   const input = prepare(canary, baseline);
   const { maxRatio, direction, confidence } = options;
-  const bounds = direction === 'increase' ? `≤ ${formatNumber(maxRatio)}×` : direction === 'decrease' ? `≥ ${formatNumber(1 / maxRatio)}×` : `within [${formatNumber(1 / maxRatio)}, ${formatNumber(maxRatio)}]×`;
+  const bounds =
+    direction === 'increase'
+      ? `≤ ${formatNumber(maxRatio)}×`
+      : direction === 'decrease'
+        ? `≥ ${formatNumber(1 / maxRatio)}×`
+        : `within [${formatNumber(1 / maxRatio)}, ${formatNumber(maxRatio)}]×`;
   const threshold = `${'samples' in input ? 'mean' : 'rate'} ${bounds} baseline, always-valid at ${formatConfidence(confidence)}`;
   if ('problem' in input) return invalid(threshold, input.problem);
   const sizes = 'counts' in input ? input.counts.map((c) => c.total) : input.samples.map((s) => s.length);
@@ -139,7 +176,13 @@ export function judgeSequential(canary: Input, baseline: Input, options: Sequent
   if (n1 === 0 || n2 === 0) return noData(options.onNoData, threshold, `No data (canary ${n1}, baseline ${n2}).`);
   const sampleSize = Math.min(n1, n2);
   if (sampleSize < Math.max(options.minSamples, 'samples' in input ? 2 : 1)) {
-    return { verdict: 'Inconclusive', value: null, threshold, sampleSize, detail: `Too little data so far (canary ${n1}, baseline ${n2}).` };
+    return {
+      verdict: 'Inconclusive',
+      value: null,
+      threshold,
+      sampleSize,
+      detail: `Too little data so far (canary ${n1}, baseline ${n2}).`,
+    };
   }
   const look =
     'counts' in input
@@ -147,11 +190,28 @@ export function judgeSequential(canary: Input, baseline: Input, options: Sequent
       : sequentialMeans(...input.samples, confidence, maxRatio, options.mixingVariance);
   const [pValue, interval] = withPrevious(look, options.previous);
   const tolerance = shiftTolerance(look.baseline, maxRatio);
-  const beyond = direction !== 'decrease' && look.estimate > tolerance.up ? 'higher' : direction !== 'increase' && look.estimate < -tolerance.down ? 'lower' : undefined;
+  const beyond =
+    direction !== 'decrease' && look.estimate > tolerance.up
+      ? 'higher'
+      : direction !== 'increase' && look.estimate < -tolerance.down
+        ? 'lower'
+        : undefined;
   const significant = pValue < 1 - confidence;
   const stats = `difference ${formatNumber(look.estimate)}, always-valid p = ${formatNumber(pValue)}`;
-  const why = significant && beyond ? `Canary is significantly ${beyond} than baseline beyond tolerance` : significant ? 'Significant but within tolerance or harmless' : 'No significant difference yet';
-  const judgement: Judgement = { verdict: significant && beyond ? 'Failed' : 'Successful', value: look.estimate, threshold, sampleSize, pValue, detail: `${why}: ${stats}.` };
+  const why =
+    significant && beyond
+      ? `Canary is significantly ${beyond} than baseline beyond tolerance`
+      : significant
+        ? 'Significant but within tolerance or harmless'
+        : 'No significant difference yet';
+  const judgement: Judgement = {
+    verdict: significant && beyond ? 'Failed' : 'Successful',
+    value: look.estimate,
+    threshold,
+    sampleSize,
+    pValue,
+    detail: `${why}: ${stats}.`,
+  };
   if (interval) judgement.interval = interval;
   return judgement;
 }

@@ -3,7 +3,15 @@
 // comes from @stdlib.
 import { fisherExact } from './fisher-exact.js';
 import { normalSf, zCritical } from './normal.js';
-import { formatConfidence, formatNumber, invalid, noData, type CompareOptions, type Direction, type Judgement } from './verdict.js';
+import {
+  formatConfidence,
+  formatNumber,
+  invalid,
+  noData,
+  type CompareOptions,
+  type Direction,
+  type Judgement,
+} from './verdict.js';
 
 export { fisherExact } from './fisher-exact.js';
 
@@ -36,7 +44,7 @@ export function wilsonInterval(errors: number, total: number, confidence: number
   const p = errors / total;
   const z2n = (z * z) / total;
   const center = (p + z2n / 2) / (1 + z2n);
-  const half = (z * Math.sqrt(p * (1 - p) / total + z2n / (4 * total))) / (1 + z2n);
+  const half = (z * Math.sqrt((p * (1 - p)) / total + z2n / (4 * total))) / (1 + z2n);
   return [center - half, center + half];
 }
 
@@ -63,7 +71,12 @@ export function needsExactTest(canary: Counts, baseline: Counts): boolean {
 }
 
 /** Whether the canary rate breaks the tolerated ratio in a bad direction. */
-export function rateBeyondTolerance(canaryRate: number, baselineRate: number, maxRatio: number, direction: Direction): 'higher' | 'lower' | undefined {
+export function rateBeyondTolerance(
+  canaryRate: number,
+  baselineRate: number,
+  maxRatio: number,
+  direction: Direction,
+): 'higher' | 'lower' | undefined {
   if (direction !== 'decrease' && canaryRate > maxRatio * baselineRate) return 'higher';
   if (direction !== 'increase' && canaryRate < baselineRate / maxRatio) return 'lower';
   return undefined;
@@ -78,7 +91,10 @@ export function describeRateBounds({ maxRatio, direction }: Pick<CompareOptions,
 
 /** Why a pair of counts cannot be judged, or undefined when they are usable. */
 export function countsProblem(canary: Counts, baseline: Counts): string | undefined {
-  for (const [side, c] of [['canary', canary], ['baseline', baseline]] as const) {
+  for (const [side, c] of [
+    ['canary', canary],
+    ['baseline', baseline],
+  ] as const) {
     if (!Number.isFinite(c.errors) || !Number.isFinite(c.total) || c.errors < 0 || c.total < 0 || c.errors > c.total) {
       return `Invalid ${side} counts: ${c.errors} errors of ${c.total}.`;
     }
@@ -119,7 +135,12 @@ export function judgeTwoProportion(canaryInput: Counts, baselineInput: Counts, o
   const significant = pValue < 1 - options.confidence;
   const stats = `canary ${formatNumber(r1)} vs baseline ${formatNumber(r2)}, p = ${formatNumber(pValue)} (${exact ? 'Fisher exact' : 'z-test'})`;
   const base = { value: r1 - r2, threshold, sampleSize, pValue, interval };
-  if (significant && beyond) return { ...base, verdict: 'Failed', detail: `Canary error rate is significantly ${beyond} beyond tolerance: ${stats}.` };
+  if (significant && beyond)
+    return {
+      ...base,
+      verdict: 'Failed',
+      detail: `Canary error rate is significantly ${beyond} beyond tolerance: ${stats}.`,
+    };
   const why = significant ? 'Difference is significant but within tolerance or harmless' : 'No significant difference';
   return { ...base, verdict: 'Successful', detail: `${why}: ${stats}.` };
 }

@@ -31,7 +31,9 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export function installBearerAuth(app: FastifyInstance, token: string): void {
   if (token.trim() === '') {
-    throw new Error('The rollout API needs a bearer token (options.token is empty); refusing to serve unauthenticated.');
+    throw new Error(
+      'The rollout API needs a bearer token (options.token is empty); refusing to serve unauthenticated.',
+    );
   }
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config.public === true) return;
@@ -40,6 +42,9 @@ export function installBearerAuth(app: FastifyInstance, token: string): void {
     await reply
       .code(401)
       .header('www-authenticate', 'Bearer realm="rollout"')
-      .send({ error: presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'invalid bearer token' });
+      .send({
+        error:
+          presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'invalid bearer token',
+      });
   });
 }

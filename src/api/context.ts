@@ -23,7 +23,9 @@ export const TEMPORAL_DEADLINE_MS = 15_000;
 export function withTemporalDeadline<T>(ctx: ApiContext, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + TEMPORAL_DEADLINE_MS;
   // both clients, in case they were built over different connections (the deadline lives on the connection)
-  return ctx.client.client.connection.withDeadline(deadline, () => ctx.temporalClient.connection.withDeadline(deadline, fn));
+  return ctx.client.client.connection.withDeadline(deadline, () =>
+    ctx.temporalClient.connection.withDeadline(deadline, fn),
+  );
 }
 
 /**

@@ -96,7 +96,11 @@ async function countPhases(temporalClient: Client, logger: PinoLogger): Promise<
   try {
     const connection = temporalClient.connection;
     const counts = await connection.withDeadline(Date.now() + COUNTS_DEADLINE_MS, () =>
-      Promise.all(Phase.options.map(async (phase) => [phase, (await temporalClient.workflow.count(phaseQuery(phase))).count] as const)),
+      Promise.all(
+        Phase.options.map(
+          async (phase) => [phase, (await temporalClient.workflow.count(phaseQuery(phase))).count] as const,
+        ),
+      ),
     );
     return new Map(counts);
   } catch (err) {

@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from '../domain/commands.schema.js';
+import {
+  AbortCommand,
+  ApproveCommand,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+} from '../domain/commands.schema.js';
 import { specJsonSchema } from '../spec/load.js';
 import {
   AlertmanagerResponse,
@@ -76,7 +82,8 @@ function addComponent(components: Json, name: string, schema: Json): void {
     );
   };
   components[name] = rewrite(rest);
-  for (const [def, defSchema] of Object.entries(($defs ?? {}) as Json)) components[`${name}_${def}`] = rewrite(defSchema);
+  for (const [def, defSchema] of Object.entries(($defs ?? {}) as Json))
+    components[`${name}_${def}`] = rewrite(defSchema);
 }
 
 function schemas(): Json {
@@ -110,13 +117,23 @@ function operation(route: CollectedRoute): Json {
     in: 'path',
     required: true,
     schema: { type: 'string' },
-    ...(name === 'id' ? { description: 'workflow ID, URL-encoded (rollout%2F<flag>); or use /rollouts/rollout/{flag}' } : {}),
+    ...(name === 'id'
+      ? { description: 'workflow ID, URL-encoded (rollout%2F<flag>); or use /rollouts/rollout/{flag}' }
+      : {}),
   }));
   const queryParams = doc.query
-    ? Object.entries((output(ListQuery).properties ?? {}) as Json).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
+    ? Object.entries((output(ListQuery).properties ?? {}) as Json).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema,
+      }))
     : [];
   const responses: Json = {};
-  const codes: RouteDoc['responses'] = { ...doc.responses, ...(route.public ? {} : { 401: 'missing or wrong bearer token' }) };
+  const codes: RouteDoc['responses'] = {
+    ...doc.responses,
+    ...(route.public ? {} : { 401: 'missing or wrong bearer token' }),
+  };
   for (const [code, spec] of Object.entries(codes)) {
     const [description, schema]: [string, SchemaName | 'text' | undefined] =
       typeof spec === 'string' ? [spec, Number(code) >= 400 ? 'Error' : undefined] : spec;
@@ -130,7 +147,9 @@ function operation(route: CollectedRoute): Json {
   }
   const body = doc.body && {
     required: true,
-    content: Object.fromEntries((doc.body.contentTypes ?? ['application/json']).map((t) => [t, { schema: ref(doc.body!.schema) }])),
+    content: Object.fromEntries(
+      (doc.body.contentTypes ?? ['application/json']).map((t) => [t, { schema: ref(doc.body!.schema) }]),
+    ),
   };
   return {
     summary: doc.summary,

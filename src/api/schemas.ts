@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { Exposure } from '../domain/exposure.schema.js';
 import { MeasurementRecord } from '../domain/tally.schema.js';
-import { Approval, GuardStatus, PauseReason, Phase, RollbackState, TimelineEntry, WindowSummary } from '../domain/rollout-state.schema.js';
+import {
+  Approval,
+  GuardStatus,
+  PauseReason,
+  Phase,
+  RollbackState,
+  TimelineEntry,
+  WindowSummary,
+} from '../domain/rollout-state.schema.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 
 /** One alert in an Alertmanager webhook (v4). Unknown fields are kept: Alertmanager adds some over time. */
@@ -29,7 +37,10 @@ export type AlertmanagerWebhook = z.infer<typeof AlertmanagerWebhook>;
 /** What `POST /alerts/alertmanager` answers. */
 export const AlertmanagerResponse = z.object({
   signalled: z.number().int().describe('guardBreach signals sent'),
-  ignored: z.number().int().describe('resolved alerts, alerts without rollout and guard labels, duplicates in the payload'),
+  ignored: z
+    .number()
+    .int()
+    .describe('resolved alerts, alerts without rollout and guard labels, duplicates in the payload'),
   errors: z.array(z.object({ rollout: z.string(), guard: z.string(), error: z.string() })),
 });
 export type AlertmanagerResponse = z.infer<typeof AlertmanagerResponse>;

@@ -26,7 +26,10 @@ export async function resolveApiToken(options: Pick<ServeOptions, 'token' | 'tok
   const token = options.token ?? process.env.ROLLOUT_API_TOKEN;
   if (token) return token;
   if (!options.tokenFile) {
-    throw new RolloutError('The HTTP API needs a bearer token and none is configured.', 'Set ROLLOUT_API_TOKEN to a long random secret.');
+    throw new RolloutError(
+      'The HTTP API needs a bearer token and none is configured.',
+      'Set ROLLOUT_API_TOKEN to a long random secret.',
+    );
   }
   const existing = await readFile(options.tokenFile, 'utf8').catch(() => '');
   if (existing.trim()) return existing.trim();

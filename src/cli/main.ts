@@ -31,7 +31,9 @@ try {
 function report(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (err instanceof ValidationError) {
-    process.stderr.write(`error: ${err.issues.length ? `${err.message.split('\n')[0]}\n${describeIssues(err.issues)}` : err.message}\n`);
+    process.stderr.write(
+      `error: ${err.issues.length ? `${err.message.split('\n')[0]}\n${describeIssues(err.issues)}` : err.message}\n`,
+    );
     return EXIT.usage;
   }
   if (err instanceof CommandRejectedError) {
@@ -48,7 +50,9 @@ function report(err: unknown): number {
     return EXIT.failed;
   }
   if (/ECONNREFUSED|UNAVAILABLE|Failed to connect/i.test(e?.message ?? '')) {
-    process.stderr.write(`error: cannot reach Temporal (${e.message.split('\n')[0]}).\nStart it with \`rollout dev\`, or set TEMPORAL_ADDRESS.\n`);
+    process.stderr.write(
+      `error: cannot reach Temporal (${e.message.split('\n')[0]}).\nStart it with \`rollout dev\`, or set TEMPORAL_ADDRESS.\n`,
+    );
     return EXIT.failed;
   }
   process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);

@@ -51,7 +51,10 @@ export class DrillClient {
   /** Schedules a drill every `every` (e.g. 1d) or by cron; overlapping runs are skipped. */
   async schedule(input: DrillSpecInput, when: { every?: string; cron?: string }): Promise<string> {
     const drill = validateDrill(input);
-    if (!when.every === !when.cron) throw new ValidationError('give exactly one of --every or --cron', [{ path: 'schedule', message: 'give exactly one of every or cron' }]);
+    if (!when.every === !when.cron)
+      throw new ValidationError('give exactly one of --every or --cron', [
+        { path: 'schedule', message: 'give exactly one of every or cron' },
+      ]);
     const scheduleId = `drill-${drill.name}`;
     await this.client.schedule.create({
       scheduleId,
@@ -71,7 +74,15 @@ export class DrillClient {
     return scheduleId;
   }
 
-  async list(): Promise<{ scheduleId: string; paused: boolean; note: string | undefined; recentActions: number; nextActionTimes: string[] }[]> {
+  async list(): Promise<
+    {
+      scheduleId: string;
+      paused: boolean;
+      note: string | undefined;
+      recentActions: number;
+      nextActionTimes: string[];
+    }[]
+  > {
     const out = [];
     for await (const s of this.client.schedule.list()) {
       if (!s.scheduleId.startsWith('drill-')) continue;
@@ -136,6 +147,7 @@ export class DrillClient {
 /** Nearest-rank percentiles over the defined values. */
 export function percentiles(values: (number | undefined)[]): DrillSummary['timeToRollbackMs'] {
   const sorted = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : null);
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : null;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length ? sorted[sorted.length - 1]! : null };
 }

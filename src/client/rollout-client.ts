@@ -4,7 +4,14 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import type { z } from 'zod';
 import type { ObserveProgress } from '../../activities/guards/observe-window.js';
 import { guardStatusOf } from '../domain/rollout-state.js';
-import { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand, type GuardBreach } from '../domain/commands.schema.js';
+import {
+  AbortCommand,
+  ApproveCommand,
+  PauseCommand,
+  PromoteCommand,
+  ResumeCommand,
+  type GuardBreach,
+} from '../domain/commands.schema.js';
 import { type CommandAck } from '../domain/commands.js';
 import { describeIssues, flattenIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
@@ -26,12 +33,16 @@ import { listRollouts, type ListQuery, type RolloutSummary } from './visibility.
 /** The workflow refused an operator command; `reason` is its validator's explanation. */
 export class CommandRejectedError extends RolloutError {
   override readonly name = 'CommandRejectedError';
-  constructor(readonly command: string, readonly reason: string) {
+  constructor(
+    readonly command: string,
+    readonly reason: string,
+  ) {
     super(`${command} rejected: ${reason}`);
   }
 }
 
-type Update = typeof pauseUpdate | typeof resumeUpdate | typeof promoteUpdate | typeof approveUpdate | typeof abortUpdate;
+type Update =
+  typeof pauseUpdate | typeof resumeUpdate | typeof promoteUpdate | typeof approveUpdate | typeof abortUpdate;
 
 /** A typed client for rollouts: start, inspect and operate them from any service. */
 export class RolloutClient {
@@ -54,13 +65,22 @@ export class RolloutClient {
    */
   async status(id: string): Promise<RolloutStatus & { guardsAsOf?: string }> {
     const handle = this.handle(id);
-    const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe().catch(() => undefined)]);
+    const [status, description] = await Promise.all([
+      handle.query(statusQuery),
+      handle.describe().catch(() => undefined),
+    ]);
     const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'observeWindow');
     const payloads = pending?.heartbeatDetails?.payloads;
     if (!payloads?.length) return status;
-    const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [ObserveProgress | undefined];
+    const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [
+      ObserveProgress | undefined,
+    ];
     if (!progress?.tallies) return status;
-    return { ...status, guards: progress.tallies.map((t) => guardStatusOf(t, t.last?.verdict ?? 'Inconclusive', progress.updatedAt)), guardsAsOf: progress.updatedAt };
+    return {
+      ...status,
+      guards: progress.tallies.map((t) => guardStatusOf(t, t.last?.verdict ?? 'Inconclusive', progress.updatedAt)),
+      guardsAsOf: progress.updatedAt,
+    };
   }
 
   /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */
@@ -94,7 +114,13 @@ export class RolloutClient {
     await this.handle(id).signal(guardBreachSignal, breach);
   }
 
-  private async command<T>(id: string, name: string, update: Update, schema: z.ZodType<T>, cmd: T): Promise<CommandAck> {
+  private async command<T>(
+    id: string,
+    name: string,
+    update: Update,
+    schema: z.ZodType<T>,
+    cmd: T,
+  ): Promise<CommandAck> {
     const parsed = schema.safeParse(cmd);
     if (!parsed.success) {
       const issues = flattenIssues(parsed.error.issues);
@@ -103,7 +129,8 @@ export class RolloutClient {
     try {
       return await this.handle(id).executeUpdate(update as typeof pauseUpdate, { args: [parsed.data as PauseCommand] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new CommandRejectedError(name, (err.cause as Error | undefined)?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new CommandRejectedError(name, (err.cause as Error | undefined)?.message ?? err.message);
       throw await this.explainClosed(id, name, err);
     }
   }
@@ -114,10 +141,11 @@ export class RolloutClient {
    */
   private async explainClosed(id: string, name: string, err: unknown): Promise<unknown> {
     if (!(err instanceof WorkflowNotFoundError)) return err;
-    const described = await this.handle(id).describe().catch(() => undefined);
+    const described = await this.handle(id)
+      .describe()
+      .catch(() => undefined);
     if (!described || described.status.name === 'RUNNING') return err;
     const phase = described.typedSearchAttributes.get(RolloutPhaseKey) ?? described.status.name;
     return new CommandRejectedError(name, `cannot ${name}: the rollout has ended (${phase})`);
   }
 }
-

@@ -1,4 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { describeStep } from '../domain/describe.js';
 import { rolloutIdForFlag } from '../domain/ids.js';
 import type { RolloutSpec } from '../domain/spec.schema.js';
@@ -6,7 +10,12 @@ import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
 import { validateSpec } from '../spec/load.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
-import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../temporal/search-attributes.js';
+import {
+  RolloutExposureKey,
+  RolloutPhaseKey,
+  RolloutStepKey,
+  RolloutTargetKey,
+} from '../temporal/search-attributes.js';
 import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
 import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 
@@ -18,7 +27,10 @@ export function rolloutWorkflowId(spec: Pick<RolloutSpec, 'target'>): string {
 /** A second start for the same flag while one runs. */
 export class RolloutAlreadyRunningError extends RolloutError {
   override readonly name = 'RolloutAlreadyRunningError';
-  constructor(readonly workflowId: string, readonly runId: string | undefined) {
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string | undefined,
+  ) {
     super(
       `A rollout for this flag is already running: ${workflowId}${runId ? ` (run ${runId})` : ''}.`,
       'Wait for it to finish, or abort it first (rollout abort ID --reason ...).',
@@ -63,7 +75,10 @@ export async function startRollout(
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+      const running = await client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .catch(() => undefined);
       throw new RolloutAlreadyRunningError(workflowId, running?.runId);
     }
     throw err;

@@ -1,7 +1,12 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { z } from 'zod';
 import { Phase } from '../domain/rollout-state.schema.js';
-import { RolloutExposureKey, RolloutPhaseKey, RolloutStepKey, RolloutTargetKey } from '../temporal/search-attributes.js';
+import {
+  RolloutExposureKey,
+  RolloutPhaseKey,
+  RolloutStepKey,
+  RolloutTargetKey,
+} from '../temporal/search-attributes.js';
 import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 
 /** Most rollouts one list call returns (newest first). */

@@ -55,9 +55,24 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
   const random = options.random ?? Math.random;
   const { flag } = options;
   const registry = new Registry();
-  const requests = new Counter({ name: 'demo_requests_total', help: 'Checkout requests by variant and status code.', labelNames: ['variant', 'code'] as const, registers: [registry] });
-  const duration = new Histogram({ name: 'demo_request_duration_seconds', help: 'Checkout latency by variant.', labelNames: ['variant'] as const, buckets: BUCKETS, registers: [registry] });
-  const faultGauge = new Gauge({ name: 'demo_fault', help: '1 while the injected regression is on.', registers: [registry] });
+  const requests = new Counter({
+    name: 'demo_requests_total',
+    help: 'Checkout requests by variant and status code.',
+    labelNames: ['variant', 'code'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'demo_request_duration_seconds',
+    help: 'Checkout latency by variant.',
+    labelNames: ['variant'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
+  const faultGauge = new Gauge({
+    name: 'demo_fault',
+    help: '1 while the injected regression is on.',
+    registers: [registry],
+  });
   // every series exists from the start, so an error ratio is 0 (not absent) until the first error
   for (const variant of [flag.variant, flag.baselineVariant]) {
     for (const code of ['200', '500']) requests.inc({ variant, code }, 0);
@@ -110,7 +125,8 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
     if (route === 'GET /fault') return json(res, 200, { on: fault });
     if (route === 'POST /fault') {
       const body = FaultBody.safeParse(await readJson(req));
-      if (!body.success) return json(res, 400, { error: `expected {"on": true|false}: ${z.prettifyError(body.error)}` });
+      if (!body.success)
+        return json(res, 400, { error: `expected {"on": true|false}: ${z.prettifyError(body.error)}` });
       setFault(body.data.on);
       return json(res, 200, { on: fault });
     }
@@ -125,8 +141,12 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
    */
   async function proxy(res: ServerResponse, url: URL): Promise<void> {
     if (!prometheus) return json(res, 503, { status: 'error', error: 'no Prometheus is running in this demo' });
-    const upstream = await fetch(`${prometheus}${url.pathname.slice('/prometheus'.length)}${url.search}`, { signal: AbortSignal.timeout(10_000) });
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(await upstream.text());
+    const upstream = await fetch(`${prometheus}${url.pathname.slice('/prometheus'.length)}${url.search}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    res
+      .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+      .end(await upstream.text());
   }
 
   const server = createServer((req, res) => {

@@ -5,7 +5,12 @@ import type { RolloutSpecInput } from '../domain/spec.schema.js';
 import { ValidationError } from '../errors.js';
 
 /** The flag the demo rolls out, in a flagd file relative to the directory `rollout dev --demo` runs in. */
-export const DEMO_FLAG = { key: 'demo-checkout', path: '.rollout/demo/flags.json', variant: 'new', baselineVariant: 'old' } as const;
+export const DEMO_FLAG = {
+  key: 'demo-checkout',
+  path: '.rollout/demo/flags.json',
+  variant: 'new',
+  baselineVariant: 'old',
+} as const;
 /** The workflow ID `RolloutClient.start` derives from the flag. */
 export const DEMO_ROLLOUT_ID = rolloutIdForFlag(DEMO_FLAG.key);
 /** Exposure per step; the fault (`--fault`) switches on when the rollout reaches step 1. */
@@ -22,7 +27,8 @@ export const DEMO_LIMITS = { errorRatio: 0.05, meanLatencySeconds: 0.2 } as cons
 export function demoWindow(env: NodeJS.ProcessEnv = process.env): string {
   const raw = env.ROLLOUT_DEMO_WINDOW;
   if (raw === undefined || raw === '') return '20s';
-  if (!Duration.safeParse(raw).success) throw new ValidationError(`ROLLOUT_DEMO_WINDOW=${raw} is not a duration like 20s or 1m`, []);
+  if (!Duration.safeParse(raw).success)
+    throw new ValidationError(`ROLLOUT_DEMO_WINDOW=${raw} is not a duration like 20s or 1m`, []);
   return raw;
 }
 
@@ -35,18 +41,31 @@ export function demoWindow(env: NodeJS.ProcessEnv = process.env): string {
 export function demoSpec(opts: { metrics: DemoMetrics; window: string }): RolloutSpecInput {
   const { metrics, window } = opts;
   const queries = metrics.kind === 'prometheus' ? promQueries() : scrapeQueries();
-  const source = metrics.kind === 'prometheus' ? { type: 'prometheus' as const, url: metrics.url } : { type: 'scrape' as const, url: metrics.url };
+  const source =
+    metrics.kind === 'prometheus'
+      ? { type: 'prometheus' as const, url: metrics.url }
+      : { type: 'scrape' as const, url: metrics.url };
   const common = { source, interval: '2s', failureLimit: 1, inconclusiveLimit: 2 };
   return {
     name: 'demo-checkout',
     description: 'The rollout-orchestrator demo: a new checkout variant, guarded by its error ratio and latency.',
-    target: { type: 'flagd', path: DEMO_FLAG.path, flag: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant },
+    target: {
+      type: 'flagd',
+      path: DEMO_FLAG.path,
+      flag: DEMO_FLAG.key,
+      variant: DEMO_FLAG.variant,
+      baselineVariant: DEMO_FLAG.baselineVariant,
+    },
     steps: DEMO_STEPS.map((exposure, i) => (i < DEMO_STEPS.length - 1 ? { exposure, observe: window } : { exposure })),
     guards: [
       { name: 'canary-error-ratio', query: queries.errorRatio, max: DEMO_LIMITS.errorRatio, ...common },
       { name: 'canary-latency-mean', query: queries.meanLatency, max: DEMO_LIMITS.meanLatencySeconds, ...common },
     ],
-    analysis: { extendBy: `${Math.max(1, Math.round(toMs(window) / 2_000))}s`, maxExtensions: 3, onInconclusive: 'pause' },
+    analysis: {
+      extendBy: `${Math.max(1, Math.round(toMs(window) / 2_000))}s`,
+      maxExtensions: 3,
+      onInconclusive: 'pause',
+    },
     rollback: { exposure: 0 },
   };
 }

@@ -31,7 +31,11 @@ export function demoHeader(s: DemoViewState): string[] {
       : `direct scrape of ${s.metrics.url} (no Prometheus binary found; the scrape source, not PromQL)`;
   const env = s.address === '127.0.0.1:7233' ? '' : `TEMPORAL_ADDRESS=${s.address} `;
   const web = s.uiUrl ? workflowWebUiUrl(s.uiUrl, s.namespace, DEMO_ROLLOUT_ID) : undefined;
-  const fault = s.fault ? `ON (new variant +300 ms, 30% 5xx)` : s.faultArmed ? `off (--fault: turns on at step ${FAULT_AT_STEP})` : 'off';
+  const fault = s.fault
+    ? `ON (new variant +300 ms, 30% 5xx)`
+    : s.faultArmed
+      ? `off (--fault: turns on at step ${FAULT_AT_STEP})`
+      : 'off';
   return [
     `rollout-orchestrator demo · service ${s.serviceUrl} · flag ${DEMO_FLAG.key} in ${DEMO_FLAG.path}`,
     `load   ${s.rps} rps of GET ${s.serviceUrl}/checkout?user=<random id>${s.load.sent ? `: ${s.load.ok} ok, ${s.load.failed} 5xx, ${s.load.errors} errors, ${s.load.dropped} dropped` : ''}`,
@@ -54,6 +58,8 @@ export function demoFrame(s: DemoViewState, status: (RolloutStatus & { guardsAsO
 /** One line per change for a non-TTY (CI logs), like `rollout watch` prints there. */
 export function demoSummary(s: DemoViewState, status: RolloutStatus | string): string {
   if (typeof status === 'string') return status;
-  const guards = status.guards.map((g) => ` ${g.name}=${g.value === null ? 'no data' : Number(g.value.toPrecision(3))}(${g.verdict})`).join('');
+  const guards = status.guards
+    .map((g) => ` ${g.name}=${g.value === null ? 'no data' : Number(g.value.toPrecision(3))}(${g.verdict})`)
+    .join('');
   return `${status.phase} step ${Math.min(status.step + 1, status.totalSteps)}/${status.totalSteps} exposure ${status.exposure.percent}% fault ${s.fault ? 'on' : 'off'}${guards}`;
 }

@@ -49,7 +49,9 @@ export function startLoad(options: LoadOptions): Load {
     const user = `user-${Math.floor(random() * users)}`;
     stats.sent += 1;
     try {
-      const response = await fetch(`${options.url}/checkout?user=${encodeURIComponent(user)}`, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(10_000)]) });
+      const response = await fetch(`${options.url}/checkout?user=${encodeURIComponent(user)}`, {
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(10_000)]),
+      });
       await response.arrayBuffer();
       if (response.status >= 500) stats.failed += 1;
       else stats.ok += 1;

@@ -19,7 +19,13 @@ const READY_TIMEOUT_MS = 20_000;
 export function findPrometheus(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const candidates = env.PROMETHEUS_PATH
     ? [env.PROMETHEUS_PATH]
-    : [...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'prometheus')), '/usr/bin/prometheus'];
+    : [
+        ...(env.PATH ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, 'prometheus')),
+        '/usr/bin/prometheus',
+      ];
   return candidates.find((path) => {
     try {
       accessSync(path, constants.X_OK);
@@ -46,7 +52,12 @@ export async function startPrometheus(binary: string, target: string): Promise<D
   const port = await freePort();
   const child = spawn(
     binary,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     // its own process group: a terminal's Ctrl-C or hang-up reaches the demo, which stops Prometheus itself
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
@@ -80,13 +91,17 @@ export async function startPrometheus(binary: string, target: string): Promise<D
   let gone = false;
   void exited.then(() => (gone = true));
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, pid: child.pid, stop };
     if (gone || Date.now() > deadline) {
       await stop();
-      throw new Error(`Prometheus (${binary}) did not become ready${gone ? ' (it exited)' : ` within ${READY_TIMEOUT_MS} ms`}: ${log.trim()}`);
+      throw new Error(
+        `Prometheus (${binary}) did not become ready${gone ? ' (it exited)' : ` within ${READY_TIMEOUT_MS} ms`}: ${log.trim()}`,
+      );
     }
     await sleep(100);
   }
 }
-

@@ -46,11 +46,20 @@ export function demoCompanion(options: DemoOptions): (ctx: CompanionContext) => 
   return async (ctx) => {
     const cleanup: (() => Promise<void>)[] = [];
     const stopAll = async () => {
-      for (const step of cleanup.reverse()) await step().catch((err: unknown) => ctx.logger.warn({ err }, 'demo clean-up failed'));
+      for (const step of cleanup.reverse())
+        await step().catch((err: unknown) => ctx.logger.warn({ err }, 'demo clean-up failed'));
     };
     try {
       const flagFile = await ensureFlagFile(options.baseDir ?? process.cwd());
-      const service = await startDemoService({ port: options.port, flag: { file: flagFile, key: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant } });
+      const service = await startDemoService({
+        port: options.port,
+        flag: {
+          file: flagFile,
+          key: DEMO_FLAG.key,
+          variant: DEMO_FLAG.variant,
+          baselineVariant: DEMO_FLAG.baselineVariant,
+        },
+      });
       cleanup.push(() => service.stop());
       const { metrics, prometheus } = await guardMetrics(options.metrics, service);
       if (prometheus) cleanup.push(() => prometheus.stop());
@@ -72,16 +81,30 @@ async function ensureFlagFile(baseDir: string): Promise<string> {
   const file = resolve(baseDir, DEMO_FLAG.path);
   await mkdir(dirname(file), { recursive: true });
   if (!existsSync(file)) {
-    const target = createFlagdFileTarget({ type: 'flagd', path: DEMO_FLAG.path, flag: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant }, { baseDir });
+    const target = createFlagdFileTarget(
+      {
+        type: 'flagd',
+        path: DEMO_FLAG.path,
+        flag: DEMO_FLAG.key,
+        variant: DEMO_FLAG.variant,
+        baselineVariant: DEMO_FLAG.baselineVariant,
+      },
+      { baseDir },
+    );
     await target.apply({ percent: 0, idempotencyKey: 'demo-initial-baseline' });
   }
   return file;
 }
 
-async function guardMetrics(mode: DemoOptions['metrics'], service: DemoService): Promise<{ metrics: DemoMetrics; prometheus?: DemoPrometheus }> {
+async function guardMetrics(
+  mode: DemoOptions['metrics'],
+  service: DemoService,
+): Promise<{ metrics: DemoMetrics; prometheus?: DemoPrometheus }> {
   const binary = mode === 'scrape' ? undefined : findPrometheus();
   if (mode === 'prometheus' && !binary) {
-    throw new Error('--metrics prometheus: no prometheus binary (looked at $PROMETHEUS_PATH, PATH, /usr/bin/prometheus); use --metrics scrape or install it');
+    throw new Error(
+      '--metrics prometheus: no prometheus binary (looked at $PROMETHEUS_PATH, PATH, /usr/bin/prometheus); use --metrics scrape or install it',
+    );
   }
   if (!binary) return { metrics: { kind: 'scrape', url: `${service.url}/metrics` } };
   const prometheus = await startPrometheus(binary, service.hostPort);
@@ -97,7 +120,11 @@ interface DemoParts {
 }
 
 /** Starts or resumes the demo rollout, then polls its status into the live view and handles keys and the fault. */
-function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts): { started: Promise<void>; stop(): Promise<void> } {
+function watchDemo(
+  ctx: CompanionContext,
+  options: DemoOptions,
+  parts: DemoParts,
+): { started: Promise<void>; stop(): Promise<void> } {
   const rollouts = new RolloutClient(ctx.client);
   const view = createLiveView(options.out ?? process.stdout);
   const stdin = options.stdin ?? process.stdin;
@@ -130,7 +157,13 @@ function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts
   process.on('SIGHUP', onHangup);
 
   async function startOrResume(): Promise<void> {
-    const running = await rollouts.handle(DEMO_ROLLOUT_ID).describe().then((d) => d.status.name === 'RUNNING', () => false);
+    const running = await rollouts
+      .handle(DEMO_ROLLOUT_ID)
+      .describe()
+      .then(
+        (d) => d.status.name === 'RUNNING',
+        () => false,
+      );
     let resumed = running;
     if (!running) {
       try {
@@ -144,7 +177,11 @@ function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts
     faultArmed = options.fault;
     // a new rollout (key r) starts healthy; --fault breaks it again at step 1
     if (!resumed) parts.service.setFault(false);
-    note(resumed ? `resuming ${DEMO_ROLLOUT_ID}, still running from an earlier start` : `started ${DEMO_ROLLOUT_ID} (${options.window} windows)`);
+    note(
+      resumed
+        ? `resuming ${DEMO_ROLLOUT_ID}, still running from an earlier start`
+        : `started ${DEMO_ROLLOUT_ID} (${options.window} windows)`,
+    );
   }
 
   async function refresh(): Promise<void> {
@@ -155,7 +192,9 @@ function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts
       if (faultArmed && status.step >= FAULT_AT_STEP && !ended && status.phase !== 'RollingBack') {
         faultArmed = false;
         parts.service.setFault(true);
-        note(`--fault: step ${status.step} reached (${DEMO_STEPS[status.step] ?? status.exposure.percent}%): the new variant is now slower and failing`);
+        note(
+          `--fault: step ${status.step} reached (${DEMO_STEPS[status.step] ?? status.exposure.percent}%): the new variant is now slower and failing`,
+        );
       }
     } catch (err) {
       last = `status unavailable: ${(err as Error).message.split('\n')[0]}`;
@@ -171,7 +210,8 @@ function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts
       note(`fault ${parts.service.fault() ? 'ON' : 'off'} (key f)`);
       return draw();
     }
-    if (ended) void startOrResume().then(refresh, (err: Error) => note(`cannot start the rollout again: ${err.message}`));
+    if (ended)
+      void startOrResume().then(refresh, (err: Error) => note(`cannot start the rollout again: ${err.message}`));
   };
 
   let wake: (() => void) | undefined;
@@ -205,7 +245,9 @@ function watchDemo(ctx: CompanionContext, options: DemoOptions, parts: DemoParts
       process.off('SIGHUP', onHangup);
       releaseKeys();
       await looping;
-      note(ended ? 'demo stopped.' : `demo stopped; ${DEMO_ROLLOUT_ID} is still running and resumes on the next start.`);
+      note(
+        ended ? 'demo stopped.' : `demo stopped; ${DEMO_ROLLOUT_ID} is still running and resumes on the next start.`,
+      );
     },
   };
 }

@@ -1,7 +1,15 @@
 /** What a key press asks for. */
 export type DemoKey = 'toggle-fault' | 'quit' | 'restart';
 
-const KEYS: Record<string, DemoKey> = { f: 'toggle-fault', F: 'toggle-fault', q: 'quit', Q: 'quit', '\x03': 'quit', r: 'restart', R: 'restart' };
+const KEYS: Record<string, DemoKey> = {
+  f: 'toggle-fault',
+  F: 'toggle-fault',
+  q: 'quit',
+  Q: 'quit',
+  '\x03': 'quit',
+  r: 'restart',
+  R: 'restart',
+};
 
 /**
  * Reads single key presses from a TTY stdin in raw mode (so Ctrl-C arrives as a key, `\x03`, and quits the same

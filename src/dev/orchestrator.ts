@@ -147,7 +147,9 @@ function startCompanion(
     stop: () =>
       (stopping ??= started.then(
         async ({ client, companion }) => {
-          await companion.stop().catch((err: unknown) => opts.context.logger.error({ err }, 'the companion failed to stop cleanly'));
+          await companion
+            .stop()
+            .catch((err: unknown) => opts.context.logger.error({ err }, 'the companion failed to stop cleanly'));
           await client.connection.close();
         },
         () => undefined,

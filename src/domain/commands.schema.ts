@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
-
 const Actor = z.string().trim().min(1, 'must name who is acting').max(200);
 
-export const PauseCommand = z.object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor }).strict();
+export const PauseCommand = z
+  .object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor })
+  .strict();
 export type PauseCommand = z.infer<typeof PauseCommand>;
 export const ResumeCommand = z.object({ actor: Actor }).strict();
 export type ResumeCommand = z.infer<typeof ResumeCommand>;
@@ -18,7 +19,9 @@ export const ApproveCommand = z
   })
   .strict();
 export type ApproveCommand = z.infer<typeof ApproveCommand>;
-export const AbortCommand = z.object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor }).strict();
+export const AbortCommand = z
+  .object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor })
+  .strict();
 export type AbortCommand = z.infer<typeof AbortCommand>;
 
 /** A push from an alerting system: a guard is in breach now. */

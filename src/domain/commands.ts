@@ -24,7 +24,8 @@ const optional =
   (check: FieldCheck): FieldCheck =>
   (v) =>
     v === undefined ? undefined : check(v);
-const stepIndex: FieldCheck = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : 'must be a step index (an integer ≥ 0)');
+const stepIndex: FieldCheck = (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : 'must be a step index (an integer ≥ 0)';
 
 /** The first problem with a command's shape, as `field: problem`; unknown fields are refused as in the schemas. */
 function malformed(cmd: unknown, fields: Record<string, FieldCheck>): string | undefined {
@@ -94,7 +95,8 @@ export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCo
   if (closed(s)) return `cannot promote: ${closed(s)}`;
   if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step} waits for approval; use approve`;
   if (s.phase === 'Observing' || s.pauseReasons.some((p) => p.kind !== 'approval-timeout')) return undefined;
-  if (s.phase === 'Progressing') return 'cannot promote: an exposure change is in flight; promote its observation window once it starts';
+  if (s.phase === 'Progressing')
+    return 'cannot promote: an exposure change is in flight; promote its observation window once it starts';
   return `cannot promote: nothing to end early in phase ${s.phase}`;
 }
 
@@ -103,7 +105,8 @@ export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCo
   if (bad) return `cannot approve: ${bad}`;
   if (closed(s)) return `cannot approve: ${closed(s)}`;
   const target = spec.steps[cmd.step];
-  if (target === undefined) return `cannot approve: there is no step ${cmd.step} (the spec has ${spec.steps.length} steps, 0-${spec.steps.length - 1})`;
+  if (target === undefined)
+    return `cannot approve: there is no step ${cmd.step} (the spec has ${spec.steps.length} steps, 0-${spec.steps.length - 1})`;
   const approval = asApprovalStep(target);
   if (!approval) return `cannot approve: step ${cmd.step} is not an approval step`;
   if (s.approvals.some((a) => a.step === cmd.step)) return `cannot approve: step ${cmd.step} is already approved`;

@@ -40,10 +40,14 @@ export function detailsMarkdown(spec: RolloutSpec, s: RolloutState): string {
     '|---|---|---|',
     ...rows,
   ];
-  if (s.pauseReasons.length) lines.push('', `Paused: ${s.pauseReasons.map((p) => `${p.reason}${p.actor ? ` (${p.actor})` : ''}`).join('; ')}`);
+  if (s.pauseReasons.length)
+    lines.push('', `Paused: ${s.pauseReasons.map((p) => `${p.reason}${p.actor ? ` (${p.actor})` : ''}`).join('; ')}`);
   if (s.rollback) {
     const r = s.rollback;
-    lines.push('', `Rollback: ${r.reason}${r.retrying ? ` — retrying ${r.retryingWhat ?? ''} (${r.failedAttempts} failed attempts, last error: ${r.lastError ?? '?'})` : ''}`);
+    lines.push(
+      '',
+      `Rollback: ${r.reason}${r.retrying ? ` — retrying ${r.retryingWhat ?? ''} (${r.failedAttempts} failed attempts, last error: ${r.lastError ?? '?'})` : ''}`,
+    );
   }
   if (s.guards.length) {
     lines.push('', '| guard | verdict | value | threshold |', '|---|---|---|---|');

@@ -6,20 +6,25 @@ import { TargetSpec } from './target-spec.schema.js';
 
 import { flattenIssues, type ValidationIssue } from './validation.js';
 
-
 /**
  * A rollout drill: run a real rollout against a sandbox target, inject a breach at one step, and prove that
  * rollback happens, completely and within the SLO.
  */
 export const DrillSpec = z
   .object({
-    name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must use only a-z, 0-9 and "-"').max(63),
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must use only a-z, 0-9 and "-"')
+      .max(63),
     /** The rollout to drill: a full spec (the CLI inlines `rolloutFile` here before starting). */
     rollout: z.unknown(),
     /** Where the rollout spec came from, for the record (a file path); informational. */
     rolloutFile: z.string().optional(),
     /** Replace parts of the rollout for the drill, typically a sandbox `target`. */
-    overrides: z.object({ target: TargetSpec.optional(), steps: z.array(Step).min(1).optional() }).strict().default({}),
+    overrides: z
+      .object({ target: TargetSpec.optional(), steps: z.array(Step).min(1).optional() })
+      .strict()
+      .default({}),
     inject: z
       .object({
         /** Index of an exposure step with an observation window. */
@@ -53,10 +58,15 @@ export const DRILL_GUARD = 'drill-injected-breach';
  * The rollout a drill runs: the referenced spec with overrides, plus the injected guard for the `guard`
  * method. Returns issues (with paths under `rollout`/`inject`) instead of throwing.
  */
-export function buildDrillRollout(drill: DrillSpec): { ok: true; spec: RolloutSpec } | { ok: false; issues: { path: string; message: string }[] } {
+export function buildDrillRollout(
+  drill: DrillSpec,
+): { ok: true; spec: RolloutSpec } | { ok: false; issues: { path: string; message: string }[] } {
   const base = RolloutSpec.safeParse(drill.rollout);
   if (!base.success) {
-    return { ok: false, issues: base.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })) };
+    return {
+      ok: false,
+      issues: base.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })),
+    };
   }
   const input: RolloutSpecInput = {
     ...base.data,
@@ -66,7 +76,15 @@ export function buildDrillRollout(drill: DrillSpec): { ok: true; spec: RolloutSp
   };
   const step = input.steps[drill.inject.atStep];
   if (!step || !('exposure' in step) || !step.observe) {
-    return { ok: false, issues: [{ path: 'inject.atStep', message: `must name an exposure step with an observe window (the rollout has ${input.steps.length} steps)` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'inject.atStep',
+          message: `must name an exposure step with an observe window (the rollout has ${input.steps.length} steps)`,
+        },
+      ],
+    };
   }
   if (drill.inject.method === 'guard') {
     const injected: GuardSpec = {
@@ -85,12 +103,18 @@ export function buildDrillRollout(drill: DrillSpec): { ok: true; spec: RolloutSp
     input.guards = [...(input.guards ?? []), injected];
   }
   const spec = RolloutSpec.safeParse(input);
-  if (!spec.success) return { ok: false, issues: spec.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })) };
+  if (!spec.success)
+    return {
+      ok: false,
+      issues: spec.error.issues.map((i) => ({ path: ['rollout', ...i.path].join('.'), message: i.message })),
+    };
   return { ok: true, spec: spec.data };
 }
 
 /** A drill spec with its defaults and the rollout it runs, or every issue by path (the drill's, then the rollout's). */
-export function checkDrill(input: unknown): { ok: true; drill: DrillSpec; spec: RolloutSpec } | { ok: false; issues: ValidationIssue[] } {
+export function checkDrill(
+  input: unknown,
+): { ok: true; drill: DrillSpec; spec: RolloutSpec } | { ok: false; issues: ValidationIssue[] } {
   const parsed = DrillSpec.safeParse(input);
   if (!parsed.success) return { ok: false, issues: flattenIssues(parsed.error.issues) };
   const built = buildDrillRollout(parsed.data);

@@ -36,17 +36,31 @@ export function judgeDrill(args: {
   const { drill } = args;
   const slo = { detectWithinMs: toMs(drill.slo.detectWithin), rollbackWithinMs: toMs(drill.slo.rollbackWithin) };
   const reasons: string[] = [];
-  if (args.stillRunning) reasons.push(`the rollout did not finish within the drill deadline ${drill.deadline}: ${args.stillRunning}`);
+  if (args.stillRunning)
+    reasons.push(`the rollout did not finish within the drill deadline ${drill.deadline}: ${args.stillRunning}`);
   else if (args.finalPhase !== 'RolledBack') reasons.push(`the rollout ended ${args.finalPhase}, expected RolledBack`);
-  if (args.injectedAtMs === undefined) reasons.push(`the breach was never injected (step ${drill.inject.atStep} was not reached)`);
-  const ttd = args.injectedAtMs !== undefined && args.detectedAtMs !== undefined ? Math.max(0, args.detectedAtMs - args.injectedAtMs) : undefined;
-  const ttr = args.detectedAtMs !== undefined && args.rolledBackAtMs !== undefined ? Math.max(0, args.rolledBackAtMs - args.detectedAtMs) : undefined;
-  if (ttd !== undefined && ttd > slo.detectWithinMs) reasons.push(`time to detect ${ttd} ms exceeds the SLO of ${drill.slo.detectWithin}`);
-  if (ttr !== undefined && ttr > slo.rollbackWithinMs) reasons.push(`time to rollback ${ttr} ms exceeds the SLO of ${drill.slo.rollbackWithin}`);
+  if (args.injectedAtMs === undefined)
+    reasons.push(`the breach was never injected (step ${drill.inject.atStep} was not reached)`);
+  const ttd =
+    args.injectedAtMs !== undefined && args.detectedAtMs !== undefined
+      ? Math.max(0, args.detectedAtMs - args.injectedAtMs)
+      : undefined;
+  const ttr =
+    args.detectedAtMs !== undefined && args.rolledBackAtMs !== undefined
+      ? Math.max(0, args.rolledBackAtMs - args.detectedAtMs)
+      : undefined;
+  if (ttd !== undefined && ttd > slo.detectWithinMs)
+    reasons.push(`time to detect ${ttd} ms exceeds the SLO of ${drill.slo.detectWithin}`);
+  if (ttr !== undefined && ttr > slo.rollbackWithinMs)
+    reasons.push(`time to rollback ${ttr} ms exceeds the SLO of ${drill.slo.rollbackWithin}`);
   if (args.injectedAtMs !== undefined && ttd === undefined) reasons.push('the breach was never detected');
   const baselineVerified = args.baseline.actual === args.baseline.expected;
-  if (!baselineVerified) reasons.push(`the target reads ${args.baseline.actual ?? 'nothing'}%, expected its baseline ${args.baseline.expected}%`);
-  for (const c of args.compensations) if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);
+  if (!baselineVerified)
+    reasons.push(
+      `the target reads ${args.baseline.actual ?? 'nothing'}%, expected its baseline ${args.baseline.expected}%`,
+    );
+  for (const c of args.compensations)
+    if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);
   const iso = (ms: number | undefined) => (ms === undefined ? {} : { at: new Date(ms).toISOString() });
   return {
     drill: drill.name,

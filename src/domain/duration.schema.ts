@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { DURATION_FORM, toMs } from './time.js';
 
-
 /** A duration in the `30s / 5m / 1h / 2d` form (parts may combine: `1h30m`; `ms` for tests). */
 export const Duration = z
   .string()

@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** A segment of the population that a step exposes, e.g. `{ attribute: 'region', values: ['eu-west'] }`. */
 export const Cohort = z
   .object({
-    attribute: z.string().min(1).regex(/^[A-Za-z0-9_.$-]+$/, 'must be an attribute name ([A-Za-z0-9_.$-])'),
+    attribute: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9_.$-]+$/, 'must be an attribute name ([A-Za-z0-9_.$-])'),
     values: z.array(z.string().min(1)).min(1, 'must list at least one value'),
   })
   .strict();

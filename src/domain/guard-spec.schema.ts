@@ -62,7 +62,12 @@ export type ScrapeSource = z.infer<typeof ScrapeSource>;
 
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
-export const MetricSourceSpec = z.discriminatedUnion('type', [PrometheusSource, HttpJsonSource, SyntheticSource, ScrapeSource]);
+export const MetricSourceSpec = z.discriminatedUnion('type', [
+  PrometheusSource,
+  HttpJsonSource,
+  SyntheticSource,
+  ScrapeSource,
+]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 
 /** One side of a comparison: a query for values/samples, or error and total counts for two-proportion tests. */
@@ -103,7 +108,10 @@ export const ThresholdGuard = z
   })
   .strict()
   .refine((g) => g.max !== undefined || g.min !== undefined, { message: 'must set max, min or both', path: ['max'] })
-  .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, { message: 'must be ≥ min', path: ['max'] });
+  .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, {
+    message: 'must be ≥ min',
+    path: ['max'],
+  });
 export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
 
 /** A canary-versus-baseline guard judged by a statistical test. */
@@ -127,7 +135,8 @@ export const CompareGuard = z
       if (counts && (!s.errors || !s.total)) {
         ctx.addIssue({ code: 'custom', path: ['compare', side], message: `${g.test} needs errors and total queries` });
       }
-      if (!counts && !s.query) ctx.addIssue({ code: 'custom', path: ['compare', side, 'query'], message: `${g.test} needs a query` });
+      if (!counts && !s.query)
+        ctx.addIssue({ code: 'custom', path: ['compare', side, 'query'], message: `${g.test} needs a query` });
     }
   });
 export type CompareGuard = z.infer<typeof CompareGuard>;

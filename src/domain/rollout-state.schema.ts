@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { MeasurementRecord, Verdict } from './tally.schema.js';
 import { Exposure } from './exposure.schema.js';
 
-
 /** Where a rollout is. Terminal phases: Completed, RolledBack, Aborted. */
 export const Phase = z.enum([
   'Pending',
@@ -26,7 +25,12 @@ export const PauseReason = z.object({
 });
 export type PauseReason = z.infer<typeof PauseReason>;
 
-export const Approval = z.object({ step: z.number().int(), actor: z.string(), at: z.string(), comment: z.string().optional() });
+export const Approval = z.object({
+  step: z.number().int(),
+  actor: z.string(),
+  at: z.string(),
+  comment: z.string().optional(),
+});
 export type Approval = z.infer<typeof Approval>;
 
 /** One decision: a phase change with its cause. */

@@ -35,7 +35,13 @@ export function initialState(args: { runId: string; totalSteps: number; baseline
 }
 
 /** Moves to `phase` and records why. Mutates and returns `state` (workflow state is a single owned object). */
-export function enterPhase(state: RolloutState, phase: Phase, cause: string, now: string, actor?: string): RolloutState {
+export function enterPhase(
+  state: RolloutState,
+  phase: Phase,
+  cause: string,
+  now: string,
+  actor?: string,
+): RolloutState {
   state.phase = phase;
   state.timeline.push({
     at: now,

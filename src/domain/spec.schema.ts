@@ -5,7 +5,6 @@ import { Cohort, Percent } from './exposure.schema.js';
 import { AnalysisSpec, GuardSpec } from './guard-spec.schema.js';
 import { TargetSpec } from './target-spec.schema.js';
 
-
 const Name = z
   .string()
   .min(1, 'must not be empty')
@@ -85,7 +84,6 @@ export const RollbackSpec = z
   .strict();
 export type RollbackSpec = z.infer<typeof RollbackSpec>;
 
-
 /** The rollout spec: the public contract users write in YAML or JSON. */
 export const RolloutSpec = z
   .object({
@@ -105,7 +103,8 @@ export const RolloutSpec = z
     }
     const seen = new Set<string>();
     spec.guards.forEach((g, i) => {
-      if (seen.has(g.name)) ctx.addIssue({ code: 'custom', path: ['guards', i, 'name'], message: `duplicate guard name "${g.name}"` });
+      if (seen.has(g.name))
+        ctx.addIssue({ code: 'custom', path: ['guards', i, 'name'], message: `duplicate guard name "${g.name}"` });
       seen.add(g.name);
     });
     if (spec.analysis.maxExtensions > 0 && !spec.analysis.extendBy) {

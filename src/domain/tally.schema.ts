@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-
 export const Verdict = z.enum(['Successful', 'Failed', 'Inconclusive', 'Error']);
 export type Verdict = z.infer<typeof Verdict>;
 

@@ -26,7 +26,11 @@ type Limits = Pick<GuardSpec, 'failureLimit' | 'consecutiveErrorLimit' | 'critic
  * guard on its first failure, others when failures exceed `failureLimit`, and any guard when source errors
  * in a row exceed `consecutiveErrorLimit`. Returns a new tally.
  */
-export function tallyMeasurement(t: GuardTally, m: MeasurementRecord, limits: Limits): { tally: GuardTally; decision: MeasurementDecision } {
+export function tallyMeasurement(
+  t: GuardTally,
+  m: MeasurementRecord,
+  limits: Limits,
+): { tally: GuardTally; decision: MeasurementDecision } {
   const next: GuardTally = { ...t, checks: t.checks + 1, last: m };
   const conclusiveSeen = t.successful + t.failed > 0;
   switch (m.verdict) {
@@ -53,12 +57,21 @@ export function tallyMeasurement(t: GuardTally, m: MeasurementRecord, limits: Li
     return { tally: next, decision: { kind: 'fail', reason: `critical guard ${m.guard} failed: ${shown}` } };
   }
   if (next.failed > limits.failureLimit) {
-    return { tally: next, decision: { kind: 'fail', reason: `guard ${m.guard} failed ${next.failed}× (limit ${limits.failureLimit}): ${shown}` } };
+    return {
+      tally: next,
+      decision: {
+        kind: 'fail',
+        reason: `guard ${m.guard} failed ${next.failed}× (limit ${limits.failureLimit}): ${shown}`,
+      },
+    };
   }
   if (next.consecutiveErrors > limits.consecutiveErrorLimit) {
     return {
       tally: next,
-      decision: { kind: 'fail', reason: `guard ${m.guard}: ${next.consecutiveErrors} source errors in a row (limit ${limits.consecutiveErrorLimit}): ${m.detail}` },
+      decision: {
+        kind: 'fail',
+        reason: `guard ${m.guard}: ${next.consecutiveErrors} source errors in a row (limit ${limits.consecutiveErrorLimit}): ${m.detail}`,
+      },
     };
   }
   return { tally: next, decision: { kind: 'none' } };

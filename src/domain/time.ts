@@ -10,7 +10,8 @@ export const DURATION_FORM = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 /** Milliseconds in a duration string that `Duration` accepted. */
 export function toMs(duration: string): number {
   let total = 0;
-  for (const [, amount, unit] of duration.matchAll(PART)) total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  for (const [, amount, unit] of duration.matchAll(PART))
+    total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
   return Math.round(total);
 }
 
@@ -19,7 +20,12 @@ export function formatMs(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)}ms`;
   const parts: string[] = [];
   let rest = Math.round(ms / 1_000);
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;

@@ -22,7 +22,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * reduced to the branch the input was evidently meant to be, so users read `steps[1].approval.timeout: …`
  * rather than "Invalid input".
  */
-export function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): ValidationIssue[] {
+export function flattenIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): ValidationIssue[] {
   const out: ValidationIssue[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
@@ -38,7 +41,10 @@ export function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: reado
       continue;
     }
     if (issue.code === 'unrecognized_keys') {
-      out.push({ path: formatPath(path), message: `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` });
+      out.push({
+        path: formatPath(path),
+        message: `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`,
+      });
       continue;
     }
     if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
@@ -63,7 +69,11 @@ function pickBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonl
   );
   if (plausible.length === 1) return plausible[0];
   // otherwise the branch that accepts every key given and has the fewest problems (e.g. a guard missing its name)
-  const keysFit = branches.filter((b) => !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0) && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  const keysFit = branches.filter(
+    (b) =>
+      !b.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0) &&
+      !b.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+  );
   const fewest = Math.min(...keysFit.map((b) => b.length));
   const best = keysFit.filter((b) => b.length === fewest);
   return best.length === 1 ? best[0] : undefined;

@@ -26,11 +26,15 @@ export function phaseBand(f: Frame, top: number): string {
       `<line x1="${n(x0)}" y1="${n(y - 4)}" x2="${n(x0)}" y2="${n(y + h)}" stroke="${COLOURS.text}" stroke-width="1"/>`,
     );
     if (w > p.phase.length * CHAR + 6) {
-      out.push(`<text x="${n(x0 + 3)}" y="${n(y + 13)}" class="phase-name" fill="${dark ? '#fff' : COLOURS.text}">${esc(p.phase)}</text>`);
+      out.push(
+        `<text x="${n(x0 + 3)}" y="${n(y + 13)}" class="phase-name" fill="${dark ? '#fff' : COLOURS.text}">${esc(p.phase)}</text>`,
+      );
     }
     out.push('</g>');
   }
-  out.push(`<text x="${n(f.left)}" y="${n(top + 10)}" class="caption">phase changes (ticks; hover a segment for its cause and actor)</text>`);
+  out.push(
+    `<text x="${n(f.left)}" y="${n(top + 10)}" class="caption">phase changes (ticks; hover a segment for its cause and actor)</text>`,
+  );
   return out.join('');
 }
 
@@ -79,7 +83,9 @@ function exposureLine(f: Frame, y: (v: number) => number, bottom: number): strin
     if (p.percent !== prev) {
       d += ` V${n(y(p.percent))}`;
       const above = p.percent >= prev || p.percent < 10;
-      labels.push(`<text x="${n(f.x(p.atMs) + 3)}" y="${n(y(p.percent) + (above ? -5 : 12))}" class="value" fill="${COLOURS.exposure}">${esc(`${p.percent}%`)}</text>`);
+      labels.push(
+        `<text x="${n(f.x(p.atMs) + 3)}" y="${n(y(p.percent) + (above ? -5 : 12))}" class="value" fill="${COLOURS.exposure}">${esc(`${p.percent}%`)}</text>`,
+      );
       prev = p.percent;
     }
   }
@@ -99,7 +105,10 @@ function stepStarts(f: Frame, labelTop: number, bottom: number): string {
     if (s.reachedAtMs === undefined) continue;
     const x = f.x(s.reachedAtMs);
     const text = `step ${s.index}`;
-    const row = Math.max(0, rowEnds.findIndex((end) => x >= end));
+    const row = Math.max(
+      0,
+      rowEnds.findIndex((end) => x >= end),
+    );
     rowEnds[row] = x + text.length * CHAR + 4;
     out.push(
       `<line x1="${n(x)}" y1="${n(labelTop + 4 + row * 10)}" x2="${n(x)}" y2="${n(bottom)}" stroke="${COLOURS.axis}" stroke-dasharray="1 3"/>`,
@@ -138,12 +147,16 @@ function spanLabels(f: Frame, top: number): string {
     const inside = x1 - x0 > 160 || x0 - f.left < 160;
     const room = inside ? Math.max(f.right - x0 - 8, 60) : x0 - f.left - 8;
     const pos = inside ? `x="${n(x0 + 4)}"` : `x="${n(x0 - 4)}" text-anchor="end"`;
-    out.push(`<text ${pos} y="${n(top + 46)}" class="value rollback-label" fill="${COLOURS.rollbackEdge}">${esc(clip(text, Math.min(90, Math.floor(room / CHAR))))}</text>`);
+    out.push(
+      `<text ${pos} y="${n(top + 46)}" class="value rollback-label" fill="${COLOURS.rollbackEdge}">${esc(clip(text, Math.min(90, Math.floor(room / CHAR))))}</text>`,
+    );
   }
   for (const p of f.model.pauses) {
     const w = f.x(p.toMs) - f.x(p.fromMs);
     if (w < 50) continue;
-    out.push(`<text x="${n(f.x(p.fromMs) + 4)}" y="${n(top + 30)}" class="value" fill="${COLOURS.muted}">${esc(clip(`paused: ${p.cause}`, Math.floor((w - 6) / CHAR)))}</text>`);
+    out.push(
+      `<text x="${n(f.x(p.fromMs) + 4)}" y="${n(top + 30)}" class="value" fill="${COLOURS.muted}">${esc(clip(`paused: ${p.cause}`, Math.floor((w - 6) / CHAR)))}</text>`,
+    );
   }
   return out.join('');
 }

@@ -28,7 +28,10 @@ export function timeGrid(f: Frame, top: number, bottom: number, labels: boolean)
   for (const t of f.ticks) {
     const x = n(f.x(f.model.range.fromMs + t));
     out.push(`<line x1="${x}" y1="${n(top)}" x2="${x}" y2="${n(bottom)}" stroke="${COLOURS.grid}"/>`);
-    if (labels) out.push(`<text x="${x}" y="${n(bottom + 14)}" text-anchor="middle" class="tick">${esc(formatElapsed(t))}</text>`);
+    if (labels)
+      out.push(
+        `<text x="${x}" y="${n(bottom + 14)}" text-anchor="middle" class="tick">${esc(formatElapsed(t))}</text>`,
+      );
   }
   return out.join('');
 }
@@ -45,7 +48,15 @@ export function timeAxisTitle(f: Frame, y: number): string {
 }
 
 /** A shaded span over [top, bottom] (pauses, rollback), with an optional tooltip; at least 2 px wide. */
-export function spanRect(f: Frame, s: Span, top: number, bottom: number, fill: string, tooltip?: string, cls = ''): string {
+export function spanRect(
+  f: Frame,
+  s: Span,
+  top: number,
+  bottom: number,
+  fill: string,
+  tooltip?: string,
+  cls = '',
+): string {
   const x0 = f.x(s.fromMs);
   const w = Math.max(2, f.x(s.toMs) - x0);
   const title = tooltip ? `<title>${esc(tooltip)}</title>` : '';
@@ -69,6 +80,16 @@ export function rollbackSpan(f: Frame, top: number, bottom: number): string {
 /** Pause spans (grey) over [top, bottom]. */
 export function pauseSpans(f: Frame, top: number, bottom: number): string {
   return f.model.pauses
-    .map((p) => spanRect(f, p, top, bottom, COLOURS.pause, `paused${p.actor ? ` by ${p.actor}` : ''}: ${p.cause}${p.open ? ' (still paused)' : ''}`, 'pause-span'))
+    .map((p) =>
+      spanRect(
+        f,
+        p,
+        top,
+        bottom,
+        COLOURS.pause,
+        `paused${p.actor ? ` by ${p.actor}` : ''}: ${p.cause}${p.open ? ' (still paused)' : ''}`,
+        'pause-span',
+      ),
+    )
     .join('');
 }

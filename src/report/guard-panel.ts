@@ -25,8 +25,14 @@ const WINDOW_FILL: Record<WindowSpan['outcome'], string> = {
 export function guardPanel(f: Frame, g: GuardSeries, top: number, timeLabels = false): string {
   const plotTop = top + PLOT_TOP;
   const plotBottom = plotTop + PLOT_HEIGHT;
-  const numeric = g.points.filter((p): p is GuardPoint & { value: number } => p.value !== null && Number.isFinite(p.value));
-  const levels = [...numeric.map((p) => p.value), ...(g.bounds.min !== undefined ? [g.bounds.min] : []), ...(g.bounds.max !== undefined ? [g.bounds.max] : [])];
+  const numeric = g.points.filter(
+    (p): p is GuardPoint & { value: number } => p.value !== null && Number.isFinite(p.value),
+  );
+  const levels = [
+    ...numeric.map((p) => p.value),
+    ...(g.bounds.min !== undefined ? [g.bounds.min] : []),
+    ...(g.bounds.max !== undefined ? [g.bounds.max] : []),
+  ];
   const lo = Math.min(0, ...levels);
   const hi = Math.max(0, ...levels);
   const pad = (hi - lo) * 0.15;
@@ -54,7 +60,10 @@ export function guardPanel(f: Frame, g: GuardSeries, top: number, timeLabels = f
     const repeat = g.points.slice(0, i).some((q) => q.atMs === p.atMs && q.value === p.value);
     out.push(point(f, p, p.value === null || !Number.isFinite(p.value) ? undefined : y(p.value), plotTop, !repeat));
   });
-  if (!g.points.length) out.push(`<text x="${n((f.left + f.right) / 2)}" y="${n(plotTop + 48)}" text-anchor="middle" class="caption">no measurement recorded yet</text>`);
+  if (!g.points.length)
+    out.push(
+      `<text x="${n((f.left + f.right) / 2)}" y="${n(plotTop + 48)}" text-anchor="middle" class="caption">no measurement recorded yet</text>`,
+    );
   out.push('</g>');
   return out.join('');
 }
@@ -62,9 +71,11 @@ export function guardPanel(f: Frame, g: GuardSeries, top: number, timeLabels = f
 /** What the panel shows, in words: threshold, last verdict, counts, and that only decisive values are kept. */
 function caption(g: GuardSeries): string {
   const parts = [`threshold ${g.threshold}`];
-  if (g.threshold !== '—' && g.bounds.min === undefined && g.bounds.max === undefined) parts.push('(comparative: no line on this scale)');
+  if (g.threshold !== '—' && g.bounds.min === undefined && g.bounds.max === undefined)
+    parts.push('(comparative: no line on this scale)');
   if (g.verdict) parts.push(`last verdict ${g.verdict}`);
-  if (g.checks !== undefined) parts.push(`${g.checks} checks${g.failed !== undefined ? `, ${g.failed} failed` : ''} (last window)`);
+  if (g.checks !== undefined)
+    parts.push(`${g.checks} checks${g.failed !== undefined ? `, ${g.failed} failed` : ''} (last window)`);
   parts.push('dots: decisive measurements · ◇: last value');
   return parts.join(' · ');
 }
@@ -76,7 +87,10 @@ function windows(f: Frame, top: number, bottom: number): string {
       const tip = `window of step ${w.step}: ${w.outcome}, ${w.checks} checks of all guards — ${w.reason}`;
       const width = f.x(w.toMs) - f.x(w.fromMs);
       const label = `window ${w.step}: ${w.outcome}, ${w.checks} checks (all guards)`;
-      const text = width > 70 ? `<text x="${n(f.x(w.fromMs) + 3)}" y="${n(bottom - 4)}" class="window-label">${esc(clip(label, Math.floor((width - 6) / 5.4)))}</text>` : '';
+      const text =
+        width > 70
+          ? `<text x="${n(f.x(w.fromMs) + 3)}" y="${n(bottom - 4)}" class="window-label">${esc(clip(label, Math.floor((width - 6) / 5.4)))}</text>`
+          : '';
       return spanRect(f, w, top, bottom, WINDOW_FILL[w.outcome], tip, 'window-span') + text;
     })
     .join('');

@@ -161,8 +161,21 @@ export function buildReportModel(status: ReportStatus, options: ReportOptions): 
     phases,
     pauses: phases.filter((p) => p.phase === 'Paused'),
     ...(rollback ? { rollback } : {}),
-    approvals: status.approvals.map((a) => ({ atMs: at(a.at), step: a.step, actor: a.actor, ...(a.comment ? { comment: a.comment } : {}) })),
-    windows: status.windows.map((w) => ({ fromMs: at(w.startedAt), toMs: at(w.endedAt), open: false, step: w.step, outcome: w.outcome, checks: w.checks, reason: w.reason })),
+    approvals: status.approvals.map((a) => ({
+      atMs: at(a.at),
+      step: a.step,
+      actor: a.actor,
+      ...(a.comment ? { comment: a.comment } : {}),
+    })),
+    windows: status.windows.map((w) => ({
+      fromMs: at(w.startedAt),
+      toMs: at(w.endedAt),
+      open: false,
+      step: w.step,
+      outcome: w.outcome,
+      checks: w.checks,
+      reason: w.reason,
+    })),
     guards: guardSeries(status, at),
     steps: stepRows(status, at),
     timeline: status.timeline,
@@ -200,9 +213,17 @@ function guardSeries(status: ReportStatus, at: (iso: string) => number): GuardSe
       ...(m.cohort ? { cohort: m.cohort } : {}),
     }));
     if (last) {
-      points.push({ atMs: at(last.at), value: last.value, verdict: last.verdict, kind: 'last', detail: last.detail ?? '', ...(last.cohort ? { cohort: last.cohort } : {}) });
+      points.push({
+        atMs: at(last.at),
+        value: last.value,
+        verdict: last.verdict,
+        kind: 'last',
+        detail: last.detail ?? '',
+        ...(last.cohort ? { cohort: last.cohort } : {}),
+      });
     }
-    const threshold = last && last.threshold !== '—' ? last.threshold : (decisive.find((m) => m.threshold !== '—')?.threshold ?? '—');
+    const threshold =
+      last && last.threshold !== '—' ? last.threshold : (decisive.find((m) => m.threshold !== '—')?.threshold ?? '—');
     return {
       name,
       threshold,

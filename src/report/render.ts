@@ -28,7 +28,11 @@ function table(headers: string[], rows: Cell[][], rowClass: (i: number) => strin
   const body = rows
     .map((r, i) => {
       const cls = rowClass(i);
-      const cells = r.map((c) => (typeof c === 'object' ? `<td class="${esc(c.cls)}">${esc(c.text)}</td>` : `<td${typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</td>`));
+      const cells = r.map((c) =>
+        typeof c === 'object'
+          ? `<td class="${esc(c.cls)}">${esc(c.text)}</td>`
+          : `<td${typeof c === 'number' ? ' class="num"' : ''}>${esc(c)}</td>`,
+      );
       return `<tr${cls ? ` class="${cls}"` : ''}>${cells.join('')}</tr>`;
     })
     .join('');
@@ -39,7 +43,9 @@ function table(headers: string[], rows: Cell[][], rowClass: (i: number) => strin
 function when(model: ReportModel, iso: string | undefined): string {
   if (!iso) return '—';
   const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? `${formatElapsed(ms - model.range.fromMs)} (${new Date(ms).toISOString().slice(11, 23)} UTC)` : iso;
+  return Number.isFinite(ms)
+    ? `${formatElapsed(ms - model.range.fromMs)} (${new Date(ms).toISOString().slice(11, 23)} UTC)`
+    : iso;
 }
 
 function header(model: ReportModel, status: ReportStatus): string {
@@ -47,8 +53,14 @@ function header(model: ReportModel, status: ReportStatus): string {
     ['Rollout ID', model.id],
     ['Target', model.target],
     ['Started', formatUtc(model.range.fromMs)],
-    [model.range.open ? 'Now' : 'Ended', `${formatUtc(model.range.toMs)} (${formatElapsed(model.range.toMs - model.range.fromMs)} after start)`],
-    ['Exposure now', `${status.exposure.percent}%${status.exposure.cohort ? ` of ${status.exposure.cohort.attribute} in ${status.exposure.cohort.values.join(', ')}` : ''}`],
+    [
+      model.range.open ? 'Now' : 'Ended',
+      `${formatUtc(model.range.toMs)} (${formatElapsed(model.range.toMs - model.range.fromMs)} after start)`,
+    ],
+    [
+      'Exposure now',
+      `${status.exposure.percent}%${status.exposure.cohort ? ` of ${status.exposure.cohort.attribute} in ${status.exposure.cohort.values.join(', ')}` : ''}`,
+    ],
     ['Step', `${Math.min(status.step + 1, status.totalSteps)} of ${status.totalSteps}: ${status.stepDescription}`],
     ['Report generated', model.generatedAt],
   ];
@@ -59,7 +71,8 @@ function header(model: ReportModel, status: ReportStatus): string {
 
 function stepsSection(model: ReportModel): string {
   const rows = model.steps.map((s) => [s.index, s.description, stepStateText(s, model)]);
-  const cls = (i: number) => ({ interrupted: 'failed', 'not reached': 'not-reached', done: '', current: '' })[model.steps[i]?.state ?? 'done'];
+  const cls = (i: number) =>
+    ({ interrupted: 'failed', 'not reached': 'not-reached', done: '', current: '' })[model.steps[i]?.state ?? 'done'];
   return `<section id="steps"><h2>Steps of the spec</h2>${table(['#', 'Step', 'Reached'], rows, cls)}</section>`;
 }
 
@@ -73,7 +86,10 @@ function rollbackSection(model: ReportModel, status: ReportStatus): string {
     ['Requested', when(model, rb.requestedAt)],
     ['Finished', rb.finishedAt ? when(model, rb.finishedAt) : 'not yet'],
     ['Undone', rb.done.length ? rb.done.join(', ') : '—'],
-    ['Failed attempts', `${rb.failedAttempts}${rb.retrying ? ` — retrying ${rb.retryingWhat ?? ''}` : ''}${rb.lastError ? ` (last error: ${rb.lastError})` : ''}`],
+    [
+      'Failed attempts',
+      `${rb.failedAttempts}${rb.retrying ? ` — retrying ${rb.retryingWhat ?? ''}` : ''}${rb.lastError ? ` (last error: ${rb.lastError})` : ''}`,
+    ],
   ];
   return `<section id="rollback"><h2 class="failed">Rollback</h2><dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl></section>`;
 }
@@ -81,16 +97,46 @@ function rollbackSection(model: ReportModel, status: ReportStatus): string {
 function guardSections(model: ReportModel, status: ReportStatus): string {
   const out: string[] = [];
   if (status.guards.length) {
-    const rows = status.guards.map((g) => [g.name, formatValue(g.value), g.threshold, g.verdict, g.checks ?? '—', g.failed ?? '—', g.cohort ?? '—', when(model, g.at)]);
-    out.push(`<h2>Guards: last values</h2>${table(['Guard', 'Last value', 'Threshold', 'Verdict', 'Checks', 'Failed', 'Cohort', 'At'], rows, (i) => (status.guards[i]?.verdict === 'Failed' ? 'failed' : ''))}`);
+    const rows = status.guards.map((g) => [
+      g.name,
+      formatValue(g.value),
+      g.threshold,
+      g.verdict,
+      g.checks ?? '—',
+      g.failed ?? '—',
+      g.cohort ?? '—',
+      when(model, g.at),
+    ]);
+    out.push(
+      `<h2>Guards: last values</h2>${table(['Guard', 'Last value', 'Threshold', 'Verdict', 'Checks', 'Failed', 'Cohort', 'At'], rows, (i) => (status.guards[i]?.verdict === 'Failed' ? 'failed' : ''))}`,
+    );
   }
   if (status.measurements.length) {
-    const rows = status.measurements.map((m) => [m.guard, m.step, formatValue(m.value), m.threshold, m.verdict, m.detail, when(model, m.at)]);
-    out.push(`<h2>Decisive measurements</h2>${table(['Guard', 'Step', 'Value', 'Threshold', 'Verdict', 'Detail', 'At'], rows, (i) => (status.measurements[i]?.verdict === 'Failed' ? 'failed' : ''))}`);
+    const rows = status.measurements.map((m) => [
+      m.guard,
+      m.step,
+      formatValue(m.value),
+      m.threshold,
+      m.verdict,
+      m.detail,
+      when(model, m.at),
+    ]);
+    out.push(
+      `<h2>Decisive measurements</h2>${table(['Guard', 'Step', 'Value', 'Threshold', 'Verdict', 'Detail', 'At'], rows, (i) => (status.measurements[i]?.verdict === 'Failed' ? 'failed' : ''))}`,
+    );
   }
   if (status.windows.length) {
-    const rows = status.windows.map((w) => [w.step, when(model, w.startedAt), when(model, w.endedAt), w.checks, w.outcome, w.reason]);
-    out.push(`<h2>Observation windows</h2>${table(['Step', 'Started', 'Ended', 'Checks', 'Outcome', 'Reason'], rows, (i) => (status.windows[i]?.outcome === 'failed' ? 'failed' : ''))}`);
+    const rows = status.windows.map((w) => [
+      w.step,
+      when(model, w.startedAt),
+      when(model, w.endedAt),
+      w.checks,
+      w.outcome,
+      w.reason,
+    ]);
+    out.push(
+      `<h2>Observation windows</h2>${table(['Step', 'Started', 'Ended', 'Checks', 'Outcome', 'Reason'], rows, (i) => (status.windows[i]?.outcome === 'failed' ? 'failed' : ''))}`,
+    );
   }
   return out.length ? `<section id="guards">${out.join('')}</section>` : '';
 }
@@ -105,8 +151,17 @@ function eventsSection(model: ReportModel, status: ReportStatus): string {
     const rows = status.pauseReasons.map((p) => [p.kind, p.reason, p.actor ?? '—', when(model, p.at)]);
     out.push(`<h2>Paused now because</h2>${table(['Kind', 'Reason', 'By', 'Since'], rows)}`);
   }
-  const rows = status.timeline.map((t) => [when(model, t.at), t.phase, t.step, `${t.exposure}%`, t.cause, t.actor ?? '—']);
-  out.push(`<h2>Phase changes</h2>${table(['At', 'Phase', 'Step', 'Exposure', 'Cause', 'By'], rows, (i) => (status.timeline[i]?.phase === 'RollingBack' ? 'failed' : ''))}`);
+  const rows = status.timeline.map((t) => [
+    when(model, t.at),
+    t.phase,
+    t.step,
+    `${t.exposure}%`,
+    t.cause,
+    t.actor ?? '—',
+  ]);
+  out.push(
+    `<h2>Phase changes</h2>${table(['At', 'Phase', 'Step', 'Exposure', 'Cause', 'By'], rows, (i) => (status.timeline[i]?.phase === 'RollingBack' ? 'failed' : ''))}`,
+  );
   return `<section id="events">${out.join('')}</section>`;
 }
 

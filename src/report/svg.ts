@@ -24,7 +24,8 @@ export function niceTicks(lo: number, hi: number, count = 4): number[] {
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
   const ticks: number[] = [];
   const last = Math.ceil(hi / step - 1e-9) * step;
-  for (let v = Math.floor(lo / step + 1e-9) * step; v <= last + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = Math.floor(lo / step + 1e-9) * step; v <= last + step * 1e-9; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
@@ -35,7 +36,8 @@ const TIME_STEPS = [
 
 /** Elapsed-time ticks (ms since start) at a round interval, about `count` of them. */
 export function timeTicks(durationMs: number, count = 8): number[] {
-  const step = TIME_STEPS.find((s) => s * count >= durationMs) ?? Math.ceil(durationMs / count / 86_400_000) * 86_400_000;
+  const step =
+    TIME_STEPS.find((s) => s * count >= durationMs) ?? Math.ceil(durationMs / count / 86_400_000) * 86_400_000;
   const ticks: number[] = [];
   for (let t = 0; t <= durationMs + 1e-6; t += step) ticks.push(t);
   return ticks;
@@ -46,7 +48,12 @@ export function formatElapsed(ms: number): string {
   if (ms === 0) return '0';
   if (ms < 1_000) return `+${Math.round(ms)}ms`;
   if (ms < 60_000) return `+${Number((ms / 1_000).toFixed(1))}s`;
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   const parts: string[] = [];
   let rest = Math.round(ms / 1_000) * 1_000;
   for (const [unit, size] of units) {

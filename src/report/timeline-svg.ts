@@ -92,7 +92,8 @@ function stepList(f: Frame, top: number): { svg: string; height: number } {
   const out = [`<text x="${n(f.left)}" y="${n(top + 12)}" class="title">Steps of the spec</text>`];
   f.model.steps.forEach((s, i) => {
     const y = top + 32 + i * 17;
-    const colour = s.state === 'interrupted' ? COLOURS.failed : s.state === 'not reached' ? COLOURS.muted : COLOURS.text;
+    const colour =
+      s.state === 'interrupted' ? COLOURS.failed : s.state === 'not reached' ? COLOURS.muted : COLOURS.text;
     out.push(
       `<text x="${n(f.left)}" y="${n(y)}" class="mono" xml:space="preserve" fill="${colour}">${esc(`${String(s.index).padStart(2)}  ${clip(s.description, 60).padEnd(60)}  ${stepStateText(s, f.model)}`)}</text>`,
     );

@@ -18,7 +18,10 @@ export function validateSpec(value: unknown): SpecResult {
 export function parseSpecText(text: string): SpecResult {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { ok: false, issues: doc.errors.map((e) => ({ path: '(root)', message: `syntax: ${e.message.split('\n')[0]}` })) };
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({ path: '(root)', message: `syntax: ${e.message.split('\n')[0]}` })),
+    };
   }
   return validateSpec(doc.toJS({ maxAliasCount: 100 }));
 }
@@ -29,7 +32,10 @@ export async function loadSpecFile(path: string): Promise<RolloutSpec> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ValidationError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, []);
+    throw new ValidationError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      [],
+    );
   }
   const result = parseSpecText(text);
   if (!result.ok) {
@@ -40,5 +46,8 @@ export async function loadSpecFile(path: string): Promise<RolloutSpec> {
 
 /** The JSON Schema of the spec as users write it (defaults optional), for editors. */
 export function specJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(RolloutSpec, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(RolloutSpec, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }

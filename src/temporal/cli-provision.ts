@@ -143,7 +143,10 @@ export async function goVersion(env: NodeJS.ProcessEnv): Promise<[number, number
 async function buildIntoCache(dir: string, env: NodeJS.ProcessEnv, log: (m: string) => void, lockWaitMs: number) {
   const go = await goVersion(env);
   if (!go) {
-    throw new TemporalCliError('No Temporal CLI was found and Go is not installed, so none can be built.', INSTALL_HINT);
+    throw new TemporalCliError(
+      'No Temporal CLI was found and Go is not installed, so none can be built.',
+      INSTALL_HINT,
+    );
   }
   if (go[0] < MIN_GO[0] || (go[0] === MIN_GO[0] && go[1] < MIN_GO[1])) {
     throw new TemporalCliError(

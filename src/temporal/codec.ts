@@ -43,7 +43,8 @@ export function payloadKeyId(key: Buffer): string {
 export function parsePayloadKey(base64: string, source: string): PayloadKey {
   const text = base64.trim();
   const key = Buffer.from(text, 'base64');
-  const canonical = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && key.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '');
+  const canonical =
+    /^[A-Za-z0-9+/]+={0,2}$/.test(text) && key.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '');
   if (!canonical || key.length !== KEY_BYTES) {
     throw new RolloutError(
       `${source} must be the base64 of exactly ${KEY_BYTES} random bytes (an AES-256 key)` +
@@ -91,7 +92,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     cipher.setAAD(Buffer.from(this.current.id, 'utf8'));
     const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
     return {
-      metadata: { [METADATA_ENCODING_KEY]: encoder.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: encoder.encode(this.current.id) },
+      metadata: {
+        [METADATA_ENCODING_KEY]: encoder.encode(ENCRYPTED_ENCODING),
+        [KEY_ID_METADATA]: encoder.encode(this.current.id),
+      },
       data: new Uint8Array(data),
     };
   }
@@ -110,7 +114,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadCodecError(`encrypted payload is too short (${data.length} bytes)`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadCodecError(`encrypted payload is too short (${data.length} bytes)`);
     const decipher = createDecipheriv(CIPHER, key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(id, 'utf8'));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -118,9 +123,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     try {
       plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch (err) {
-      throw new PayloadCodecError(`encrypted payload failed authentication (tampered, or a different key with the same ID)`, undefined, {
-        cause: err,
-      });
+      throw new PayloadCodecError(
+        `encrypted payload failed authentication (tampered, or a different key with the same ID)`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
     return plainPayload(proto.temporal.api.common.v1.Payload.decode(plain));
   }
@@ -142,7 +151,10 @@ export function payloadCodecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGc
   const value = env[PAYLOAD_KEY_ENV];
   if (value === undefined || value.trim() === '') {
     if (env[PREVIOUS_PAYLOAD_KEYS_ENV]?.trim()) {
-      throw new RolloutError(`${PREVIOUS_PAYLOAD_KEYS_ENV} is set but ${PAYLOAD_KEY_ENV} is not`, `Set ${PAYLOAD_KEY_ENV} to the current key.`);
+      throw new RolloutError(
+        `${PREVIOUS_PAYLOAD_KEYS_ENV} is set but ${PAYLOAD_KEY_ENV} is not`,
+        `Set ${PAYLOAD_KEY_ENV} to the current key.`,
+      );
     }
     return undefined;
   }

@@ -67,7 +67,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   if (await portOpen(ip, port)) {
     if (options.reuseExisting === false) {
-      throw new TemporalServerError(`Port ${port} on ${ip} is already in use.`, 'Stop what listens there or choose another port.');
+      throw new TemporalServerError(
+        `Port ${port} on ${ip} is already in use.`,
+        'Stop what listens there or choose another port.',
+      );
     }
     const reused = await probeTemporal(address, 5_000);
     if (!reused.ok) {
@@ -89,14 +92,27 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   if (dbFile) await mkdir(dirname(dbFile), { recursive: true });
 
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   args.push(...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', ip]));
   if (dbFile) {
     args.push('--db-filename', dbFile);
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
-  for (const { name, type } of ROLLOUT_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${ATTRIBUTE_TYPES[type].cli}`);
-  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const { name, type } of ROLLOUT_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${name}=${ATTRIBUTE_TYPES[type].cli}`);
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig }))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const started = Date.now();
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -119,7 +135,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   // a persistent database created before the attributes existed does not get them from the flags
   await ensureSearchAttributes(address, namespace);
-  log(`Temporal dev server ready at ${address} in ${((Date.now() - started) / 1000).toFixed(1)} s${dbFile ? ` (state in ${dbFile})` : ''}.`);
+  log(
+    `Temporal dev server ready at ${address} in ${((Date.now() - started) / 1000).toFixed(1)} s${dbFile ? ` (state in ${dbFile})` : ''}.`,
+  );
 
   return {
     address,
@@ -157,7 +175,10 @@ export function portOpen(ip: string, port: number): Promise<boolean> {
   });
 }
 
-async function probeTemporal(address: string, timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function probeTemporal(
+  address: string,
+  timeoutMs: number,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });

@@ -7,4 +7,9 @@ export const RolloutExposureKey = defineSearchAttributeKey('RolloutExposure', Se
 export const RolloutStepKey = defineSearchAttributeKey('RolloutStep', SearchAttributeType.INT);
 
 /** Every search attribute the project uses: the dev server registers these, and a namespace must have them. */
-export const ROLLOUT_SEARCH_ATTRIBUTES = [RolloutPhaseKey, RolloutTargetKey, RolloutExposureKey, RolloutStepKey] as const;
+export const ROLLOUT_SEARCH_ATTRIBUTES = [
+  RolloutPhaseKey,
+  RolloutTargetKey,
+  RolloutExposureKey,
+  RolloutStepKey,
+] as const;

@@ -15,11 +15,14 @@ export function redactToken(text: string, token: string | undefined): string {
 /** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
 export function describeFetchError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
+  const cause =
+    err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
   return `${err.message}${cause}`;
 }
 
 /** True for a fetch aborted by `AbortSignal.timeout`. */
 export function isTimeoutError(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)));
+  return (
+    err instanceof Error && (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)))
+  );
 }

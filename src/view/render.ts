@@ -13,7 +13,9 @@ export function exposureBar(percent: number): string {
 export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: string }, nowMs = Date.now()): string[] {
   const lines = [`${s.name} · ${id} · ${s.phase} · step ${Math.min(s.step + 1, s.totalSteps)}/${s.totalSteps}`];
   const left = s.windowEndsAt ? Math.max(0, Date.parse(s.windowEndsAt) - nowMs) : undefined;
-  lines.push(`${exposureBar(s.exposure.percent)}${s.exposure.cohort ? ` of ${s.exposure.cohort.attribute} in ${s.exposure.cohort.values.join(',')}` : ''}${left !== undefined ? `   window: ${formatMs(left)} left` : ''}`);
+  lines.push(
+    `${exposureBar(s.exposure.percent)}${s.exposure.cohort ? ` of ${s.exposure.cohort.attribute} in ${s.exposure.cohort.values.join(',')}` : ''}${left !== undefined ? `   window: ${formatMs(left)} left` : ''}`,
+  );
   s.steps.forEach((d, i) => {
     const done = i < s.step || s.phase === 'Completed';
     const mark = done ? '✔' : i === s.step && !['RolledBack', 'Aborted'].includes(s.phase) ? '▶' : ' ';
@@ -23,13 +25,17 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
     lines.push(`guards${s.guardsAsOf ? ` (live, ${new Date(s.guardsAsOf).toISOString().slice(11, 19)})` : ''}:`);
     for (const g of s.guards) {
       const value = g.value === null ? 'no data' : Number(g.value.toPrecision(4)).toString();
-      lines.push(`  ${g.name.padEnd(22)} ${value.padStart(10)}  ${g.threshold.padEnd(24)} ${g.verdict}${g.checks !== undefined ? ` (${g.checks} checks)` : ''}${g.cohort ? ` worst cohort ${g.cohort}` : ''}`);
+      lines.push(
+        `  ${g.name.padEnd(22)} ${value.padStart(10)}  ${g.threshold.padEnd(24)} ${g.verdict}${g.checks !== undefined ? ` (${g.checks} checks)` : ''}${g.cohort ? ` worst cohort ${g.cohort}` : ''}`,
+      );
     }
   }
   for (const p of s.pauseReasons) lines.push(`paused: ${p.reason}${p.actor ? ` (by ${p.actor})` : ''}`);
   if (s.rollback) {
     const r = s.rollback;
-    lines.push(`rollback: ${r.reason}${r.retrying ? ` — RETRYING ${r.retryingWhat ?? ''} after ${r.failedAttempts} failures: ${r.lastError ?? ''}` : ''}`);
+    lines.push(
+      `rollback: ${r.reason}${r.retrying ? ` — RETRYING ${r.retryingWhat ?? ''} after ${r.failedAttempts} failures: ${r.lastError ?? ''}` : ''}`,
+    );
   }
   const last = s.timeline[s.timeline.length - 1];
   if (last) lines.push(`last: ${last.at.slice(11, 19)} ${last.phase} — ${last.cause}`);

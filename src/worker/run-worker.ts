@@ -90,7 +90,11 @@ export async function runWorker(options: { logger: PinoLogger }): Promise<void> 
       namespace: target.namespace,
       signal: stop.signal,
       ...(dataConverter ? { dataConverter } : {}),
-      onRunning: async () => logger.info({ address: target.address, namespace: target.namespace, taskQueue: TASK_QUEUE }, 'rollout worker running'),
+      onRunning: async () =>
+        logger.info(
+          { address: target.address, namespace: target.namespace, taskQueue: TASK_QUEUE },
+          'rollout worker running',
+        ),
     });
   } finally {
     stop.dispose();

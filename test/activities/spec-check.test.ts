@@ -21,7 +21,9 @@ describe('spec checks behind the workflows (run as local activities)', () => {
   });
 
   it('fails an invalid spec for good (non-retryable InvalidSpec) with every issue by path', () => {
-    const err = thrown(() => checkRolloutSpec({ name: 'x', target, steps: [{ exposure: 150 }, { approval: { timeout: 'soon' } }] }));
+    const err = thrown(() =>
+      checkRolloutSpec({ name: 'x', target, steps: [{ exposure: 150 }, { approval: { timeout: 'soon' } }] }),
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'InvalidSpec', nonRetryable: true });
     expect((err as Error).message).toMatch(/steps\[0\]\.exposure: must be ≤ 100/);
@@ -33,7 +35,14 @@ describe('spec checks behind the workflows (run as local activities)', () => {
     const { drill, spec } = checkDrillSpec({ name: 'd', rollout, inject: { atStep: 0 } });
     expect(drill.inject.method).toBe('signal');
     expect(spec.name).toBe('drill-d');
-    expect(() => checkDrillSpec({ name: 'd', rollout, inject: { atStep: 1 } })).toThrow(/inject\.atStep: must name an exposure step with an observe window/);
-    expect(() => checkDrillSpec({ name: 'D!', rollout, inject: { atStep: 0 } })).toThrow(expect.objectContaining({ type: 'InvalidDrillSpec', message: expect.stringMatching(/^invalid drill spec:\nname: /) }));
+    expect(() => checkDrillSpec({ name: 'd', rollout, inject: { atStep: 1 } })).toThrow(
+      /inject\.atStep: must name an exposure step with an observe window/,
+    );
+    expect(() => checkDrillSpec({ name: 'D!', rollout, inject: { atStep: 0 } })).toThrow(
+      expect.objectContaining({
+        type: 'InvalidDrillSpec',
+        message: expect.stringMatching(/^invalid drill spec:\nname: /),
+      }),
+    );
   });
 });

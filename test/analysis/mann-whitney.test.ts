@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { hodgesLehmann, judgeMannWhitney, mannWhitneyU, shiftInterval, type CompareOptions } from '../../src/analysis/index.js';
+import {
+  hodgesLehmann,
+  judgeMannWhitney,
+  mannWhitneyU,
+  shiftInterval,
+  type CompareOptions,
+} from '../../src/analysis/index.js';
 
 /** Deterministic samples that Python reproduces bit for bit: ((i·mul) mod m)/10 + shift. */
-const seq = (n: number, mul: number, mod: number, shift: number): number[] => Array.from({ length: n }, (_, i) => ((i * mul) % mod) / 10 + shift);
+const seq = (n: number, mul: number, mod: number, shift: number): number[] =>
+  Array.from({ length: n }, (_, i) => ((i * mul) % mod) / 10 + shift);
 
 /**
  * Reference values from SciPy 1.17.1:
@@ -12,17 +19,98 @@ const seq = (n: number, mul: number, mod: number, shift: number): number[] => Ar
  * from the brute-force exact U distribution (itertools.combinations) when SciPy would use method='exact', else
  * k = floor(N/2 + scipy.stats.norm.ppf(0.025)·s + 0.5) with the tie-corrected sd s; k is clamped to ≥ 1.
  */
-const cases: { name: string; x: number[]; y: number[]; u: number; p: number; method: string; hl: number; ci95: [number, number] }[] = [
+const cases: {
+  name: string;
+  x: number[];
+  y: number[];
+  u: number;
+  p: number;
+  method: string;
+  hl: number;
+  ci95: [number, number];
+}[] = [
   { name: 'one vs one', x: [1], y: [2], u: 0, p: 1, method: 'exact', hl: -1, ci95: [-1, -1] },
-  { name: 'three vs three, separated', x: [1, 2, 3], y: [4, 5, 6], u: 0, p: 0.1, method: 'exact', hl: -3, ci95: [-5, -1] },
-  { name: 'four vs three, interleaved', x: [1.1, 2.2, 3.3, 4.4], y: [0.5, 1.5, 2.5], u: 9, p: 0.4, method: 'exact', hl: 1.25, ci95: [-1.4, 3.9] },
+  {
+    name: 'three vs three, separated',
+    x: [1, 2, 3],
+    y: [4, 5, 6],
+    u: 0,
+    p: 0.1,
+    method: 'exact',
+    hl: -3,
+    ci95: [-5, -1],
+  },
+  {
+    name: 'four vs three, interleaved',
+    x: [1.1, 2.2, 3.3, 4.4],
+    y: [0.5, 1.5, 2.5],
+    u: 9,
+    p: 0.4,
+    method: 'exact',
+    hl: 1.25,
+    ci95: [-1.4, 3.9],
+  },
   { name: 'all tied', x: [5, 5, 5], y: [5, 5], u: 3, p: 1, method: 'asymptotic', hl: 0, ci95: [0, 0] },
-  { name: 'small with ties', x: [1, 2, 2, 3], y: [2, 3, 3, 4, 5], u: 3, p: 0.09934224785346528, method: 'asymptotic', hl: -1, ci95: [-3, 0] },
-  { name: 'two vs three with ties', x: [1, 1], y: [1, 2, 3], u: 1, p: 0.3329216080655659, method: 'asymptotic', hl: -1, ci95: [-2, 0] },
-  { name: 'medium with ties', x: seq(20, 7, 13, 0.5), y: seq(25, 5, 11, 0), u: 421.5, p: 9.017960022149319e-5, method: 'asymptotic', hl: 0.5, ci95: [0.3, 0.8] },
-  { name: '12 vs 15 without ties', x: seq(12, 37, 101, 0.05), y: seq(15, 53, 97, 0), u: 97, p: 0.7511164910310382, method: 'asymptotic', hl: 0.3, ci95: [-2.35, 2.95] },
-  { name: '5 vs 30, exact', x: seq(5, 37, 101, 3.05), y: seq(30, 53, 97, 0), u: 103, p: 0.20158209911530592, method: 'exact', hl: 2.1, ci95: [-1.25, 5.05] },
-  { name: '200 vs 300 with ties', x: seq(200, 37, 101, 0.5), y: seq(300, 53, 97, 0), u: 34251, p: 0.007237905710149467, method: 'asymptotic', hl: 0.7, ci95: [0.2, 1.3] },
+  {
+    name: 'small with ties',
+    x: [1, 2, 2, 3],
+    y: [2, 3, 3, 4, 5],
+    u: 3,
+    p: 0.09934224785346528,
+    method: 'asymptotic',
+    hl: -1,
+    ci95: [-3, 0],
+  },
+  {
+    name: 'two vs three with ties',
+    x: [1, 1],
+    y: [1, 2, 3],
+    u: 1,
+    p: 0.3329216080655659,
+    method: 'asymptotic',
+    hl: -1,
+    ci95: [-2, 0],
+  },
+  {
+    name: 'medium with ties',
+    x: seq(20, 7, 13, 0.5),
+    y: seq(25, 5, 11, 0),
+    u: 421.5,
+    p: 9.017960022149319e-5,
+    method: 'asymptotic',
+    hl: 0.5,
+    ci95: [0.3, 0.8],
+  },
+  {
+    name: '12 vs 15 without ties',
+    x: seq(12, 37, 101, 0.05),
+    y: seq(15, 53, 97, 0),
+    u: 97,
+    p: 0.7511164910310382,
+    method: 'asymptotic',
+    hl: 0.3,
+    ci95: [-2.35, 2.95],
+  },
+  {
+    name: '5 vs 30, exact',
+    x: seq(5, 37, 101, 3.05),
+    y: seq(30, 53, 97, 0),
+    u: 103,
+    p: 0.20158209911530592,
+    method: 'exact',
+    hl: 2.1,
+    ci95: [-1.25, 5.05],
+  },
+  {
+    name: '200 vs 300 with ties',
+    x: seq(200, 37, 101, 0.5),
+    y: seq(300, 53, 97, 0),
+    u: 34251,
+    p: 0.007237905710149467,
+    method: 'asymptotic',
+    hl: 0.7,
+    ci95: [0.2, 1.3],
+  },
 ];
 
 describe('Mann–Whitney U against SciPy', () => {
@@ -56,7 +144,11 @@ describe('judgeMannWhitney', () => {
   const baseline = seq(60, 37, 101, 10); // 10.0 … 20.0, median 14.95: tolerance +2.99 up, −2.49 down
 
   it('fails a canary whose latency is 50% higher', () => {
-    const j = judgeMannWhitney(baseline.map((v) => v * 1.5), baseline, options);
+    const j = judgeMannWhitney(
+      baseline.map((v) => v * 1.5),
+      baseline,
+      options,
+    );
     expect(j.verdict).toBe('Failed');
     expect(j.value).toBeGreaterThan(3);
     expect(j.interval?.[0]).toBeGreaterThan(3);
@@ -67,7 +159,11 @@ describe('judgeMannWhitney', () => {
 
   it('passes a shift that is significant but within tolerance', () => {
     const big = seq(400, 37, 101, 10);
-    const j = judgeMannWhitney(big.map((v) => v + 1), big, options);
+    const j = judgeMannWhitney(
+      big.map((v) => v + 1),
+      big,
+      options,
+    );
     expect(j.pValue).toBeLessThan(0.05);
     expect(j.verdict).toBe('Successful');
     expect(j.detail).toMatch(/within tolerance/);
@@ -81,10 +177,15 @@ describe('judgeMannWhitney', () => {
   });
 
   it('is inconclusive below minSamples and follows onNoData without samples', () => {
-    expect(judgeMannWhitney(baseline.slice(0, 5), baseline, options)).toMatchObject({ verdict: 'Inconclusive', sampleSize: 5 });
+    expect(judgeMannWhitney(baseline.slice(0, 5), baseline, options)).toMatchObject({
+      verdict: 'Inconclusive',
+      sampleSize: 5,
+    });
     expect(judgeMannWhitney(null, baseline, options).verdict).toBe('Inconclusive');
     expect(judgeMannWhitney([], baseline, { ...options, onNoData: 'fail' }).verdict).toBe('Failed');
-    expect(judgeMannWhitney([Number.NaN, Number.POSITIVE_INFINITY], baseline, { ...options, onNoData: 'fail' }).verdict).toBe('Failed');
+    expect(
+      judgeMannWhitney([Number.NaN, Number.POSITIVE_INFINITY], baseline, { ...options, onNoData: 'fail' }).verdict,
+    ).toBe('Failed');
   });
 
   it('ignores NaN samples instead of ranking them', () => {

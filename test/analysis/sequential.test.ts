@@ -8,7 +8,6 @@ import {
 } from '../../src/analysis/index.js';
 import { mulberry32 } from '../helpers/prng.js';
 
-
 /** Binomial(n, p) draws by inverting a precomputed CDF: one uniform per draw instead of n. */
 function binomialSampler(n: number, p: number, random: () => number): () => number {
   const cdf: number[] = [];
@@ -38,7 +37,11 @@ const PER_LOOK = 500;
 const ALPHA = 0.05;
 const options: SequentialOptions = { confidence: 1 - ALPHA, direction: 'increase', maxRatio: 1.2, minSamples: 1 };
 
-type Judge = (canary: { errors: number; total: number }, baseline: { errors: number; total: number }, previous?: Judgement) => Judgement;
+type Judge = (
+  canary: { errors: number; total: number },
+  baseline: { errors: number; total: number },
+  previous?: Judgement,
+) => Judgement;
 
 /** Share of rollouts failed at some look: each look judges the cumulative counts, as a rollout would. */
 function failureRate(canaryRate: number, baselineRate: number, seed: number, judge: Judge): number {
@@ -113,7 +116,11 @@ describe('mixture SPRT', () => {
 describe('judgeSequential', () => {
   it('fails a tripled error rate and reports the difference with its confidence sequence', () => {
     const j = judgeSequential({ errors: 60, total: 2000 }, { errors: 20, total: 2000 }, options);
-    expect(j).toMatchObject({ verdict: 'Failed', sampleSize: 2000, threshold: 'rate ≤ 1.2× baseline, always-valid at 95%' });
+    expect(j).toMatchObject({
+      verdict: 'Failed',
+      sampleSize: 2000,
+      threshold: 'rate ≤ 1.2× baseline, always-valid at 95%',
+    });
     expect(j.value).toBeCloseTo(0.02, 12);
     expect(j.interval?.[0]).toBeGreaterThan(0);
   });
@@ -127,21 +134,32 @@ describe('judgeSequential', () => {
   });
 
   it('passes while there is no evidence, including before any error', () => {
-    expect(judgeSequential({ errors: 0, total: 500 }, { errors: 0, total: 500 }, options)).toMatchObject({ verdict: 'Successful', pValue: 1, value: 0 });
+    expect(judgeSequential({ errors: 0, total: 500 }, { errors: 0, total: 500 }, options)).toMatchObject({
+      verdict: 'Successful',
+      pValue: 1,
+      value: 0,
+    });
     expect(judgeSequential({ errors: 11, total: 500 }, { errors: 10, total: 500 }, options).verdict).toBe('Successful');
   });
 
   it('judges means from cumulative samples', () => {
     const baseline = Array.from({ length: 400 }, (_, i) => 100 + ((i * 37) % 101) / 10);
     const slower = baseline.map((v) => v * 1.3);
-    expect(judgeSequential(slower, baseline, options)).toMatchObject({ verdict: 'Failed', threshold: 'mean ≤ 1.2× baseline, always-valid at 95%' });
+    expect(judgeSequential(slower, baseline, options)).toMatchObject({
+      verdict: 'Failed',
+      threshold: 'mean ≤ 1.2× baseline, always-valid at 95%',
+    });
     expect(judgeSequential(baseline, baseline, options)).toMatchObject({ verdict: 'Successful', value: 0 });
     expect(judgeSequential(slower, baseline, { ...options, direction: 'decrease' }).verdict).toBe('Successful');
   });
 
   it('is no data without traffic, inconclusive with too little and an error on mixed inputs', () => {
-    expect(judgeSequential({ errors: 0, total: 0 }, { errors: 0, total: 0 }, { ...options, onNoData: 'fail' }).verdict).toBe('Failed');
-    expect(judgeSequential({ errors: 0, total: 50 }, { errors: 0, total: 500 }, { ...options, minSamples: 100 }).verdict).toBe('Inconclusive');
+    expect(
+      judgeSequential({ errors: 0, total: 0 }, { errors: 0, total: 0 }, { ...options, onNoData: 'fail' }).verdict,
+    ).toBe('Failed');
+    expect(
+      judgeSequential({ errors: 0, total: 50 }, { errors: 0, total: 500 }, { ...options, minSamples: 100 }).verdict,
+    ).toBe('Inconclusive');
     expect(judgeSequential([1], [1, 2], options).verdict).toBe('Inconclusive');
     expect(judgeSequential({ errors: 1, total: 10 }, [1, 2], options).verdict).toBe('Error');
   });

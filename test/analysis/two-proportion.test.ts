@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fisherExact, judgeTwoProportion, newcombeInterval, twoProportionZTest, type CompareOptions } from '../../src/analysis/index.js';
+import {
+  fisherExact,
+  judgeTwoProportion,
+  newcombeInterval,
+  twoProportionZTest,
+  type CompareOptions,
+} from '../../src/analysis/index.js';
 
 /**
  * Reference values from statsmodels 0.15.0:
@@ -7,27 +13,129 @@ import { fisherExact, judgeTwoProportion, newcombeInterval, twoProportionZTest, 
  *   lo, hi = statsmodels.stats.proportion.confint_proportions_2indep(e1, n1, e2, n2, method='newcomb', compare='diff', alpha=0.05)
  */
 const zCases: { c: [number, number]; b: [number, number]; z: number; p: number; ci95: [number, number] }[] = [
-  { c: [20, 1000], b: [15, 1000], z: 0.8526478526309365, p: 0.39385461733475957, ci95: [-0.006891487012497706, 0.017204785227826383] },
-  { c: [30, 1000], b: [10, 1000], z: 3.1943828249996993, p: 0.0014013015809602137, ci95: [0.007819328386507701, 0.033308722153987703] },
-  { c: [5, 50], b: [40, 60], z: -6.018963384829669, p: 1.7553756720551906e-9, ci95: [-0.6868316492730691, -0.3969427968769726] },
-  { c: [240, 10000], b: [200, 10000], z: 1.928253932283215, p: 0.053823548844750255, ci95: [-7.076259181472422e-5, 0.008091542110989074] },
-  { c: [50, 2000], b: [30, 3000], z: 4.141182227806746, p: 3.4552031305250354e-5, ci95: [0.007665079513058277, 0.023358447354657384] },
-  { c: [7, 400], b: [0, 400], z: 2.657402993215001, p: 0.007874524929853768, ci95: [0.004406394353548936, 0.03567707292555804] },
-  { c: [999, 1000], b: [1000, 1000], z: -1.0002500937891357, p: 0.31718949224672377, ci95: [-0.005642558597957925, 0.0029143526139703323] },
+  {
+    c: [20, 1000],
+    b: [15, 1000],
+    z: 0.8526478526309365,
+    p: 0.39385461733475957,
+    ci95: [-0.006891487012497706, 0.017204785227826383],
+  },
+  {
+    c: [30, 1000],
+    b: [10, 1000],
+    z: 3.1943828249996993,
+    p: 0.0014013015809602137,
+    ci95: [0.007819328386507701, 0.033308722153987703],
+  },
+  {
+    c: [5, 50],
+    b: [40, 60],
+    z: -6.018963384829669,
+    p: 1.7553756720551906e-9,
+    ci95: [-0.6868316492730691, -0.3969427968769726],
+  },
+  {
+    c: [240, 10000],
+    b: [200, 10000],
+    z: 1.928253932283215,
+    p: 0.053823548844750255,
+    ci95: [-7.076259181472422e-5, 0.008091542110989074],
+  },
+  {
+    c: [50, 2000],
+    b: [30, 3000],
+    z: 4.141182227806746,
+    p: 3.4552031305250354e-5,
+    ci95: [0.007665079513058277, 0.023358447354657384],
+  },
+  {
+    c: [7, 400],
+    b: [0, 400],
+    z: 2.657402993215001,
+    p: 0.007874524929853768,
+    ci95: [0.004406394353548936, 0.03567707292555804],
+  },
+  {
+    c: [999, 1000],
+    b: [1000, 1000],
+    z: -1.0002500937891357,
+    p: 0.31718949224672377,
+    ci95: [-0.005642558597957925, 0.0029143526139703323],
+  },
 ];
 
 /** Reference values from SciPy 1.17.1: scipy.stats.fisher_exact(table).pvalue (two-sided). */
 const fisherCases: { table: [[number, number], [number, number]]; p: number }[] = [
-  { table: [[8, 2], [1, 5]], p: 0.034965034965034975 },
-  { table: [[0, 10], [0, 10]], p: 1 },
-  { table: [[3, 997], [0, 1000]], p: 0.24962481240620307 },
-  { table: [[1, 0], [0, 1]], p: 1 },
-  { table: [[6, 2], [1, 4]], p: 0.10256410256410256 },
-  { table: [[2, 99998], [9, 99991]], p: 0.06542243655943938 },
-  { table: [[10, 10], [10, 10]], p: 1 },
-  { table: [[1, 9], [11, 3]], p: 0.0027594561852200836 },
-  { table: [[0, 5], [5, 0]], p: 0.007936507936507938 },
-  { table: [[12, 1988], [3, 1997]], p: 0.03482341623939986 },
+  {
+    table: [
+      [8, 2],
+      [1, 5],
+    ],
+    p: 0.034965034965034975,
+  },
+  {
+    table: [
+      [0, 10],
+      [0, 10],
+    ],
+    p: 1,
+  },
+  {
+    table: [
+      [3, 997],
+      [0, 1000],
+    ],
+    p: 0.24962481240620307,
+  },
+  {
+    table: [
+      [1, 0],
+      [0, 1],
+    ],
+    p: 1,
+  },
+  {
+    table: [
+      [6, 2],
+      [1, 4],
+    ],
+    p: 0.10256410256410256,
+  },
+  {
+    table: [
+      [2, 99998],
+      [9, 99991],
+    ],
+    p: 0.06542243655943938,
+  },
+  {
+    table: [
+      [10, 10],
+      [10, 10],
+    ],
+    p: 1,
+  },
+  {
+    table: [
+      [1, 9],
+      [11, 3],
+    ],
+    p: 0.0027594561852200836,
+  },
+  {
+    table: [
+      [0, 5],
+      [5, 0],
+    ],
+    p: 0.007936507936507938,
+  },
+  {
+    table: [
+      [12, 1988],
+      [3, 1997],
+    ],
+    p: 0.03482341623939986,
+  },
 ];
 
 const counts = ([errors, total]: [number, number]) => ({ errors, total });
@@ -82,9 +190,19 @@ describe('judgeTwoProportion', () => {
   });
 
   it('passes a difference that is not significant, or not in the bad direction', () => {
-    expect(judgeTwoProportion({ errors: 20, total: 1000 }, { errors: 15, total: 1000 }, options).verdict).toBe('Successful');
-    expect(judgeTwoProportion({ errors: 10, total: 1000 }, { errors: 30, total: 1000 }, options).verdict).toBe('Successful');
-    expect(judgeTwoProportion({ errors: 10, total: 1000 }, { errors: 30, total: 1000 }, { ...options, direction: 'decrease' }).verdict).toBe('Failed');
+    expect(judgeTwoProportion({ errors: 20, total: 1000 }, { errors: 15, total: 1000 }, options).verdict).toBe(
+      'Successful',
+    );
+    expect(judgeTwoProportion({ errors: 10, total: 1000 }, { errors: 30, total: 1000 }, options).verdict).toBe(
+      'Successful',
+    );
+    expect(
+      judgeTwoProportion(
+        { errors: 10, total: 1000 },
+        { errors: 30, total: 1000 },
+        { ...options, direction: 'decrease' },
+      ).verdict,
+    ).toBe('Failed');
   });
 
   it('passes a significant increase within maxRatio', () => {
@@ -94,10 +212,19 @@ describe('judgeTwoProportion', () => {
   });
 
   it('treats zero traffic as no data, little traffic as inconclusive and impossible counts as an error', () => {
-    expect(judgeTwoProportion({ errors: 0, total: 0 }, { errors: 1, total: 500 }, options).verdict).toBe('Inconclusive');
-    expect(judgeTwoProportion({ errors: 0, total: 0 }, { errors: 1, total: 500 }, { ...options, onNoData: 'fail' }).verdict).toBe('Failed');
-    expect(judgeTwoProportion({ errors: 1, total: 50 }, { errors: 1, total: 500 }, options)).toMatchObject({ verdict: 'Inconclusive', sampleSize: 50 });
+    expect(judgeTwoProportion({ errors: 0, total: 0 }, { errors: 1, total: 500 }, options).verdict).toBe(
+      'Inconclusive',
+    );
+    expect(
+      judgeTwoProportion({ errors: 0, total: 0 }, { errors: 1, total: 500 }, { ...options, onNoData: 'fail' }).verdict,
+    ).toBe('Failed');
+    expect(judgeTwoProportion({ errors: 1, total: 50 }, { errors: 1, total: 500 }, options)).toMatchObject({
+      verdict: 'Inconclusive',
+      sampleSize: 50,
+    });
     expect(judgeTwoProportion({ errors: 5, total: 4 }, { errors: 1, total: 500 }, options).verdict).toBe('Error');
-    expect(judgeTwoProportion({ errors: Number.NaN, total: 4 }, { errors: 1, total: 500 }, options).verdict).toBe('Error');
+    expect(judgeTwoProportion({ errors: Number.NaN, total: 4 }, { errors: 1, total: 500 }, options).verdict).toBe(
+      'Error',
+    );
   });
 });

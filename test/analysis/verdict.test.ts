@@ -16,14 +16,30 @@ describe('worst', () => {
 
 describe('judgeThreshold', () => {
   it('passes values within inclusive bounds and fails beyond them', () => {
-    expect(judgeThreshold(0.02, { max: 0.02, onNoData: 'inconclusive' })).toMatchObject({ verdict: 'Successful', value: 0.02, threshold: '≤ 0.02' });
-    expect(judgeThreshold(0.0201, { max: 0.02, onNoData: 'inconclusive' })).toMatchObject({ verdict: 'Failed', detail: '0.0201 is above the maximum 0.02.' });
-    expect(judgeThreshold(0.89, { min: 0.9, onNoData: 'inconclusive' })).toMatchObject({ verdict: 'Failed', threshold: '≥ 0.9' });
-    expect(judgeThreshold(1, { min: 0.9, max: 1.1, onNoData: 'inconclusive' })).toMatchObject({ verdict: 'Successful', threshold: 'within [0.9, 1.1]' });
+    expect(judgeThreshold(0.02, { max: 0.02, onNoData: 'inconclusive' })).toMatchObject({
+      verdict: 'Successful',
+      value: 0.02,
+      threshold: '≤ 0.02',
+    });
+    expect(judgeThreshold(0.0201, { max: 0.02, onNoData: 'inconclusive' })).toMatchObject({
+      verdict: 'Failed',
+      detail: '0.0201 is above the maximum 0.02.',
+    });
+    expect(judgeThreshold(0.89, { min: 0.9, onNoData: 'inconclusive' })).toMatchObject({
+      verdict: 'Failed',
+      threshold: '≥ 0.9',
+    });
+    expect(judgeThreshold(1, { min: 0.9, max: 1.1, onNoData: 'inconclusive' })).toMatchObject({
+      verdict: 'Successful',
+      threshold: 'within [0.9, 1.1]',
+    });
   });
 
   it.each([null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('treats %s as no data', (value) => {
-    expect(judgeThreshold(value, { max: 1, onNoData: 'inconclusive' })).toMatchObject({ verdict: 'Inconclusive', value: null });
+    expect(judgeThreshold(value, { max: 1, onNoData: 'inconclusive' })).toMatchObject({
+      verdict: 'Inconclusive',
+      value: null,
+    });
     expect(judgeThreshold(value, { max: 1, onNoData: 'fail' })).toMatchObject({ verdict: 'Failed', value: null });
   });
 });
@@ -63,13 +79,23 @@ describe('judgeRatio', () => {
 });
 
 describe('judgeCompare', () => {
-  const options: CompareOptions = { confidence: 0.95, direction: 'increase', maxRatio: 1.2, minSamples: 1, onNoData: 'fail' };
+  const options: CompareOptions = {
+    confidence: 0.95,
+    direction: 'increase',
+    maxRatio: 1.2,
+    minSamples: 1,
+    onNoData: 'fail',
+  };
 
   it('dispatches on the test', () => {
     expect(judgeCompare('ratio', 130, 100, options).threshold).toBe('ratio ≤ 1.2');
     expect(judgeCompare('mann-whitney', [3, 4, 5], [1, 2, 3], options).threshold).toMatch(/^shift/);
-    expect(judgeCompare('two-proportion', { errors: 1, total: 100 }, { errors: 1, total: 100 }, options).threshold).toMatch(/^rate ≤/);
-    expect(judgeCompare('sequential', { errors: 1, total: 100 }, { errors: 1, total: 100 }, options).threshold).toMatch(/always-valid/);
+    expect(
+      judgeCompare('two-proportion', { errors: 1, total: 100 }, { errors: 1, total: 100 }, options).threshold,
+    ).toMatch(/^rate ≤/);
+    expect(judgeCompare('sequential', { errors: 1, total: 100 }, { errors: 1, total: 100 }, options).threshold).toMatch(
+      /always-valid/,
+    );
     expect(judgeCompare('sequential', [1, 2, 3], [1, 2, 3], options).threshold).toMatch(/^mean/);
   });
 

@@ -58,20 +58,34 @@ async function api(method: string, path: string, call: Call = {}) {
 }
 
 const flagPercent = async (flag: string) =>
-  (await createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: h.dir }).read()).percent;
+  (
+    await createFlagdFileTarget(
+      { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+      { baseDir: h.dir },
+    ).read()
+  ).percent;
 
-const phaseOf = async (id: string) => (await api('GET', `/rollouts/${encodeURIComponent(id)}`)).json.phase as string | undefined;
+const phaseOf = async (id: string) =>
+  (await api('GET', `/rollouts/${encodeURIComponent(id)}`)).json.phase as string | undefined;
 
 describe('rollout HTTP API', () => {
   it('requires the bearer token everywhere but /healthz, and never runs without one', async () => {
-    expect(await api('GET', '/rollouts', { token: null })).toMatchObject({ status: 401, json: { error: expect.stringMatching(/missing bearer token/) } });
+    expect(await api('GET', '/rollouts', { token: null })).toMatchObject({
+      status: 401,
+      json: { error: expect.stringMatching(/missing bearer token/) },
+    });
     const sameLength = TOKEN.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'));
     expect((await api('GET', '/rollouts', { token: sameLength })).status).toBe(401);
     expect((await api('GET', '/metrics', { token: 'short' })).status).toBe(401);
     expect((await api('POST', '/rollouts', { token: `${TOKEN}-longer`, body: {} })).status).toBe(401);
     expect(await api('GET', '/healthz', { token: null })).toMatchObject({ status: 200, json: { ok: true } });
-    expect(await api('GET', '/no/such/route')).toMatchObject({ status: 404, json: { error: 'no route GET /no/such/route' } });
-    await expect(createApiServer({ client: suite.client, temporalClient: suite.env.client, token: '', logger })).rejects.toThrow(/refusing to serve unauthenticated/);
+    expect(await api('GET', '/no/such/route')).toMatchObject({
+      status: 404,
+      json: { error: 'no route GET /no/such/route' },
+    });
+    await expect(
+      createApiServer({ client: suite.client, temporalClient: suite.env.client, token: '', logger }),
+    ).rejects.toThrow(/refusing to serve unauthenticated/);
   });
 
   it('rejects an invalid spec with the path of each problem and starts nothing', async () => {
@@ -82,7 +96,10 @@ describe('rollout HTTP API', () => {
     await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
 
     const syntax = await api('POST', '/rollouts', { body: 'name: [unclosed', type: 'application/yaml' });
-    expect(syntax).toMatchObject({ status: 400, json: { issues: [{ path: '(root)', message: expect.stringMatching(/^syntax:/) }] } });
+    expect(syntax).toMatchObject({
+      status: 400,
+      json: { issues: [{ path: '(root)', message: expect.stringMatching(/^syntax:/) }] },
+    });
     expect((await api('POST', '/rollouts', { body: '{"name": ', type: 'application/json' })).status).toBe(400);
   });
 
@@ -100,7 +117,9 @@ describe('rollout HTTP API', () => {
     const started = await api('POST', '/rollouts', { body: yaml, type: 'application/yaml' });
     expect(started.status).toBe(201);
     expect(started.json).toMatchObject({ workflowId: id, runId: expect.any(String) });
-    expect(started.json.uiUrl).toBe(`http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(id)}/${started.json.runId}/history`);
+    expect(started.json.uiUrl).toBe(
+      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(id)}/${started.json.runId}/history`,
+    );
 
     await waitFor(async () => (await phaseOf(id)) === 'Observing', 15_000, 'Observing');
     const byEncoded = await api('GET', `/rollouts/${encodeURIComponent(id)}`);
@@ -113,43 +132,79 @@ describe('rollout HTTP API', () => {
     expect(again).toMatchObject({ status: 409, json: { error: expect.stringContaining(`already running: ${id}`) } });
 
     const early = await api('POST', `/rollouts/rollout/${flag}/approve`, { body: { step: 1, actor: 'lead' } });
-    expect(early).toMatchObject({ status: 409, json: { error: expect.stringMatching(/^cannot approve: step 1 is not waiting for approval/) } });
+    expect(early).toMatchObject({
+      status: 409,
+      json: { error: expect.stringMatching(/^cannot approve: step 1 is not waiting for approval/) },
+    });
     const badBody = await api('POST', `/rollouts/${encodeURIComponent(id)}/pause`, { body: { actor: 'ana' } });
     expect(badBody.status).toBe(400);
     expect(badBody.json.issues).toEqual([expect.objectContaining({ path: 'reason' })]);
 
     let listed = await api('GET', `/rollouts?target=${flag}&phase=Observing`);
-    await waitFor(async () => (listed = await api('GET', `/rollouts?target=${flag}&phase=Observing`)).json.rollouts.length > 0, 5_000, 'listed');
-    expect(listed.json.rollouts).toEqual([expect.objectContaining({ workflowId: id, status: 'RUNNING', phase: 'Observing', target: flag, exposure: 10, step: 0 })]);
-    expect((await api('GET', '/rollouts?phase=Sleeping')).json.issues).toEqual([expect.objectContaining({ path: 'phase' })]);
+    await waitFor(
+      async () => (listed = await api('GET', `/rollouts?target=${flag}&phase=Observing`)).json.rollouts.length > 0,
+      5_000,
+      'listed',
+    );
+    expect(listed.json.rollouts).toEqual([
+      expect.objectContaining({
+        workflowId: id,
+        status: 'RUNNING',
+        phase: 'Observing',
+        target: flag,
+        exposure: 10,
+        step: 0,
+      }),
+    ]);
+    expect((await api('GET', '/rollouts?phase=Sleeping')).json.issues).toEqual([
+      expect.objectContaining({ path: 'phase' }),
+    ]);
     expect((await api('GET', `/rollouts?target=${encodeURIComponent("x' OR 'a'='a")}`)).json).toEqual({ rollouts: [] });
 
-    const abort = await api('POST', `/rollouts/${encodeURIComponent(id)}/abort`, { body: { reason: 'api test', actor: 'oncall' } });
+    const abort = await api('POST', `/rollouts/${encodeURIComponent(id)}/abort`, {
+      body: { reason: 'api test', actor: 'oncall' },
+    });
     expect(abort).toMatchObject({ status: 200, json: { accepted: true } });
     expect((await suite.client.result(id)).phase).toBe('Aborted');
     expect(await flagPercent(flag)).toBe(0);
     expect(await phaseOf(id)).toBe('Aborted'); // the status call feeds the time-to-rollback histogram
     const late = await api('POST', `/rollouts/rollout/${flag}/resume`, { body: { actor: 'ana' } });
-    expect(late).toMatchObject({ status: 409, json: { error: expect.stringMatching(/^cannot resume: the rollout has ended/) } });
-    expect((await api('GET', '/metrics')).text).toMatch(/rollout_time_to_rollback_seconds_count\{phase="Aborted"\} [1-9]/);
+    expect(late).toMatchObject({
+      status: 409,
+      json: { error: expect.stringMatching(/^cannot resume: the rollout has ended/) },
+    });
+    expect((await api('GET', '/metrics')).text).toMatch(
+      /rollout_time_to_rollback_seconds_count\{phase="Aborted"\} [1-9]/,
+    );
   });
 
   it('turns a firing Alertmanager alert labelled with a rollout and a guard into a breach that rolls back', async () => {
     const flag = uniqueFlag('api-alert');
     const id = rolloutIdForFlag(flag);
-    expect((await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]) })).status).toBe(201);
+    expect(
+      (await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]) }))
+        .status,
+    ).toBe(201);
     await waitFor(async () => (await phaseOf(id)) === 'Observing', 15_000, 'Observing');
     expect(await flagPercent(flag)).toBe(20);
 
     const alert = (status: string, labels: Record<string, string>, annotations: Record<string, string> = {}) => ({
-      status, labels, annotations, startsAt: new Date().toISOString(), fingerprint: randomUUID().slice(0, 16),
+      status,
+      labels,
+      annotations,
+      startsAt: new Date().toISOString(),
+      fingerprint: randomUUID().slice(0, 16),
     });
     const payload = {
       version: '4',
       status: 'firing',
       receiver: 'rollouts',
       alerts: [
-        alert('firing', { alertname: 'HighErrorRate', rollout: flag, guard: 'error-rate' }, { value: '0.12', summary: 'checkout errors at 12%' }),
+        alert(
+          'firing',
+          { alertname: 'HighErrorRate', rollout: flag, guard: 'error-rate' },
+          { value: '0.12', summary: 'checkout errors at 12%' },
+        ),
         alert('firing', { alertname: 'HighErrorRate', rollout: flag, guard: 'error-rate', instance: 'b' }),
         alert('resolved', { rollout: id, guard: 'latency' }),
         alert('firing', { alertname: 'Unrelated' }),
@@ -161,7 +216,9 @@ describe('rollout HTTP API', () => {
     expect(res.json).toEqual({
       signalled: 1,
       ignored: 3,
-      errors: [{ rollout: 'rollout/not-running-anywhere', guard: 'error-rate', error: 'no running rollout with this ID' }],
+      errors: [
+        { rollout: 'rollout/not-running-anywhere', guard: 'error-rate', error: 'no running rollout with this ID' },
+      ],
     });
     const result = await suite.client.result(id);
     expect(result.phase).toBe('RolledBack');
@@ -174,7 +231,10 @@ describe('rollout HTTP API', () => {
   });
 
   it('answers an oversized body with 413 JSON', async () => {
-    const res = await api('POST', '/rollouts', { body: `name: big\ndescription: "${'x'.repeat(300 * 1024)}"`, type: 'application/yaml' });
+    const res = await api('POST', '/rollouts', {
+      body: `name: big\ndescription: "${'x'.repeat(300 * 1024)}"`,
+      type: 'application/yaml',
+    });
     expect(res).toMatchObject({ status: 413, json: { error: expect.any(String) } });
     expect(res.text).not.toMatch(/stack|at .*\.js/);
   });
@@ -195,19 +255,29 @@ describe('rollout HTTP API', () => {
     ];
     expect(Object.keys(doc.paths).sort()).toEqual(expected.sort());
     expect(doc.paths['/rollouts'].post.responses).toHaveProperty('409');
-    expect(doc.paths['/rollouts/{id}/approve'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApproveCommand' });
+    expect(doc.paths['/rollouts/{id}/approve'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ApproveCommand',
+    });
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(doc.paths['/metrics'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.components.schemas.RolloutSpec.properties).toHaveProperty('steps');
     expect(JSON.stringify(doc)).not.toMatch(/"#\/\$defs\//);
 
     // visibility is eventually consistent: the rollbacks above show up in the counts shortly after they end
-    const counted = [/^rollouts\{phase="Aborted"\} [1-9]/m, /^rollouts\{phase="RolledBack"\} [1-9]/m, /^rollouts_rolled_back ([2-9]|\d{2,})/m];
+    const counted = [
+      /^rollouts\{phase="Aborted"\} [1-9]/m,
+      /^rollouts\{phase="RolledBack"\} [1-9]/m,
+      /^rollouts_rolled_back ([2-9]|\d{2,})/m,
+    ];
     let metrics = await api('GET', '/metrics');
-    await waitFor(async () => {
-      metrics = await api('GET', '/metrics');
-      return counted.every((re) => re.test(metrics.text));
-    }, 10_000, 'rollbacks counted');
+    await waitFor(
+      async () => {
+        metrics = await api('GET', '/metrics');
+        return counted.every((re) => re.test(metrics.text));
+      },
+      10_000,
+      'rollbacks counted',
+    );
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^rollouts\{phase="Pending"\} \d+/m);
     expect(metrics.text).toMatch(/^process_cpu_user_seconds_total/m);

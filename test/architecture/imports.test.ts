@@ -29,7 +29,15 @@ function runtimeImports(file: string): string[] {
     const [, , typeOnly, clause = '', spec = ''] = m;
     if (typeOnly || !spec.startsWith('.')) continue;
     const named = /^\{([^}]*)\}$/.exec(clause.trim());
-    if (named && named[1]!.split(',').map((s) => s.trim()).filter(Boolean).every((n) => n.startsWith('type '))) continue;
+    if (
+      named &&
+      named[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((n) => n.startsWith('type '))
+    )
+      continue;
     out.push(relative(root, resolve(root, dirname(file), spec)).replace(/\.js$/, '.ts'));
   }
   return out;
@@ -61,7 +69,9 @@ function cycles(g: Map<string, string[]>): string[][] {
 
 /** Imports from files under `from` into files under any of `to`. */
 function arrows(g: Map<string, string[]>, from: string, to: string[]): string[] {
-  return [...g].flatMap(([f, deps]) => (f.startsWith(from) ? deps.filter((d) => to.some((t) => d.startsWith(t))).map((d) => `${f} → ${d}`) : []));
+  return [...g].flatMap(([f, deps]) =>
+    f.startsWith(from) ? deps.filter((d) => to.some((t) => d.startsWith(t))).map((d) => `${f} → ${d}`) : [],
+  );
 }
 
 describe('import graph', () => {
@@ -70,7 +80,14 @@ describe('import graph', () => {
   it('reads the real graph (the check can fail)', () => {
     expect(g.size).toBeGreaterThan(100);
     expect(g.get('workflows/progressive-rollout.ts')).toContain('workflows/rollout.ts');
-    expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'a.ts']]);
+    expect(
+      cycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['a.ts']],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'a.ts']]);
   });
 
   it('has no cycles', () => {
@@ -89,13 +106,17 @@ describe('import graph', () => {
     expect(arrows(g, 'src/demo/', ['src/cli/', 'src/api/'])).toEqual([]);
     expect(arrows(g, 'src/worker/', ['src/dev/', 'src/cli/', 'src/demo/', 'src/api/'])).toEqual([]);
     expect(arrows(g, 'src/client/', ['src/cli/', 'src/demo/', 'src/dev/', 'src/api/', 'src/worker/'])).toEqual([]);
-    expect(arrows(g, 'workflows/', ['activities/', 'src/cli/', 'src/client/', 'src/api/', 'src/worker/', 'src/demo/'])).toEqual([]);
+    expect(
+      arrows(g, 'workflows/', ['activities/', 'src/cli/', 'src/client/', 'src/api/', 'src/worker/', 'src/demo/']),
+    ).toEqual([]);
     expect(arrows(g, 'activities/', ['src/cli/', 'src/demo/', 'src/dev/', 'src/api/', 'workflows/'])).toEqual([]);
   });
 
   it('lets only activities/index.ts and the adapters themselves reach into an adapter folder', () => {
     const deep = /^activities\/(targets|sources)\/[^/]+\//;
-    const reaching = [...g].flatMap(([f, deps]) => (f.startsWith('activities/') ? [] : deps.filter((d) => deep.test(d)).map((d) => `${f} → ${d}`)));
+    const reaching = [...g].flatMap(([f, deps]) =>
+      f.startsWith('activities/') ? [] : deps.filter((d) => deep.test(d)).map((d) => `${f} → ${d}`),
+    );
     expect(reaching).toEqual([]);
   });
 });

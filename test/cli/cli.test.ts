@@ -42,7 +42,10 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     expect(good.stdout).toMatch(/valid \(4 steps/);
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
-      const bad = await cli(['validate', await specFile(h.dir, { name: 'x', target: { type: 'flagd' }, steps: [{ exposure: 120 }] })]);
+      const bad = await cli([
+        'validate',
+        await specFile(h.dir, { name: 'x', target: { type: 'flagd' }, steps: [{ exposure: 120 }] }),
+      ]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/steps\[0\]\.exposure: must be ≤ 100/);
       expect(bad.stderr).toMatch(/target\.path: is required/);
@@ -71,7 +74,10 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('cli-abort');
-      const file = await specFile(h.dir, flagdSpec(flag, [{ exposure: 30, observe: '1h' }, { approval: {} }, { exposure: 100 }]));
+      const file = await specFile(
+        h.dir,
+        flagdSpec(flag, [{ exposure: 30, observe: '1h' }, { approval: {} }, { exposure: 100 }]),
+      );
       expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
       await waitFor(async () => (await suite.client.status(rolloutIdForFlag(flag))).phase === 'Observing');
       const rejected = await cli(['approve', flag, '--step', '1', '--actor', 'ana']);
@@ -81,12 +87,17 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       expect(abort.code).toBe(0);
       expect(JSON.parse(abort.stdout)).toMatchObject({ accepted: true, phase: 'RollingBack' });
       await suite.client.result(rolloutIdForFlag(flag));
-      const reading = await createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: h.dir }).read();
+      const reading = await createFlagdFileTarget(
+        { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+        { baseDir: h.dir },
+      ).read();
       expect(reading.percent).toBe(0);
       const history = await cli(['history', flag]);
       expect(history.stdout).toMatch(/Aborted .*aborted by ana: cli test/);
       const list = await cli(['list', '--target', flag, '--json']);
-      expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ workflowId: `rollout/${flag}`, phase: 'Aborted' })]);
+      expect(JSON.parse(list.stdout)).toEqual([
+        expect.objectContaining({ workflowId: `rollout/${flag}`, phase: 'Aborted' }),
+      ]);
     } finally {
       await h.stop();
     }
@@ -98,7 +109,12 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       const flag = uniqueFlag('cli-watch');
       // the approval holds the rollout at 5 % until the test approves, so the watch sees that frame whatever the load
       const { workflowId } = await suite.client.start(
-        flagdSpec(flag, [{ exposure: 5, observe: '100ms' }, { approval: {} }, { exposure: 50, observe: '100ms' }, { exposure: 100 }]),
+        flagdSpec(flag, [
+          { exposure: 5, observe: '100ms' },
+          { approval: {} },
+          { exposure: 50, observe: '100ms' },
+          { exposure: 100 },
+        ]),
         { taskQueue: h.taskQueue },
       );
       const columns = 60;
@@ -115,7 +131,11 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
         term.write(output);
         return term.screen();
       };
-      await waitFor(() => terminal().some((row) => row.includes('AwaitingApproval')), 30_000, 'the watch to show the approval wait');
+      await waitFor(
+        () => terminal().some((row) => row.includes('AwaitingApproval')),
+        30_000,
+        'the watch to show the approval wait',
+      );
       const waiting = terminal().join('\n');
       expect(waiting).toMatch(/\[█░+\]\s+5%/);
       expect(waiting).toMatch(/ ▶ {2}1 approval/);
@@ -125,7 +145,11 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       const final = await suite.client.status(workflowId);
       expect(final.phase).toBe('Completed');
       expect(final.timeline.map((t) => [t.phase, t.exposure])).toEqual(
-        expect.arrayContaining([['AwaitingApproval', 5], ['Observing', 50], ['Completed', 100]]),
+        expect.arrayContaining([
+          ['AwaitingApproval', 5],
+          ['Observing', 50],
+          ['Completed', 100],
+        ]),
       );
       // in place: the screen holds the last frame only, wrapped header and all, not the frames before it
       expect(renderStatus(workflowId, final)[0]!.length).toBeGreaterThan(columns);

@@ -46,18 +46,49 @@ const runs = new Set<DemoRun>();
  * Runs the demo as a user would, from `cwd`. With `pty`, inside `script` so stdin and stdout are a terminal
  * (raw keys, in-place redraw); otherwise with pipes and no stdin, like CI.
  */
-export function runDemo(opts: { cwd: string; dbFile: string; ports: DemoPorts; args: string[]; env: Record<string, string>; pty: boolean }): DemoRun {
+export function runDemo(opts: {
+  cwd: string;
+  dbFile: string;
+  ports: DemoPorts;
+  args: string[];
+  env: Record<string, string>;
+  pty: boolean;
+}): DemoRun {
   const { ports } = opts;
   const argv = [
-    process.execPath, '--import', TSX, MAIN, 'dev', '--demo', '--db', opts.dbFile,
-    '--port', String(ports.port), '--ui-port', String(ports.uiPort), '--api-port', String(ports.apiPort), '--demo-port', String(ports.demoPort),
+    process.execPath,
+    '--import',
+    TSX,
+    MAIN,
+    'dev',
+    '--demo',
+    '--db',
+    opts.dbFile,
+    '--port',
+    String(ports.port),
+    '--ui-port',
+    String(ports.uiPort),
+    '--api-port',
+    String(ports.apiPort),
+    '--demo-port',
+    String(ports.demoPort),
     ...opts.args,
   ];
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_CLI_PATH: inject('temporalCliPath'), LOG_LEVEL: 'warn', COLUMNS: String(DEMO_COLUMNS), ...opts.env };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+    LOG_LEVEL: 'warn',
+    COLUMNS: String(DEMO_COLUMNS),
+    ...opts.env,
+  };
   // the demo connects to the server it starts, never to one the test environment points at
   delete env.TEMPORAL_ADDRESS;
   const child = opts.pty
-    ? spawn('script', ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    ? spawn('script', ['-qfec', argv.map(shellQuote).join(' '), '/dev/null'], {
+        cwd: opts.cwd,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
     : spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
@@ -85,7 +116,9 @@ export function runDemo(opts: { cwd: string; dbFile: string; ports: DemoPorts; a
  * than catch it in passing on the screen. Close it before the demo stops, as the server goes with it.
  */
 export async function demoClient(ports: DemoPorts): Promise<{ rollouts: RolloutClient; close(): Promise<void> }> {
-  const client = await connectClient(loadTemporalSettings({ ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${ports.port}` }));
+  const client = await connectClient(
+    loadTemporalSettings({ ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${ports.port}` }),
+  );
   return { rollouts: new RolloutClient(client), close: () => client.connection.close() };
 }
 
@@ -101,7 +134,9 @@ export async function untilOutput(run: DemoRun, pattern: RegExp, timeoutMs: numb
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(run.output())) {
     if (Date.now() > deadline || run.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in the demo's output${run.child.exitCode !== null ? ` (it exited ${run.child.exitCode})` : ''}; it ends with:\n${tail(run.output())}`);
+      throw new Error(
+        `no ${pattern} in the demo's output${run.child.exitCode !== null ? ` (it exited ${run.child.exitCode})` : ''}; it ends with:\n${tail(run.output())}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -119,7 +154,10 @@ export function tail(text: string): string {
 
 async function descendants(pid: number): Promise<{ pid: number; args: string }[]> {
   const { stdout } = await execFileAsync('ps', ['-e', '-o', 'pid=,ppid=,args=']);
-  const rows = stdout.split('\n').map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+  const rows = stdout
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null);
   const out: { pid: number; args: string }[] = [];
   const walk = (parent: number) => {
     for (const m of rows) {

@@ -11,7 +11,16 @@ import { validateSpec } from '../../src/spec/load.js';
 import { waitFor } from '../helpers/rollout-env.js';
 
 const target = (dir: string) =>
-  createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant }, { baseDir: dir });
+  createFlagdFileTarget(
+    {
+      type: 'flagd',
+      path: 'flags.json',
+      flag: DEMO_FLAG.key,
+      variant: DEMO_FLAG.variant,
+      baselineVariant: DEMO_FLAG.baselineVariant,
+    },
+    { baseDir: dir },
+  );
 
 async function checkout(service: DemoService, user: string): Promise<{ status: number; variant: string; ms: number }> {
   const started = performance.now();
@@ -24,7 +33,8 @@ async function checkout(service: DemoService, user: string): Promise<{ status: n
 async function requestsByVariant(service: DemoService): Promise<Record<string, number>> {
   const samples = parseExposition(await (await fetch(`${service.url}/metrics`)).text(), 'demo');
   const out: Record<string, number> = {};
-  for (const s of samples.filter((x) => x.name === 'demo_requests_total')) out[s.labels.variant!] = (out[s.labels.variant!] ?? 0) + s.value;
+  for (const s of samples.filter((x) => x.name === 'demo_requests_total'))
+    out[s.labels.variant!] = (out[s.labels.variant!] ?? 0) + s.value;
   return out;
 }
 
@@ -37,7 +47,12 @@ describe('the demo service (OpenFeature + flagd provider, in-process, offline fl
     await target(dir).apply({ percent: 0, idempotencyKey: 'baseline' });
     service = await startDemoService({
       port: 0,
-      flag: { file: join(dir, 'flags.json'), key: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant },
+      flag: {
+        file: join(dir, 'flags.json'),
+        key: DEMO_FLAG.key,
+        variant: DEMO_FLAG.variant,
+        baselineVariant: DEMO_FLAG.baselineVariant,
+      },
     });
   });
   afterAll(async () => {
@@ -50,7 +65,10 @@ describe('the demo service (OpenFeature + flagd provider, in-process, offline fl
 
     await target(dir).apply({ percent: 50, idempotencyKey: 'half' });
     const writtenAt = Date.now();
-    const probe = async () => (await Promise.all(Array.from({ length: 20 }, (_, i) => checkout(service, `probe-${i}`)))).some((r) => r.variant === 'new');
+    const probe = async () =>
+      (await Promise.all(Array.from({ length: 20 }, (_, i) => checkout(service, `probe-${i}`)))).some(
+        (r) => r.variant === 'new',
+      );
     await waitFor(probe, 3_000, 'the new variant to be served');
 
     expect(Date.now() - writtenAt).toBeLessThan(1_500);

@@ -30,7 +30,16 @@ const status = (over: Partial<RolloutStatus> = {}): RolloutStatus => ({
   exposure: { percent: 10 },
   pauseReasons: [],
   approvals: [],
-  guards: [{ name: 'canary-error-ratio', verdict: 'Successful', value: 0, threshold: '≤ 0.05', at: '2026-01-05T10:00:00.000Z', checks: 3 }],
+  guards: [
+    {
+      name: 'canary-error-ratio',
+      verdict: 'Successful',
+      value: 0,
+      threshold: '≤ 0.05',
+      at: '2026-01-05T10:00:00.000Z',
+      checks: 3,
+    },
+  ],
   measurements: [],
   windows: [],
   timeline: [],
@@ -60,8 +69,12 @@ describe('the demo view', () => {
   it('says how to go on once the rollout ended, by keys in a terminal and by restarting elsewhere', () => {
     const ended = status({ phase: 'RolledBack', exposure: { percent: 0 } });
 
-    expect(demoFrame(view({ fault: true, faultArmed: false }), ended).slice(-1)).toEqual(['rollout ended RolledBack: r runs it again, q quits']);
-    expect(demoFrame(view({ keys: false }), ended).slice(-1)).toEqual(['rollout ended RolledBack: Ctrl-C quits; the next start runs it again']);
+    expect(demoFrame(view({ fault: true, faultArmed: false }), ended).slice(-1)).toEqual([
+      'rollout ended RolledBack: r runs it again, q quits',
+    ]);
+    expect(demoFrame(view({ keys: false }), ended).slice(-1)).toEqual([
+      'rollout ended RolledBack: Ctrl-C quits; the next start runs it again',
+    ]);
     expect(demoFrame(view({ keys: false }), ended)).toContain('stop   Ctrl-C');
   });
 
@@ -70,7 +83,9 @@ describe('the demo view', () => {
   });
 
   it('sums a frame up in one log line for a non-TTY', () => {
-    expect(demoSummary(view({ fault: true }), status())).toBe('Observing step 2/4 exposure 10% fault on canary-error-ratio=0(Successful)');
+    expect(demoSummary(view({ fault: true }), status())).toBe(
+      'Observing step 2/4 exposure 10% fault on canary-error-ratio=0(Successful)',
+    );
     expect(demoSummary(view(), 'status unavailable: timeout')).toBe('status unavailable: timeout');
   });
 });

@@ -8,10 +8,28 @@ import { findPrometheus } from '../../src/demo/prometheus.js';
 import { renderStatus } from '../../src/view/render.js';
 import { waitFor } from '../helpers/rollout-env.js';
 import { wrapRows } from '../helpers/virtual-terminal.js';
-import { DEMO_COLUMNS, demoClient, demoPorts, isRunning, killStarted, plain, runDemo, screenOf, tail, untilOutput, type DemoRun } from './demo-process.js';
+import {
+  DEMO_COLUMNS,
+  demoClient,
+  demoPorts,
+  isRunning,
+  killStarted,
+  plain,
+  runDemo,
+  screenOf,
+  tail,
+  untilOutput,
+  type DemoRun,
+} from './demo-process.js';
 
 const STOP_TIMEOUT_MS = 20_000;
-const flagTarget = { type: 'flagd', path: DEMO_FLAG.path, flag: DEMO_FLAG.key, variant: DEMO_FLAG.variant, baselineVariant: DEMO_FLAG.baselineVariant } as const;
+const flagTarget = {
+  type: 'flagd',
+  path: DEMO_FLAG.path,
+  flag: DEMO_FLAG.key,
+  variant: DEMO_FLAG.variant,
+  baselineVariant: DEMO_FLAG.baselineVariant,
+} as const;
 
 /** Ctrl-C to the CLI process; resolves with its exit code and every process it had started, for an orphan check. */
 async function interrupt(run: DemoRun): Promise<{ code: number | null; tree: { pid: number; args: string }[] }> {
@@ -54,7 +72,14 @@ describe('rollout dev --demo', () => {
     const { cwd, dbFile } = await workspace();
     expect(await readdir(cwd)).toEqual([]);
     const ports = await demoPorts();
-    const run = runDemo({ cwd, dbFile, ports, args: ['--fault', '--demo-rps', '100'], env: { ROLLOUT_DEMO_WINDOW: '4s' }, pty: true });
+    const run = runDemo({
+      cwd,
+      dbFile,
+      ports,
+      args: ['--fault', '--demo-rps', '100'],
+      env: { ROLLOUT_DEMO_WINDOW: '4s' },
+      pty: true,
+    });
 
     await untilOutput(run, /started rollout\/demo-checkout \(4s windows\)/, 60_000);
     const client = await demoClient(ports);
@@ -76,13 +101,26 @@ describe('rollout dev --demo', () => {
     const screen = screenOf(run.output());
     expect(screen).toContain('started rollout/demo-checkout (4s windows)');
     expect(screen.some((row) => row.startsWith('--fault: step 1 reached (10%)'))).toBe(true);
-    expect(screen).toContain(`web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`);
-    expect(screen.some((row) => row.includes(`TEMPORAL_ADDRESS=127.0.0.1:${ports.port} npx rollout abort rollout/demo-checkout --reason`))).toBe(true);
+    expect(screen).toContain(
+      `web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`,
+    );
+    expect(
+      screen.some((row) =>
+        row.includes(`TEMPORAL_ADDRESS=127.0.0.1:${ports.port} npx rollout abort rollout/demo-checkout --reason`),
+      ),
+    ).toBe(true);
     expect(screen).toContain('keys   f toggle the fault · q or Ctrl-C quit');
     // redrawn in place: one frame on screen, its status part exactly the rolled-back status, failed guard included
     expect(screen.filter((row) => row.startsWith('rollout-orchestrator demo ·'))).toHaveLength(1);
-    expect(showsRows(screen, [...wrapRows(renderStatus(DEMO_ROLLOUT_ID, status), DEMO_COLUMNS), 'rollout ended RolledBack: r runs it again, q quits'])).toBe(true);
-    expect(screen.some((row) => /^ {2}canary-(error-ratio|latency-mean)\s+[\d.]+\s+≤ [\d.]+\s+Failed/.test(row))).toBe(true);
+    expect(
+      showsRows(screen, [
+        ...wrapRows(renderStatus(DEMO_ROLLOUT_ID, status), DEMO_COLUMNS),
+        'rollout ended RolledBack: r runs it again, q quits',
+      ]),
+    ).toBe(true);
+    expect(screen.some((row) => /^ {2}canary-(error-ratio|latency-mean)\s+[\d.]+\s+≤ [\d.]+\s+Failed/.test(row))).toBe(
+      true,
+    );
 
     const stopped = await interrupt(run);
 
@@ -103,18 +141,24 @@ describe('rollout dev --demo', () => {
     await untilOutput(first, /started rollout\/demo-checkout/, 60_000);
     const before = await demoClient(ports);
     // mid-way: past the 1% window and not finished; three 4 s windows leave ample time to stop it there
-    await waitFor(async () => {
-      // a query can time out on a busy machine: that is no answer yet, not a failure
-      const s = await before.rollouts.status(DEMO_ROLLOUT_ID).catch(() => undefined);
-      return s !== undefined && s.step >= 1 && s.phase !== 'Completed';
-    }, 60_000, 'the demo rollout to pass step 0');
+    await waitFor(
+      async () => {
+        // a query can time out on a busy machine: that is no answer yet, not a failure
+        const s = await before.rollouts.status(DEMO_ROLLOUT_ID).catch(() => undefined);
+        return s !== undefined && s.step >= 1 && s.phase !== 'Completed';
+      },
+      60_000,
+      'the demo rollout to pass step 0',
+    );
     const { runId } = await before.rollouts.handle(DEMO_ROLLOUT_ID).describe();
     await before.close();
     const firstStop = await interrupt(first);
 
     expect(firstStop.code, tail(first.output())).toBe(0);
     expect(first.output()).toContain(`guards direct scrape of http://127.0.0.1:${ports.demoPort}/metrics`);
-    expect(first.output()).toContain('demo stopped; rollout/demo-checkout is still running and resumes on the next start.');
+    expect(first.output()).toContain(
+      'demo stopped; rollout/demo-checkout is still running and resumes on the next start.',
+    );
     await expectNoOrphans(firstStop.tree);
 
     const restartedAt = Date.now();
@@ -137,7 +181,8 @@ describe('rollout dev --demo', () => {
       await untilOutput(second, /RolledBack/, 20_000);
     } else {
       expect(result.phase, `${result.reason}\n${JSON.stringify(result.windows, null, 1)}`).toBe('Completed');
-      for (const step of [0, 1, 2]) expect(result.windows).toContainEqual(expect.objectContaining({ step, outcome: 'passed' }));
+      for (const step of [0, 1, 2])
+        expect(result.windows).toContainEqual(expect.objectContaining({ step, outcome: 'passed' }));
       expect(flag).toBe(100);
       // the log's last status line is the completed rollout, in plain lines without terminal escapes
       await untilOutput(second, /Completed step 4\/4 exposure 100%/, 20_000);

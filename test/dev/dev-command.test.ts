@@ -30,7 +30,20 @@ const started: number[] = [];
 function startDev(dbFile: string, port: number, uiPort: number, apiPort: number): DevRun {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'dev', '--db', dbFile, '--port', String(port), '--ui-port', String(uiPort), '--api-port', String(apiPort)],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'dev',
+      '--db',
+      dbFile,
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--api-port',
+      String(apiPort),
+    ],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', TEMPORAL_CLI_PATH: inject('temporalCliPath') },
@@ -66,12 +79,17 @@ async function interrupt(run: DevRun, target: 'process' | 'group') {
   process.kill(target === 'group' ? -pid : pid, 'SIGINT');
   const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), STOP_TIMEOUT_MS).unref());
   const result = await Promise.race([run.exited, timeout]);
-  if (result === 'timeout') throw new Error(`rollout dev ignored SIGINT for ${STOP_TIMEOUT_MS} ms:\n${tail(run.stderr())}`);
+  if (result === 'timeout')
+    throw new Error(`rollout dev ignored SIGINT for ${STOP_TIMEOUT_MS} ms:\n${tail(run.stderr())}`);
   return { ...result, tookMs: Date.now() - sentAt };
 }
 
 function tail(text: string): string {
-  return text.split('\n').filter((l) => !l.includes('webpack')).slice(-15).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => !l.includes('webpack'))
+    .slice(-15)
+    .join('\n');
 }
 
 /** The `temporal server start-dev` process the CLI spawned. */
@@ -91,7 +109,6 @@ async function isRunning(pid: number): Promise<boolean> {
   );
   return state !== '' && !state.startsWith('Z');
 }
-
 
 async function withClient<T>(address: string, use: (client: Client) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address, connectTimeout: 5_000 });
@@ -147,7 +164,10 @@ describe('rollout dev', () => {
       const info = await client.workflowService.getSystemInfo({});
       expect(info.serverVersion).toMatch(/^\d+\.\d+\.\d+/);
       // a workflow no worker polls for stays open: the next run can only see it if the SQLite file was reused
-      await client.workflow.start('parkedForDevCommandTest', { taskQueue: 'dev-command-test', workflowId: parkedWorkflowId });
+      await client.workflow.start('parkedForDevCommandTest', {
+        taskQueue: 'dev-command-test',
+        workflowId: parkedWorkflowId,
+      });
     });
     const temporalPid = await temporalChildOf(run.child.pid!);
 

@@ -20,12 +20,26 @@ const rollingBack = (s: RolloutState): RolloutState => ({
 });
 
 describe('command validators: every command in every phase', () => {
-  const phases: Phase[] = ['Pending', 'Progressing', 'Observing', 'AwaitingApproval', 'Paused', 'RollingBack', 'Completed', 'RolledBack', 'Aborted'];
+  const phases: Phase[] = [
+    'Pending',
+    'Progressing',
+    'Observing',
+    'AwaitingApproval',
+    'Paused',
+    'RollingBack',
+    'Completed',
+    'RolledBack',
+    'Aborted',
+  ];
   const closed = new Set<Phase>(['RollingBack', 'Completed', 'RolledBack', 'Aborted']);
 
   it.each(phases)('in %s only the legal commands pass', (phase) => {
     const step = phase === 'AwaitingApproval' ? 1 : phase === 'Paused' ? 2 : 0;
-    let s = at(step, phase, phase === 'Paused' ? { pauseReasons: [{ kind: 'step', reason: 'pause step', at: 't' }] } : {});
+    let s = at(
+      step,
+      phase,
+      phase === 'Paused' ? { pauseReasons: [{ kind: 'step', reason: 'pause step', at: 't' }] } : {},
+    );
     if (phase === 'RollingBack') s = rollingBack(s);
     const a = { actor: 'lead' };
     const legal = {
@@ -62,11 +76,19 @@ describe('command validators: the shape of a command sent by any Temporal SDK', 
   it('refuses what the command schemas refuse, naming the field', () => {
     expect(rejectPause(observing, { reason: '  ', actor: 'ana' })).toBe('cannot pause: reason: must not be empty');
     expect(rejectPause(observing, { actor: 'ana' } as never)).toBe('cannot pause: reason: must be a string');
-    expect(rejectAbort(observing, { reason: 'x'.repeat(1_001), actor: 'ana' })).toBe('cannot abort: reason: must be at most 1000 characters');
+    expect(rejectAbort(observing, { reason: 'x'.repeat(1_001), actor: 'ana' })).toBe(
+      'cannot abort: reason: must be at most 1000 characters',
+    );
     expect(rejectResume(observing, spec, {} as never)).toBe('cannot resume: actor: must be a string');
-    expect(rejectPromote(observing, spec, { actor: 'ana', force: true } as never)).toBe('cannot promote: unknown field force');
-    expect(rejectApprove(waiting, spec, { step: 1.5, actor: 'lead' })).toBe('cannot approve: step: must be a step index (an integer ≥ 0)');
-    expect(rejectApprove(waiting, spec, { step: 1, actor: 'lead', comment: 7 } as never)).toBe('cannot approve: comment: must be a string');
+    expect(rejectPromote(observing, spec, { actor: 'ana', force: true } as never)).toBe(
+      'cannot promote: unknown field force',
+    );
+    expect(rejectApprove(waiting, spec, { step: 1.5, actor: 'lead' })).toBe(
+      'cannot approve: step: must be a step index (an integer ≥ 0)',
+    );
+    expect(rejectApprove(waiting, spec, { step: 1, actor: 'lead', comment: 7 } as never)).toBe(
+      'cannot approve: comment: must be a string',
+    );
     expect(rejectAbort(observing, 'stop' as never)).toBe('cannot abort: the command must be an object');
   });
 
@@ -82,12 +104,24 @@ describe('command validators: the shape of a command sent by any Temporal SDK', 
       [],
     ];
     for (const cmd of cases) {
-      expect(rejectPause(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(PauseCommand.safeParse(cmd).success);
-      expect(rejectAbort(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(AbortCommand.safeParse(cmd).success);
+      expect(rejectPause(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(
+        PauseCommand.safeParse(cmd).success,
+      );
+      expect(rejectAbort(observing, cmd as never) === undefined, JSON.stringify(cmd)).toBe(
+        AbortCommand.safeParse(cmd).success,
+      );
     }
-    const approvals: unknown[] = [{ step: 1, actor: 'lead' }, { step: 1, actor: 'lead', comment: 'ok' }, { step: -1, actor: 'lead' }, { step: '1', actor: 'lead' }, { actor: 'lead' }];
+    const approvals: unknown[] = [
+      { step: 1, actor: 'lead' },
+      { step: 1, actor: 'lead', comment: 'ok' },
+      { step: -1, actor: 'lead' },
+      { step: '1', actor: 'lead' },
+      { actor: 'lead' },
+    ];
     for (const cmd of approvals) {
-      expect(rejectApprove(waiting, spec, cmd as never) === undefined, JSON.stringify(cmd)).toBe(ApproveCommand.safeParse(cmd).success);
+      expect(rejectApprove(waiting, spec, cmd as never) === undefined, JSON.stringify(cmd)).toBe(
+        ApproveCommand.safeParse(cmd).success,
+      );
     }
   });
 });

@@ -36,15 +36,27 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
     [{ steps: [{ exposure: 101 }] }, 'steps[0].exposure', /≤ 100/],
     [{ steps: [{ exposure: -1 }] }, 'steps[0].exposure', /≥ 0/],
     [{ steps: [{ exposure: 5, observe: '5 minutes' }] }, 'steps[0].observe', /duration like 30s/],
-    [{ steps: [{ exposure: 5 }, { approval: { onTimeout: 'explode' } }] }, 'steps[1].approval.onTimeout', /rollback|pause/],
+    [
+      { steps: [{ exposure: 5 }, { approval: { onTimeout: 'explode' } }] },
+      'steps[1].approval.onTimeout',
+      /rollback|pause/,
+    ],
     [{ steps: [{ exposure: 5 }, { wait: 1 }] }, 'steps[1]', /one of the keys exposure, approval, pause/],
-    [{ steps: [{ exposure: 5, cohort: { attribute: 'region', values: [] } }] }, 'steps[0].cohort.values', /at least one value/],
+    [
+      { steps: [{ exposure: 5, cohort: { attribute: 'region', values: [] } }] },
+      'steps[0].cohort.values',
+      /at least one value/,
+    ],
     [{ steps: [] }, 'steps', /at least one step/],
     [{ steps: [{ pause: {} }] }, 'steps', /at least one exposure step/],
     [{ target: { ...target, baselineVariant: 'on' } }, 'target.variant', /must differ/],
     [{ target: { ...target, type: 'http', url: 'ftp://x' } }, 'target.url', /http\(s\) URL/],
     [{ rollback: { exposure: 10 }, steps: [{ exposure: 5 }] }, 'steps[0].exposure', /≥ rollback.exposure/],
-    [{ rollback: { compensations: [{ http: { url: 'http://x', tokenEnv: 'sk-live-123' } }] } }, 'rollback.compensations[0].http.tokenEnv', /environment variable name/],
+    [
+      { rollback: { compensations: [{ http: { url: 'http://x', tokenEnv: 'sk-live-123' } }] } },
+      'rollback.compensations[0].http.tokenEnv',
+      /environment variable name/,
+    ],
     [{ extra: true }, '(root)', /unknown key: extra/],
   ])('rejects %j at %s', (patch, path, message) => {
     const result = validateSpec({ name: 'ok', target, steps: [{ exposure: 5 }], ...patch });
@@ -63,7 +75,8 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
 
   it('exports a JSON Schema that names the public fields', () => {
     const schema = JSON.stringify(specJsonSchema());
-    for (const field of ['baselineVariant', 'observe', 'approval', 'onTimeout', 'compensations', 'cohort']) expect(schema).toContain(field);
+    for (const field of ['baselineVariant', 'observe', 'approval', 'onTimeout', 'compensations', 'cohort'])
+      expect(schema).toContain(field);
   });
 
   it('parses and formats durations', () => {

@@ -3,7 +3,14 @@ import { emptyTally, tallyMeasurement, windowVerdict, worstVerdict } from '../..
 import { type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
 
 const m = (verdict: Verdict, value: number | null = 1): MeasurementRecord => ({
-  guard: 'g', at: 't', step: 0, check: 0, verdict, value, threshold: '≤ 1', detail: verdict,
+  guard: 'g',
+  at: 't',
+  step: 0,
+  check: 0,
+  verdict,
+  value,
+  threshold: '≤ 1',
+  detail: verdict,
 });
 const limits = { failureLimit: 1, consecutiveErrorLimit: 2, critical: false, inconclusiveLimit: 0 };
 
@@ -26,7 +33,14 @@ describe('guard assessment', () => {
     expect(run(['Failed'], { ...limits, critical: true }).decisions).toEqual(['fail']);
   });
   it('counts the guard as failed after more source errors in a row than allowed', () => {
-    expect(run(['Error', 'Error', 'Successful', 'Error', 'Error', 'Error']).decisions).toEqual(['none', 'none', 'none', 'none', 'none', 'fail']);
+    expect(run(['Error', 'Error', 'Successful', 'Error', 'Error', 'Error']).decisions).toEqual([
+      'none',
+      'none',
+      'none',
+      'none',
+      'none',
+      'fail',
+    ]);
   });
   it('never passes missing data at the end of a window', () => {
     expect(windowVerdict(run(['Inconclusive', 'Inconclusive']).t, limits)).toBe('Inconclusive');
@@ -34,7 +48,9 @@ describe('guard assessment', () => {
     expect(windowVerdict(run([]).t, limits)).toBe('Inconclusive');
     expect(windowVerdict(run(['Inconclusive', 'Successful', 'Successful']).t, limits)).toBe('Successful');
     expect(windowVerdict(run(['Successful', 'Inconclusive', 'Successful']).t, limits)).toBe('Inconclusive');
-    expect(windowVerdict(run(['Successful', 'Inconclusive', 'Successful']).t, { ...limits, inconclusiveLimit: 1 })).toBe('Successful');
+    expect(
+      windowVerdict(run(['Successful', 'Inconclusive', 'Successful']).t, { ...limits, inconclusiveLimit: 1 }),
+    ).toBe('Successful');
   });
   it('the worst verdict wins', () => {
     expect(worstVerdict(['Successful', 'Inconclusive', 'Error'])).toBe('Error');

@@ -21,7 +21,10 @@ export interface RecordedHistory {
 }
 
 export async function historySets(): Promise<string[]> {
-  return (await readdir(HISTORIES, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return (await readdir(HISTORIES, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }
 
 /** Every history of one set (or of all sets), sorted by set and name. */
@@ -30,7 +33,10 @@ export async function loadHistories(set?: string): Promise<RecordedHistory[]> {
   const out: RecordedHistory[] = [];
   for (const s of sets) {
     const dir = new URL(`${s}/`, HISTORIES);
-    const ids = JSON.parse(await readFile(new URL('ids.json', dir), 'utf8').catch(() => '{}')) as Record<string, string>;
+    const ids = JSON.parse(await readFile(new URL('ids.json', dir), 'utf8').catch(() => '{}')) as Record<
+      string,
+      string
+    >;
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== 'ids.json').sort();
     for (const file of files) {
       const name = file.replace(/\.json$/, '');

@@ -29,7 +29,13 @@ export async function httpRecorder(): Promise<HttpRecorder> {
       } catch {
         /* keep text */
       }
-      const entry: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      const entry: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      };
       recorder.requests.push(entry);
       const { status, body: out } = recorder.respond(entry);
       res.writeHead(status, { 'content-type': 'application/json' });

@@ -42,10 +42,15 @@ export function findPrometheus(): string {
   const explicit = process.env.PROMETHEUS_PATH;
   if (explicit) {
     if (executable(explicit)) return explicit;
-    throw new Error(`PROMETHEUS_PATH=${explicit} is not an executable file. Run scripts/ensure-prometheus.sh or fix PROMETHEUS_PATH.`);
+    throw new Error(
+      `PROMETHEUS_PATH=${explicit} is not an executable file. Run scripts/ensure-prometheus.sh or fix PROMETHEUS_PATH.`,
+    );
   }
   const candidates = [
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'prometheus')),
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'prometheus')),
     '/usr/bin/prometheus',
   ];
   const found = candidates.find(executable);
@@ -115,7 +120,11 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
  * Waits until Prometheus has scraped `job` successfully at least `minScrapes` times (`up == 1` each time), so that
  * `rate(x[5s])` over a 1 s scrape interval has data.
  */
-export async function waitForScrape(url: string, job: string, opts: { minScrapes?: number; timeoutMs?: number } = {}): Promise<void> {
+export async function waitForScrape(
+  url: string,
+  job: string,
+  opts: { minScrapes?: number; timeoutMs?: number } = {},
+): Promise<void> {
   const minScrapes = opts.minScrapes ?? 1;
   const query = `sum_over_time(up{job=${JSON.stringify(job)}}[1m]) >= ${minScrapes}`;
   const never = new Promise<never>(() => {});
@@ -152,4 +161,3 @@ async function kill(child: ChildProcess, exited: Promise<unknown>): Promise<void
   await exited;
   clearTimeout(timer);
 }
-

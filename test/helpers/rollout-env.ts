@@ -48,7 +48,8 @@ export async function rolloutHarness(
     worker,
     run,
     start: (spec) => startRollout(env.client, spec, { taskQueue }),
-    flagFile: async (name = 'flags.json') => JSON.parse(await readFile(join(dir, name), 'utf8')) as Record<string, unknown>,
+    flagFile: async (name = 'flags.json') =>
+      JSON.parse(await readFile(join(dir, name), 'utf8')) as Record<string, unknown>,
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await run;
@@ -60,7 +61,11 @@ export async function rolloutHarness(
 export const uniqueFlag = (prefix = 'flag') => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 /** A minimal valid flagd spec over `flags.json` in the harness directory. */
-export function flagdSpec(flag: string, steps: RolloutSpecInput['steps'], extra: Partial<RolloutSpecInput> = {}): RolloutSpecInput {
+export function flagdSpec(
+  flag: string,
+  steps: RolloutSpecInput['steps'],
+  extra: Partial<RolloutSpecInput> = {},
+): RolloutSpecInput {
   return {
     name: 'test-rollout',
     target: { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
@@ -70,7 +75,11 @@ export function flagdSpec(flag: string, steps: RolloutSpecInput['steps'], extra:
 }
 
 /** Polls until `predicate` holds (a status query, a file) or fails after `timeoutMs`. */
-export async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);

@@ -118,6 +118,11 @@ export function wrapRows(lines: string[], columns: number): string[] {
   return lines.flatMap((line) => {
     const chars = [...line];
     if (!chars.length) return [''];
-    return Array.from({ length: Math.ceil(chars.length / columns) }, (_, i) => chars.slice(i * columns, (i + 1) * columns).join('').replace(/\s+$/, ''));
+    return Array.from({ length: Math.ceil(chars.length / columns) }, (_, i) =>
+      chars
+        .slice(i * columns, (i + 1) * columns)
+        .join('')
+        .replace(/\s+$/, ''),
+    );
   });
 }

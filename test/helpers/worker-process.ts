@@ -9,7 +9,10 @@ const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error()
 /** Bundles the real workflows once into `dir/workflows.js`, so worker processes start without bundling. */
 export async function writeWorkflowBundle(dir: string): Promise<string> {
   const path = join(dir, 'workflows.js');
-  await writeFile(path, (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'workflows/index.ts'), logger: silent })).code);
+  await writeFile(
+    path,
+    (await bundleWorkflowCode({ workflowsPath: join(repoRoot, 'workflows/index.ts'), logger: silent })).code,
+  );
   return path;
 }
 

@@ -9,7 +9,8 @@ import { useRolloutSuite } from '../helpers/suite.js';
 const suite = useRolloutSuite();
 type Guard = NonNullable<RolloutSpecInput['guards']>[number];
 
-const ERROR_RATE = 'sum(rate(http_requests_total{variant="on",code=~"5.."}[4s])) / sum(rate(http_requests_total{variant="on"}[4s]))';
+const ERROR_RATE =
+  'sum(rate(http_requests_total{variant="on",code=~"5.."}[4s])) / sum(rate(http_requests_total{variant="on"}[4s]))';
 const ERROR_RATE_BY_REGION =
   'sum by (region) (rate(http_requests_total{variant="on",code=~"5.."}[4s])) / sum by (region) (rate(http_requests_total{variant="on"}[4s]))';
 
@@ -34,9 +35,15 @@ describe('guards against a real Prometheus scraping a real app', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('prom');
-      const { workflowId } = await suite.client.start(flagdSpec(flag, [{ exposure: 10, observe }, { exposure: 100 }], { guards }), { taskQueue: h.taskQueue });
+      const { workflowId } = await suite.client.start(
+        flagdSpec(flag, [{ exposure: 10, observe }, { exposure: 100 }], { guards }),
+        { taskQueue: h.taskQueue },
+      );
       const result = await suite.client.result(workflowId);
-      const file = await createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: h.dir }).read();
+      const file = await createFlagdFileTarget(
+        { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+        { baseDir: h.dir },
+      ).read();
       return { result, filePercent: file.percent };
     } finally {
       await h.stop();
@@ -44,7 +51,14 @@ describe('guards against a real Prometheus scraping a real app', () => {
   }
 
   const errorRate = (extra: Partial<Guard> = {}): Guard =>
-    ({ name: 'error-rate', source: { type: 'prometheus', url: prometheus.url }, query: ERROR_RATE, max: 0.05, interval: '500ms', ...extra }) as Guard;
+    ({
+      name: 'error-rate',
+      source: { type: 'prometheus', url: prometheus.url },
+      query: ERROR_RATE,
+      max: 0.05,
+      interval: '500ms',
+      ...extra,
+    }) as Guard;
 
   it('a healthy canary completes', async () => {
     const { result, filePercent } = await rollout([errorRate()]);
@@ -57,7 +71,10 @@ describe('guards against a real Prometheus scraping a real app', () => {
   it('a regression in one region only is caught per cohort', async () => {
     app.setBehaviour({ variant: 'on', region: 'eu-west', errorRate: 0.4 });
     try {
-      const { result, filePercent } = await rollout([errorRate({ query: ERROR_RATE_BY_REGION, perCohort: 'region', max: 0.1 })], '20s');
+      const { result, filePercent } = await rollout(
+        [errorRate({ query: ERROR_RATE_BY_REGION, perCohort: 'region', max: 0.1 })],
+        '20s',
+      );
       expect(result.phase).toBe('RolledBack');
       expect(filePercent).toBe(0);
       expect(result.measurements.at(-1)).toMatchObject({ cohort: 'eu-west', verdict: 'Failed' });
@@ -73,8 +90,14 @@ describe('guards against a real Prometheus scraping a real app', () => {
         name: 'errors-vs-baseline',
         source: { type: 'prometheus', url: prometheus.url },
         compare: {
-          canary: { errors: 'sum(increase(http_requests_total{variant="on",code=~"5.."}[$window]))', total: 'sum(increase(http_requests_total{variant="on"}[$window]))' },
-          baseline: { errors: 'sum(increase(http_requests_total{variant="off",code=~"5.."}[$window]))', total: 'sum(increase(http_requests_total{variant="off"}[$window]))' },
+          canary: {
+            errors: 'sum(increase(http_requests_total{variant="on",code=~"5.."}[$window]))',
+            total: 'sum(increase(http_requests_total{variant="on"}[$window]))',
+          },
+          baseline: {
+            errors: 'sum(increase(http_requests_total{variant="off",code=~"5.."}[$window]))',
+            total: 'sum(increase(http_requests_total{variant="off"}[$window]))',
+          },
         },
         test: 'two-proportion',
         direction: 'increase',
@@ -97,7 +120,15 @@ describe('guards against a real Prometheus scraping a real app', () => {
   });
 
   it('a dead Prometheus gives Error verdicts and rolls back, never a pass', async () => {
-    const { result } = await rollout([errorRate({ source: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } as never, consecutiveErrorLimit: 2 })], '20s');
+    const { result } = await rollout(
+      [
+        errorRate({
+          source: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } as never,
+          consecutiveErrorLimit: 2,
+        }),
+      ],
+      '20s',
+    );
     expect(result.phase).toBe('RolledBack');
     expect(result.reason).toMatch(/3 source errors in a row/);
     expect(result.measurements.at(-1)).toMatchObject({ verdict: 'Error' });

@@ -46,7 +46,8 @@ export async function startChaosWorld(): Promise<ChaosWorld> {
         const body = JSON.parse(raw) as { percent: number; idempotencyKey: string };
         const current = world.flags.get(name);
         // a retried change with the same key is the same change: log it once
-        if (current?.lastKey !== body.idempotencyKey) world.changes.push({ flag: name, percent: body.percent, key: body.idempotencyKey, at: Date.now() });
+        if (current?.lastKey !== body.idempotencyKey)
+          world.changes.push({ flag: name, percent: body.percent, key: body.idempotencyKey, at: Date.now() });
         world.flags.set(name, { percent: body.percent, lastKey: body.idempotencyKey });
         return reply(200, world.flags.get(name));
       }

@@ -29,7 +29,12 @@ describe('AES-256-GCM payload codec (unit)', () => {
   const codec = new AesGcmPayloadCodec(parsePayloadKey(newKey(), 'test key'));
 
   it('round-trips payloads of every shape and hides both value and encoding', async () => {
-    const payloads = [json({ spec: { description: 'plain-marker' } }), json('x'.repeat(100_000)), json(null), { metadata: { encoding: new TextEncoder().encode('binary/plain') }, data: new Uint8Array() }];
+    const payloads = [
+      json({ spec: { description: 'plain-marker' } }),
+      json('x'.repeat(100_000)),
+      json(null),
+      { metadata: { encoding: new TextEncoder().encode('binary/plain') }, data: new Uint8Array() },
+    ];
     const encoded = await codec.encode(payloads);
     for (const p of encoded) {
       expect(text(p.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
@@ -52,10 +57,17 @@ describe('AES-256-GCM payload codec (unit)', () => {
       await expect(codec.decode([tampered])).rejects.toThrow(/failed authentication/);
     }
     const other = new AesGcmPayloadCodec(parsePayloadKey(newKey(), 'other'), [parsePayloadKey(newKey(), 'old')]);
-    const relabelled = { ...sealed, metadata: { ...sealed!.metadata, [KEY_ID_METADATA]: new TextEncoder().encode(other.keyId) } };
+    const relabelled = {
+      ...sealed,
+      metadata: { ...sealed!.metadata, [KEY_ID_METADATA]: new TextEncoder().encode(other.keyId) },
+    };
     await expect(other.decode([relabelled])).rejects.toThrow(/failed authentication/);
-    await expect(other.decode([sealed!])).rejects.toThrow(new RegExp(`encrypted with key ${codec.keyId}, which is not configured`));
-    await expect(codec.decode([{ ...sealed, data: sealed!.data!.slice(0, 20) }])).rejects.toBeInstanceOf(PayloadCodecError);
+    await expect(other.decode([sealed!])).rejects.toThrow(
+      new RegExp(`encrypted with key ${codec.keyId}, which is not configured`),
+    );
+    await expect(codec.decode([{ ...sealed, data: sealed!.data!.slice(0, 20) }])).rejects.toBeInstanceOf(
+      PayloadCodecError,
+    );
   });
 
   it('rotates keys: the new key encrypts, the previous one still decrypts; plaintext payloads pass through', async () => {
@@ -73,7 +85,9 @@ describe('AES-256-GCM payload codec (unit)', () => {
   it('reads the key from ROLLOUT_PAYLOAD_KEY; a bad value names the variable, never the value', async () => {
     expect(payloadCodecFromEnv({})).toBeUndefined();
     expect(dataConverterFromEnv({})).toBeUndefined();
-    expect(dataConverterFromEnv({ [PAYLOAD_KEY_ENV]: newKey() })?.payloadCodecs?.[0]).toBeInstanceOf(AesGcmPayloadCodec);
+    expect(dataConverterFromEnv({ [PAYLOAD_KEY_ENV]: newKey() })?.payloadCodecs?.[0]).toBeInstanceOf(
+      AesGcmPayloadCodec,
+    );
     const bad = ['hunter2-not-base64!', Buffer.alloc(16, 7).toString('base64'), randomBytes(33).toString('base64')];
     for (const value of bad) {
       const err = (() => {
@@ -87,7 +101,9 @@ describe('AES-256-GCM payload codec (unit)', () => {
       expect(err?.message).toMatch(/^ROLLOUT_PAYLOAD_KEY must be the base64 of exactly 32 random bytes/);
       expect(err?.message).not.toContain(value);
     }
-    expect(() => payloadCodecFromEnv({ [PAYLOAD_KEY_ENV]: newKey(), ROLLOUT_PAYLOAD_PREVIOUS_KEYS: 'short' })).toThrow(/ROLLOUT_PAYLOAD_PREVIOUS_KEYS \(key 1\)/);
+    expect(() => payloadCodecFromEnv({ [PAYLOAD_KEY_ENV]: newKey(), ROLLOUT_PAYLOAD_PREVIOUS_KEYS: 'short' })).toThrow(
+      /ROLLOUT_PAYLOAD_PREVIOUS_KEYS \(key 1\)/,
+    );
     const settings = loadTemporalSettings({ TEMPORAL_ADDRESS: inject('temporalAddress') });
     await expect(connectClient(settings, { [PAYLOAD_KEY_ENV]: 'nope' })).rejects.toThrow(/ROLLOUT_PAYLOAD_KEY must be/);
   });
@@ -97,7 +113,10 @@ describe('AES-256-GCM payload codec (end to end)', () => {
   it('a rollout runs to Completed with the codec on client and worker, and its history holds no plaintext spec', async () => {
     const env = { [PAYLOAD_KEY_ENV]: newKey() };
     const codec = payloadCodecFromEnv(env)!;
-    const settings = loadTemporalSettings({ TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace') });
+    const settings = loadTemporalSettings({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+    });
     const client = await connectClient(settings, env); // the production wiring, not a hand-built client
     expect(client.options.loadedDataConverter.payloadCodecs[0]).toBeInstanceOf(AesGcmPayloadCodec);
     const taskQueue = uniqueTaskQueue('codec');
@@ -118,9 +137,23 @@ describe('AES-256-GCM payload codec (end to end)', () => {
         {
           name: 'codec-e2e',
           description: `${marker} description`,
-          target: { type: 'memory', name: `${marker}-target`, flag, variant: `${marker}-variant`, baselineVariant: 'off' },
+          target: {
+            type: 'memory',
+            name: `${marker}-target`,
+            flag,
+            variant: `${marker}-variant`,
+            baselineVariant: 'off',
+          },
           steps: [{ exposure: 10, observe: '1h' }, { exposure: 100 }],
-          guards: [{ name: `${marker}-guard`, source: { type: 'synthetic', series: { lat: [1] } }, query: 'lat', max: 5, interval: '200ms' }],
+          guards: [
+            {
+              name: `${marker}-guard`,
+              source: { type: 'synthetic', series: { lat: [1] } },
+              query: 'lat',
+              max: 5,
+              interval: '200ms',
+            },
+          ],
         },
         { taskQueue },
       );
@@ -147,7 +180,9 @@ describe('AES-256-GCM payload codec (end to end)', () => {
       expect(decoded.map((p) => text(p.data)).join('\n')).toContain(`${marker} description`);
       const started = raw.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
       const [input] = await codec.decode(started as Payload[]);
-      expect(defaultPayloadConverter.fromPayload<{ spec: { description: string } }>(input!).spec.description).toBe(`${marker} description`);
+      expect(defaultPayloadConverter.fromPayload<{ spec: { description: string } }>(input!).spec.description).toBe(
+        `${marker} description`,
+      );
     } finally {
       worker.shutdown();
       await running;

@@ -46,8 +46,12 @@ export async function flagService(): Promise<FlagService> {
   const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
     if (outageStatus !== undefined) {
       svc.failed += 1;
-      if (req.method === 'PUT') svc.puts.push({ ...putOf(raw), authorization: req.headers.authorization, status: outageStatus });
-      return reply(res, outageStatus, { error: 'maintenance window', ...(echoAuth ? { youSent: req.headers.authorization } : {}) });
+      if (req.method === 'PUT')
+        svc.puts.push({ ...putOf(raw), authorization: req.headers.authorization, status: outageStatus });
+      return reply(res, outageStatus, {
+        error: 'maintenance window',
+        ...(echoAuth ? { youSent: req.headers.authorization } : {}),
+      });
     }
     if (req.method !== 'PUT') return reply(res, 200, svc.state);
     const body = putOf(raw);

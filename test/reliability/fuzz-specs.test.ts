@@ -34,7 +34,13 @@ let app: FastifyInstance;
 let base: string;
 
 beforeAll(async () => {
-  app = await createApiServer({ client: suite.client, temporalClient: suite.env.client, token: TOKEN, logger: createLogger({ level: 'silent' }), taskQueue });
+  app = await createApiServer({
+    client: suite.client,
+    temporalClient: suite.env.client,
+    token: TOKEN,
+    logger: createLogger({ level: 'silent' }),
+    taskQueue,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -48,7 +54,10 @@ const under = (path: string, at: string) => path === at || path.startsWith(`${at
 function expectPathSpecific(issues: readonly ValidationIssue[], m: Malformed, channel: string): void {
   const where = `${channel}: ${m.family} @ ${m.at} → ${JSON.stringify(issues)}`;
   expect(issues.length, where).toBeGreaterThan(0);
-  expect(issues.some((i) => under(i.path, m.at) && (m.mentions === undefined || i.message.includes(m.mentions))), where).toBe(true);
+  expect(
+    issues.some((i) => under(i.path, m.at) && (m.mentions === undefined || i.message.includes(m.mentions))),
+    where,
+  ).toBe(true);
   for (const issue of issues) {
     expect(issue.message.trim(), where).not.toBe('');
     if (m.at !== '(root)') expect(issue.path, where).not.toBe('(root)');
@@ -56,8 +65,15 @@ function expectPathSpecific(issues: readonly ValidationIssue[], m: Malformed, ch
   }
 }
 
-async function post(body: string, type: string): Promise<{ status: number; json: { issues?: ValidationIssue[]; error?: string } }> {
-  const res = await fetch(`${base}/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type }, body });
+async function post(
+  body: string,
+  type: string,
+): Promise<{ status: number; json: { issues?: ValidationIssue[]; error?: string } }> {
+  const res = await fetch(`${base}/rollouts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': type },
+    body,
+  });
   return { status: res.status, json: (await res.json()) as { issues?: ValidationIssue[]; error?: string } };
 }
 
@@ -83,7 +99,10 @@ describe('fuzzing rollout specs', () => {
         expect(text.ok).toBe(false);
         if (!text.ok) expectPathSpecific(text.issues, m, 'parseSpecText');
 
-        const err = await suite.client.start(m.spec, { taskQueue }).then(() => undefined, (e: unknown) => e);
+        const err = await suite.client.start(m.spec, { taskQueue }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err).toBeInstanceOf(ValidationError);
         expectPathSpecific((err as ValidationError).issues, m, 'RolloutClient.start');
 
@@ -99,7 +118,9 @@ describe('fuzzing rollout specs', () => {
 
     // nothing was started: direct lookups are consistent at once, visibility after its short lag
     for (const f of flags) {
-      await expect(suite.client.handle(rolloutIdForFlag(f)).describe(), f).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      await expect(suite.client.handle(rolloutIdForFlag(f)).describe(), f).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
     }
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await countStarted()).toBe(0);
@@ -111,9 +132,19 @@ describe('fuzzing rollout specs', () => {
 
   it('the built CLI `rollout validate` exits 2 and prints the path, for a malformed spec of each of 8 kinds', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fuzz-cli-'));
-    const kinds = ['secret in tokenEnv', 'unknown key', 'wrong type', 'bad duration', 'bad URL', 'missing required', 'bad guard', 'not an object'];
+    const kinds = [
+      'secret in tokenEnv',
+      'unknown key',
+      'wrong type',
+      'bad duration',
+      'bad URL',
+      'missing required',
+      'bad guard',
+      'not an object',
+    ];
     const byFamily = new Map<string, Malformed>();
-    for (const m of fc.sample(malformed, { numRuns: 600, seed: 42 })) if (kinds.includes(m.family) && !byFamily.has(m.family)) byFamily.set(m.family, m);
+    for (const m of fc.sample(malformed, { numRuns: 600, seed: 42 }))
+      if (kinds.includes(m.family) && !byFamily.has(m.family)) byFamily.set(m.family, m);
     expect([...byFamily.keys()].sort()).toEqual([...kinds].sort());
     const run = promisify(execFile);
     await Promise.all(
@@ -126,7 +157,10 @@ describe('fuzzing rollout specs', () => {
         );
         expect(out.code, `${m.family}: ${out.stderr}`).toBe(2);
         const lines = out.stderr.split('\n').slice(1).filter(Boolean);
-        expect(lines.some((l) => under(l.split(': ')[0]!, m.at)), `${m.family} @ ${m.at}: ${out.stderr}`).toBe(true);
+        expect(
+          lines.some((l) => under(l.split(': ')[0]!, m.at)),
+          `${m.family} @ ${m.at}: ${out.stderr}`,
+        ).toBe(true);
         if (m.secret) expect(out.stderr).not.toContain(m.secret);
       }),
     );

@@ -24,7 +24,10 @@ export function historyText(history: History | undefined | null, filter: History
 }
 
 /** Every payload in a history: inputs, results, update arguments, heartbeats, user metadata, failures' details … */
-export function historyPayloads(history: History | undefined | null, filter: HistoryFilter = {}): temporal.api.common.v1.IPayload[] {
+export function historyPayloads(
+  history: History | undefined | null,
+  filter: HistoryFilter = {},
+): temporal.api.common.v1.IPayload[] {
   const out: temporal.api.common.v1.IPayload[] = [];
   const visit = (node: unknown): void => {
     if (!node || typeof node !== 'object' || node instanceof Uint8Array) return;

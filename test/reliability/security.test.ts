@@ -15,7 +15,9 @@ import { historyText } from './history-text.js';
 
 const suite = useRolloutSuite();
 
-async function api(bodyLimitBytes?: number): Promise<{ app: FastifyInstance; base: string; token: string; taskQueue: string }> {
+async function api(
+  bodyLimitBytes?: number,
+): Promise<{ app: FastifyInstance; base: string; token: string; taskQueue: string }> {
   const token = `api-${randomUUID()}`;
   const taskQueue = uniqueTaskQueue('security');
   const app = await createApiServer({
@@ -36,11 +38,29 @@ describe('HTTP API access control and limits', () => {
     try {
       const flag = uniqueFlag('sec-api');
       const spec = JSON.stringify(flagdSpec(flag, [{ exposure: 5 }]));
-      const wrong = [undefined, `Bearer ${token.slice(0, -1)}x`, `Bearer ${token}x`, `Basic ${Buffer.from(`u:${token}`).toString('base64')}`, token, `Bearer`, `Bearer ${token} extra`];
-      const routes: [string, string, string?][] = [['POST', '/rollouts', spec], ['GET', '/rollouts'], ['GET', `/rollouts/rollout%2F${flag}`], ['POST', `/rollouts/rollout%2F${flag}/abort`, '{"reason":"x","actor":"y"}'], ['GET', '/metrics'], ['POST', '/alerts/alertmanager', '{}']];
+      const wrong = [
+        undefined,
+        `Bearer ${token.slice(0, -1)}x`,
+        `Bearer ${token}x`,
+        `Basic ${Buffer.from(`u:${token}`).toString('base64')}`,
+        token,
+        `Bearer`,
+        `Bearer ${token} extra`,
+      ];
+      const routes: [string, string, string?][] = [
+        ['POST', '/rollouts', spec],
+        ['GET', '/rollouts'],
+        ['GET', `/rollouts/rollout%2F${flag}`],
+        ['POST', `/rollouts/rollout%2F${flag}/abort`, '{"reason":"x","actor":"y"}'],
+        ['GET', '/metrics'],
+        ['POST', '/alerts/alertmanager', '{}'],
+      ];
       for (const authorization of wrong) {
         for (const [method, path, body] of routes) {
-          const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization !== undefined ? { authorization } : {}) };
+          const headers: Record<string, string> = {
+            'content-type': 'application/json',
+            ...(authorization !== undefined ? { authorization } : {}),
+          };
           const res = await fetch(`${base}${path}`, { method, headers, ...(body ? { body } : {}) });
           expect(res.status, `${method} ${path} with ${authorization?.slice(0, 12)}`).toBe(401);
           expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -49,7 +69,15 @@ describe('HTTP API access control and limits', () => {
       }
       // an unauthenticated oversized body is refused as unauthenticated: nothing is parsed for strangers
       const huge = JSON.stringify({ name: 'x', description: 'y'.repeat(4_096) });
-      expect((await fetch(`${base}/rollouts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${base}/rollouts`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: huge,
+          })
+        ).status,
+      ).toBe(401);
       await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
       expect((await suite.env.client.workflow.count(`TaskQueue = '${taskQueue}'`)).count).toBe(0);
     } finally {
@@ -69,11 +97,19 @@ describe('HTTP API access control and limits', () => {
         [standard, JSON.stringify({ ...spec, description: 'x'.repeat(300 * 1_024) }), 'application/json'],
       ];
       for (const [{ base, token }, body, type] of cases) {
-        const res = await fetch(`${base}/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+        const res = await fetch(`${base}/rollouts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+          body,
+        });
         expect(res.status, type).toBe(413);
         expect(((await res.json()) as { error: string }).error).toEqual(expect.any(String));
       }
-      const ok = await fetch(`${small.base}/rollouts`, { method: 'POST', headers: { authorization: `Bearer ${small.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) });
+      const ok = await fetch(`${small.base}/rollouts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${small.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x' }),
+      });
       expect(ok.status).toBe(400); // under the limit the same endpoint validates as usual
       await expect(suite.client.handle(rolloutIdForFlag(flag)).describe()).rejects.toThrow(/not found/i);
     } finally {
@@ -96,21 +132,38 @@ describe('secrets named by environment variable never enter workflow history', (
     const svc = await flagService();
     const hooks = await httpRecorder();
     if (opts.hook) hooks.respond = opts.hook;
-    const h = await rolloutHarness(suite.env, suite.bundle, { env: { [TARGET_VAR]: secrets.target, [HOOK_VAR]: secrets.hook } });
+    const h = await rolloutHarness(suite.env, suite.bundle, {
+      env: { [TARGET_VAR]: secrets.target, [HOOK_VAR]: secrets.hook },
+    });
     try {
       const flag = uniqueFlag('sec-secret');
       const spec: RolloutSpecInput = {
         name: 'secrets',
-        target: { type: 'http', url: `${svc.url}/flags/${flag}`, flag, variant: 'on', baselineVariant: 'off', tokenEnv: TARGET_VAR },
+        target: {
+          type: 'http',
+          url: `${svc.url}/flags/${flag}`,
+          flag,
+          variant: 'on',
+          baselineVariant: 'off',
+          tokenEnv: TARGET_VAR,
+        },
         steps: [{ exposure: 10, observe: '1h' }, { exposure: 100 }],
-        rollback: { compensations: [{ name: 'scale-down', http: { url: `${hooks.url}/scale-down`, body: { replicas: 0 }, tokenEnv: HOOK_VAR } }] },
+        rollback: {
+          compensations: [
+            { name: 'scale-down', http: { url: `${hooks.url}/scale-down`, body: { replicas: 0 }, tokenEnv: HOOK_VAR } },
+          ],
+        },
       };
       const { workflowId: id } = await h.start(spec);
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing', 20_000, 'Observing');
       if (opts.targetOutage) svc.outage(503, opts.targetOutage.echo);
       await suite.client.abort(id, { reason: 'security drill', actor: 'sec' });
       if (opts.targetOutage) {
-        await waitFor(async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 1, 20_000, 'a failed rollback attempt');
+        await waitFor(
+          async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 1,
+          20_000,
+          'a failed rollback attempt',
+        );
         svc.recover();
       }
       const result = await suite.client.result(id);
@@ -121,7 +174,11 @@ describe('secrets named by environment variable never enter workflow history', (
       expect(hooks.requests.length).toBeGreaterThanOrEqual(1);
       expect(hooks.requests.every((r) => r.headers.authorization === `Bearer ${secrets.hook}`)).toBe(true);
       const history = await suite.client.handle(id).fetchHistory();
-      const seen = { history: historyText(history), status: JSON.stringify(await suite.client.status(id)), result: JSON.stringify(result) };
+      const seen = {
+        history: historyText(history),
+        status: JSON.stringify(await suite.client.status(id)),
+        result: JSON.stringify(result),
+      };
       return { secrets, seen };
     } finally {
       await h.stop();

@@ -30,7 +30,15 @@ export function baseSpec(flag: string): RolloutSpecInput {
   return {
     name: 'fuzz-base',
     description: 'the valid spec the fuzzer mutates',
-    target: { type: 'http', url: 'http://127.0.0.1:9/flags', flag, variant: 'on', baselineVariant: 'off', tokenEnv: 'FLAG_TOKEN', timeoutMs: 5_000 },
+    target: {
+      type: 'http',
+      url: 'http://127.0.0.1:9/flags',
+      flag,
+      variant: 'on',
+      baselineVariant: 'off',
+      tokenEnv: 'FLAG_TOKEN',
+      timeoutMs: 5_000,
+    },
     steps: [
       { exposure: 1, observe: '5m' },
       { approval: { timeout: '1h', onTimeout: 'rollback', approvers: ['lead'] } },
@@ -39,7 +47,17 @@ export function baseSpec(flag: string): RolloutSpecInput {
       { exposure: 100 },
     ],
     guards: [
-      { name: 'error-rate', source: { type: 'prometheus', url: 'http://127.0.0.1:9090', tokenEnv: 'PROM_TOKEN' }, query: 'up', max: 0.02, min: 0, interval: '30s', failureLimit: 0, critical: true, onNoData: 'fail' },
+      {
+        name: 'error-rate',
+        source: { type: 'prometheus', url: 'http://127.0.0.1:9090', tokenEnv: 'PROM_TOKEN' },
+        query: 'up',
+        max: 0.02,
+        min: 0,
+        interval: '30s',
+        failureLimit: 0,
+        critical: true,
+        onNoData: 'fail',
+      },
       {
         name: 'vs-baseline',
         source: { type: 'synthetic', series: { e: [1], t: [100] } },
@@ -54,7 +72,19 @@ export function baseSpec(flag: string): RolloutSpecInput {
     analysis: { extendBy: '5m', maxExtensions: 2, onInconclusive: 'pause' },
     rollback: {
       exposure: 0,
-      compensations: [{ name: 'scale-down', http: { url: 'https://deploy.example/scale', method: 'POST', body: { replicas: 0 }, headers: { 'x-team': 'ml' }, tokenEnv: 'DEPLOY_TOKEN', timeoutMs: 5_000 } }],
+      compensations: [
+        {
+          name: 'scale-down',
+          http: {
+            url: 'https://deploy.example/scale',
+            method: 'POST',
+            body: { replicas: 0 },
+            headers: { 'x-team': 'ml' },
+            tokenEnv: 'DEPLOY_TOKEN',
+            timeoutMs: 5_000,
+          },
+        },
+      ],
     },
     notify: [{ webhook: { url: 'https://hooks.example/rollouts', tokenEnv: 'HOOK_TOKEN' } }, { log: {} }],
   };
@@ -64,19 +94,47 @@ const COMP = ['rollback', 'compensations', 0, 'http'] as const;
 type JsonType = 'string' | 'number' | 'boolean' | 'object' | 'array';
 /** Leaves (and subtrees) of the base spec with the JSON type the schema requires there. */
 const TYPED: [Key[], JsonType][] = [
-  [['name'], 'string'], [['description'], 'string'], [['target'], 'object'], [['target', 'type'], 'string'],
-  [['target', 'url'], 'string'], [['target', 'flag'], 'string'], [['target', 'variant'], 'string'],
-  [['target', 'method'], 'string'], [['target', 'tokenEnv'], 'string'], [['target', 'timeoutMs'], 'number'],
-  [['steps'], 'array'], [['steps', 0], 'object'], [['steps', 0, 'exposure'], 'number'], [['steps', 0, 'observe'], 'string'],
-  [['steps', 1, 'approval'], 'object'], [['steps', 1, 'approval', 'timeout'], 'string'], [['steps', 1, 'approval', 'approvers'], 'array'],
-  [['steps', 1, 'approval', 'approvers', 0], 'string'], [['steps', 3, 'cohort'], 'object'], [['steps', 3, 'cohort', 'values'], 'array'],
-  [['guards'], 'array'], [['guards', 0, 'name'], 'string'], [['guards', 0, 'source'], 'object'], [['guards', 0, 'query'], 'string'],
-  [['guards', 0, 'max'], 'number'], [['guards', 0, 'interval'], 'string'], [['guards', 0, 'failureLimit'], 'number'],
-  [['guards', 0, 'critical'], 'boolean'], [['guards', 1, 'compare'], 'object'], [['guards', 1, 'confidence'], 'number'],
-  [['guards', 1, 'minSamples'], 'number'], [['analysis'], 'object'], [['analysis', 'maxExtensions'], 'number'],
-  [['rollback'], 'object'], [['rollback', 'exposure'], 'number'], [['rollback', 'compensations'], 'array'],
-  [[...COMP, 'url'], 'string'], [[...COMP, 'headers'], 'object'], [[...COMP, 'timeoutMs'], 'number'],
-  [['notify'], 'array'], [['notify', 0, 'webhook', 'url'], 'string'],
+  [['name'], 'string'],
+  [['description'], 'string'],
+  [['target'], 'object'],
+  [['target', 'type'], 'string'],
+  [['target', 'url'], 'string'],
+  [['target', 'flag'], 'string'],
+  [['target', 'variant'], 'string'],
+  [['target', 'method'], 'string'],
+  [['target', 'tokenEnv'], 'string'],
+  [['target', 'timeoutMs'], 'number'],
+  [['steps'], 'array'],
+  [['steps', 0], 'object'],
+  [['steps', 0, 'exposure'], 'number'],
+  [['steps', 0, 'observe'], 'string'],
+  [['steps', 1, 'approval'], 'object'],
+  [['steps', 1, 'approval', 'timeout'], 'string'],
+  [['steps', 1, 'approval', 'approvers'], 'array'],
+  [['steps', 1, 'approval', 'approvers', 0], 'string'],
+  [['steps', 3, 'cohort'], 'object'],
+  [['steps', 3, 'cohort', 'values'], 'array'],
+  [['guards'], 'array'],
+  [['guards', 0, 'name'], 'string'],
+  [['guards', 0, 'source'], 'object'],
+  [['guards', 0, 'query'], 'string'],
+  [['guards', 0, 'max'], 'number'],
+  [['guards', 0, 'interval'], 'string'],
+  [['guards', 0, 'failureLimit'], 'number'],
+  [['guards', 0, 'critical'], 'boolean'],
+  [['guards', 1, 'compare'], 'object'],
+  [['guards', 1, 'confidence'], 'number'],
+  [['guards', 1, 'minSamples'], 'number'],
+  [['analysis'], 'object'],
+  [['analysis', 'maxExtensions'], 'number'],
+  [['rollback'], 'object'],
+  [['rollback', 'exposure'], 'number'],
+  [['rollback', 'compensations'], 'array'],
+  [[...COMP, 'url'], 'string'],
+  [[...COMP, 'headers'], 'object'],
+  [[...COMP, 'timeoutMs'], 'number'],
+  [['notify'], 'array'],
+  [['notify', 0, 'webhook', 'url'], 'string'],
 ];
 
 /** Any JSON value whose type is not `type` (null counts as wrong everywhere: no field is nullable). */
@@ -112,59 +170,192 @@ function remove(spec: unknown, path: readonly Key[]): unknown {
 const at = (path: readonly Key[]) => formatPath(path);
 
 /** Replaces the value at `path` (path and `at` given together, `at` defaulting to the path). */
-function mutate(base: unknown, family: string, path: Key[], value: fc.Arbitrary<unknown>, extra: Partial<Malformed> = {}) {
+function mutate(
+  base: unknown,
+  family: string,
+  path: Key[],
+  value: fc.Arbitrary<unknown>,
+  extra: Partial<Malformed> = {},
+) {
   return value.map((v): Malformed => ({ family, spec: set(base, path, v), at: at(path), ...extra }));
 }
 
-const outOf0to100 = fc.oneof(fc.double({ min: 100, minExcluded: true, noNaN: true }), fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.constant(Number.NaN));
+const outOf0to100 = fc.oneof(
+  fc.double({ min: 100, minExcluded: true, noNaN: true }),
+  fc.double({ max: -Number.MIN_VALUE, noNaN: true }),
+  fc.constant(Number.NaN),
+);
 /** Strings that are not durations: no unit, unknown units, zero or negative amounts, spaces, junk. */
 const badDuration = fc.oneof(
   fc.nat().map(String),
-  fc.tuple(fc.integer({ min: 1, max: 999 }), fc.constantFrom('w', 'y', 'sec', 'min', 'M', 'H', 'S', 'hours', 'µs')).map(([n, u]) => `${n}${u}`),
-  fc.constantFrom('0s', '0ms', '0m0s', '0.0h', '-5m', '5 m', ' 5m', '5m ', '1h-30m', '', 'PT5M', '5m!', '.5m', '5.m', 'm'),
-  fc.tuple(fc.integer({ min: 1, max: 99 }), fc.string({ minLength: 1, maxLength: 3 }).filter((s) => /[^0-9.msdh]/.test(s))).map(([n, junk]) => `${n}m${junk}`),
+  fc
+    .tuple(fc.integer({ min: 1, max: 999 }), fc.constantFrom('w', 'y', 'sec', 'min', 'M', 'H', 'S', 'hours', 'µs'))
+    .map(([n, u]) => `${n}${u}`),
+  fc.constantFrom(
+    '0s',
+    '0ms',
+    '0m0s',
+    '0.0h',
+    '-5m',
+    '5 m',
+    ' 5m',
+    '5m ',
+    '1h-30m',
+    '',
+    'PT5M',
+    '5m!',
+    '.5m',
+    '5.m',
+    'm',
+  ),
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 99 }),
+      fc.string({ minLength: 1, maxLength: 3 }).filter((s) => /[^0-9.msdh]/.test(s)),
+    )
+    .map(([n, junk]) => `${n}m${junk}`),
 );
 const badUrl = fc.oneof(
-  fc.tuple(fc.constantFrom('ftp', 'file', 'ws', 'wss', 'gopher', 'javascript', 'mailto', 'ssh', 'httpx', 'data', 'redis'), fc.domain()).map(([s, d]) => `${s}://${d}/x`),
-  fc.constantFrom('', 'not a url', 'http//example.com', '://example.com', '/relative/path', 'example.com', 'http://', 'https://exa mple.com', 'http://[::1'),
+  fc
+    .tuple(
+      fc.constantFrom('ftp', 'file', 'ws', 'wss', 'gopher', 'javascript', 'mailto', 'ssh', 'httpx', 'data', 'redis'),
+      fc.domain(),
+    )
+    .map(([s, d]) => `${s}://${d}/x`),
+  fc.constantFrom(
+    '',
+    'not a url',
+    'http//example.com',
+    '://example.com',
+    '/relative/path',
+    'example.com',
+    'http://',
+    'https://exa mple.com',
+    'http://[::1',
+  ),
 );
 /** What people paste where an env var name belongs: tokens with `-./+=: `, JWTs, keys starting with a digit. */
 const secret = fc.oneof(
-  fc.tuple(fc.constantFrom('sk-', 'xoxb-', 'ghp_x-', 'Bearer ', 'AKIA/', 'glpat-', 'eyJhbGciOiJIUzI1NiJ9.'), fc.base64String({ minLength: 12, maxLength: 40 })).map(([p, s]) => `${p}${s}`),
+  fc
+    .tuple(
+      fc.constantFrom('sk-', 'xoxb-', 'ghp_x-', 'Bearer ', 'AKIA/', 'glpat-', 'eyJhbGciOiJIUzI1NiJ9.'),
+      fc.base64String({ minLength: 12, maxLength: 40 }),
+    )
+    .map(([p, s]) => `${p}${s}`),
   fc.tuple(fc.integer({ min: 0, max: 9 }), fc.stringMatching(/^[A-Za-z0-9]{16,32}$/)).map(([d, s]) => `${d}${s}`),
-  fc.tuple(fc.stringMatching(/^[A-Za-z0-9]{8,16}$/), fc.constantFrom('-', '.', '/', '+', '=', ':', ' ', '!'), fc.stringMatching(/^[A-Za-z0-9]{8,16}$/)).map(([a, c, b]) => `${a}${c}${b}`),
+  fc
+    .tuple(
+      fc.stringMatching(/^[A-Za-z0-9]{8,16}$/),
+      fc.constantFrom('-', '.', '/', '+', '=', ':', ' ', '!'),
+      fc.stringMatching(/^[A-Za-z0-9]{8,16}$/),
+    )
+    .map(([a, c, b]) => `${a}${c}${b}`),
 );
 
 /** Objects of the base spec and the keys each allows; any other key is unknown. */
 const OBJECTS: [Key[], string[]][] = [
   [[], ['name', 'description', 'target', 'steps', 'guards', 'analysis', 'rollback', 'notify']],
   [['target'], ['type', 'url', 'method', 'tokenEnv', 'timeoutMs', 'flag', 'variant', 'baselineVariant']],
-  [['steps', 0], ['name', 'exposure', 'observe', 'cohort']], [['steps', 1], ['name', 'approval']],
-  [['steps', 1, 'approval'], ['timeout', 'onTimeout', 'approvers']], [['steps', 2], ['name', 'pause']], [['steps', 2, 'pause'], ['duration']],
-  [['steps', 3, 'cohort'], ['attribute', 'values']],
-  [['guards', 0], ['name', 'source', 'query', 'max', 'min', 'interval', 'failureLimit', 'inconclusiveLimit', 'consecutiveErrorLimit', 'onNoData', 'critical', 'perCohort', 'minSamples']],
-  [['guards', 0, 'source'], ['type', 'url', 'tokenEnv', 'timeoutMs']], [['guards', 1, 'compare'], ['canary', 'baseline']],
-  [['guards', 1, 'compare', 'canary'], ['query', 'errors', 'total']], [['analysis'], ['extendBy', 'maxExtensions', 'onInconclusive']],
-  [['rollback'], ['exposure', 'compensations']], [['rollback', 'compensations', 0], ['name', 'http']],
-  [[...COMP], ['url', 'method', 'body', 'headers', 'tokenEnv', 'timeoutMs']], [['notify', 0, 'webhook'], ['url', 'tokenEnv']], [['notify', 1, 'log'], []],
+  [
+    ['steps', 0],
+    ['name', 'exposure', 'observe', 'cohort'],
+  ],
+  [
+    ['steps', 1],
+    ['name', 'approval'],
+  ],
+  [
+    ['steps', 1, 'approval'],
+    ['timeout', 'onTimeout', 'approvers'],
+  ],
+  [
+    ['steps', 2],
+    ['name', 'pause'],
+  ],
+  [['steps', 2, 'pause'], ['duration']],
+  [
+    ['steps', 3, 'cohort'],
+    ['attribute', 'values'],
+  ],
+  [
+    ['guards', 0],
+    [
+      'name',
+      'source',
+      'query',
+      'max',
+      'min',
+      'interval',
+      'failureLimit',
+      'inconclusiveLimit',
+      'consecutiveErrorLimit',
+      'onNoData',
+      'critical',
+      'perCohort',
+      'minSamples',
+    ],
+  ],
+  [
+    ['guards', 0, 'source'],
+    ['type', 'url', 'tokenEnv', 'timeoutMs'],
+  ],
+  [
+    ['guards', 1, 'compare'],
+    ['canary', 'baseline'],
+  ],
+  [
+    ['guards', 1, 'compare', 'canary'],
+    ['query', 'errors', 'total'],
+  ],
+  [['analysis'], ['extendBy', 'maxExtensions', 'onInconclusive']],
+  [['rollback'], ['exposure', 'compensations']],
+  [
+    ['rollback', 'compensations', 0],
+    ['name', 'http'],
+  ],
+  [[...COMP], ['url', 'method', 'body', 'headers', 'tokenEnv', 'timeoutMs']],
+  [
+    ['notify', 0, 'webhook'],
+    ['url', 'tokenEnv'],
+  ],
+  [['notify', 1, 'log'], []],
 ];
-const unknownKey = fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'observ', 'Exposure', 'token', 'secret', 'steps', 'kind'));
+const unknownKey = fc.oneof(
+  fc.string({ minLength: 1, maxLength: 10 }),
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'observ', 'Exposure', 'token', 'secret', 'steps', 'kind'),
+);
 
 /**
  * Required keys (object path, key, and where the absence is reported when not at the key itself). A guard is one of
  * two shapes, and a guard lacking a key both shapes need reads as neither: it is reported at the guard, not the key.
  */
 const REQUIRED: [Key[], string, string?][] = [
-  [[], 'name'], [[], 'target'], [[], 'steps'], [['target'], 'type'], [['target'], 'url'], [['target'], 'flag'], [['target'], 'variant'],
-  [['target'], 'baselineVariant'], [['steps', 3, 'cohort'], 'attribute'], [['steps', 3, 'cohort'], 'values'], [['guards', 0], 'name', 'guards[0]'],
-  [['guards', 0], 'source', 'guards[0]'], [['guards', 0, 'source'], 'url'], [['guards', 0, 'source'], 'type'], [['guards', 1], 'test'],
-  [['guards', 1, 'compare'], 'canary'], [['rollback', 'compensations', 0], 'http'], [[...COMP], 'url'], [['notify', 0, 'webhook'], 'url'],
+  [[], 'name'],
+  [[], 'target'],
+  [[], 'steps'],
+  [['target'], 'type'],
+  [['target'], 'url'],
+  [['target'], 'flag'],
+  [['target'], 'variant'],
+  [['target'], 'baselineVariant'],
+  [['steps', 3, 'cohort'], 'attribute'],
+  [['steps', 3, 'cohort'], 'values'],
+  [['guards', 0], 'name', 'guards[0]'],
+  [['guards', 0], 'source', 'guards[0]'],
+  [['guards', 0, 'source'], 'url'],
+  [['guards', 0, 'source'], 'type'],
+  [['guards', 1], 'test'],
+  [['guards', 1, 'compare'], 'canary'],
+  [['rollback', 'compensations', 0], 'http'],
+  [[...COMP], 'url'],
+  [['notify', 0, 'webhook'], 'url'],
 ];
 
 /** ≥ 12 families of single mutations of the base spec, each invalid by construction. */
 export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
   const base = baseSpec(flag);
-  const m = (family: string, path: Key[], value: fc.Arbitrary<unknown>, extra: Partial<Malformed> = {}) => mutate(base, family, path, value, extra);
+  const m = (family: string, path: Key[], value: fc.Arbitrary<unknown>, extra: Partial<Malformed> = {}) =>
+    mutate(base, family, path, value, extra);
   const wrongType = fc.constantFrom(...TYPED).chain(([path, type]) => m('wrong type', path, otherThan(type)));
   const outOfRange = fc.oneof(
     ...[0, 3, 4].map((i) => m('exposure out of range', ['steps', i, 'exposure'], outOf0to100)),
@@ -174,61 +365,197 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
       spec: set(set(base, ['rollback', 'exposure'], r), ['steps', 0, 'exposure'], r - 1),
       at: 'steps[0].exposure',
     })),
-    ...[['target', 'timeoutMs'], [...COMP, 'timeoutMs']].map((p) => m('bad timeout', p, fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 120_001 }), fc.double({ min: 0.01, max: 1e5, noNaN: true }).filter((x) => !Number.isInteger(x))))),
+    ...[
+      ['target', 'timeoutMs'],
+      [...COMP, 'timeoutMs'],
+    ].map((p) =>
+      m(
+        'bad timeout',
+        p,
+        fc.oneof(
+          fc.integer({ max: 0 }),
+          fc.integer({ min: 120_001 }),
+          fc.double({ min: 0.01, max: 1e5, noNaN: true }).filter((x) => !Number.isInteger(x)),
+        ),
+      ),
+    ),
     m('bad limit', ['guards', 0, 'failureLimit'], fc.oneof(fc.integer({ max: -1 }), fc.constant(0.5))),
     m('bad limit', ['guards', 1, 'minSamples'], fc.oneof(fc.integer({ max: 0 }), fc.constant(2.5))),
-    m('bad limit', ['analysis', 'maxExtensions'], fc.oneof(fc.integer({ min: 101 }), fc.integer({ max: -1 }), fc.constant(1.5))),
+    m(
+      'bad limit',
+      ['analysis', 'maxExtensions'],
+      fc.oneof(fc.integer({ min: 101 }), fc.integer({ max: -1 }), fc.constant(1.5)),
+    ),
   );
-  const durations = [['steps', 0, 'observe'], ['steps', 1, 'approval', 'timeout'], ['steps', 2, 'pause', 'duration'], ['guards', 0, 'interval'], ['analysis', 'extendBy']] as Key[][];
+  const durations = [
+    ['steps', 0, 'observe'],
+    ['steps', 1, 'approval', 'timeout'],
+    ['steps', 2, 'pause', 'duration'],
+    ['guards', 0, 'interval'],
+    ['analysis', 'extendBy'],
+  ] as Key[][];
   const badDurations = fc.oneof(
     ...durations.map((p) => m('bad duration', p, badDuration)),
-    badDuration.map((d): Malformed => ({ family: 'bad duration', spec: set(base, ['steps', 2, 'pause'], d), at: 'steps[2].pause' })),
+    badDuration.map((d): Malformed => ({
+      family: 'bad duration',
+      spec: set(base, ['steps', 2, 'pause'], d),
+      at: 'steps[2].pause',
+    })),
   );
   const unknownKeys = fc.constantFrom(...OBJECTS).chain(([path, allowed]) =>
-    unknownKey.filter((k) => !allowed.includes(k)).chain((k) => m('unknown key', [...path, k], fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { at: at(path), mentions: k })),
+    unknownKey
+      .filter((k) => !allowed.includes(k))
+      .chain((k) =>
+        m('unknown key', [...path, k], fc.oneof(fc.string(), fc.integer(), fc.constant(null)), {
+          at: at(path),
+          mentions: k,
+        }),
+      ),
   );
-  const missing = fc
-    .constantFrom(...REQUIRED)
-    .map(([path, key, where]): Malformed => ({ family: 'missing required', spec: remove(base, [...path, key]), at: where ?? at([...path, key]) }));
+  const missing = fc.constantFrom(...REQUIRED).map(([path, key, where]): Malformed => ({
+    family: 'missing required',
+    spec: remove(base, [...path, key]),
+    at: where ?? at([...path, key]),
+  }));
   const stepShapes = fc.oneof(
     fc.constant<Malformed>({ family: 'bad step shape', spec: set(base, ['steps'], []), at: 'steps' }),
-    fc.constant<Malformed>({ family: 'bad step shape', spec: set(base, ['steps'], [base.steps[1], base.steps[2]]), at: 'steps' }),
-    fc.constantFrom(0, 1, 2, 3).chain((i) =>
-      m('bad step shape', ['steps', i], fc.constantFrom<unknown>({}, { exposure: 5, pause: {} }, { approval: {}, pause: '5m' }, { observe: '5m' }, { name: 'only a name' }, { exposure: 5, approval: {} })),
-    ),
+    fc.constant<Malformed>({
+      family: 'bad step shape',
+      spec: set(base, ['steps'], [base.steps[1], base.steps[2]]),
+      at: 'steps',
+    }),
+    fc
+      .constantFrom(0, 1, 2, 3)
+      .chain((i) =>
+        m(
+          'bad step shape',
+          ['steps', i],
+          fc.constantFrom<unknown>(
+            {},
+            { exposure: 5, pause: {} },
+            { approval: {}, pause: '5m' },
+            { observe: '5m' },
+            { name: 'only a name' },
+            { exposure: 5, approval: {} },
+          ),
+        ),
+      ),
     m('bad step shape', ['steps', 1, 'approval', 'approvers'], fc.constant([])),
-    m('bad step shape', ['steps', 1, 'approval', 'onTimeout'], fc.string().filter((s) => s !== 'rollback' && s !== 'pause')),
+    m(
+      'bad step shape',
+      ['steps', 1, 'approval', 'onTimeout'],
+      fc.string().filter((s) => s !== 'rollback' && s !== 'pause'),
+    ),
     m('bad step shape', ['steps', 3, 'cohort', 'values'], fc.constantFrom<unknown>([], [''])),
     m('bad step shape', ['steps', 3, 'cohort', 'attribute'], fc.constantFrom('', 'region name', 'a/b', 'région')),
     m('bad step shape', ['steps', 0, 'name'], fc.constant('')),
   );
   const guards = fc.oneof(
-    fc.constant<Malformed>({ family: 'bad guard', spec: remove(remove(base, ['guards', 0, 'max']), ['guards', 0, 'min']), at: 'guards[0].max' }),
-    fc.double({ min: 0.03, max: 1e6, noNaN: true }).map((min): Malformed => ({ family: 'bad guard', spec: set(base, ['guards', 0, 'min'], min), at: 'guards[0].max' })),
-    fc.constant<Malformed>({ family: 'bad guard', spec: set(base, ['guards', 1, 'name'], 'error-rate'), at: 'guards[1].name', mentions: 'duplicate' }),
+    fc.constant<Malformed>({
+      family: 'bad guard',
+      spec: remove(remove(base, ['guards', 0, 'max']), ['guards', 0, 'min']),
+      at: 'guards[0].max',
+    }),
+    fc.double({ min: 0.03, max: 1e6, noNaN: true }).map((min): Malformed => ({
+      family: 'bad guard',
+      spec: set(base, ['guards', 0, 'min'], min),
+      at: 'guards[0].max',
+    })),
+    fc.constant<Malformed>({
+      family: 'bad guard',
+      spec: set(base, ['guards', 1, 'name'], 'error-rate'),
+      at: 'guards[1].name',
+      mentions: 'duplicate',
+    }),
     fc.constantFrom('canary', 'baseline').chain((side) =>
-      fc.constantFrom('errors', 'total').map((k): Malformed => ({ family: 'bad guard', spec: remove(base, ['guards', 1, 'compare', side, k]), at: `guards[1].compare.${side}` })),
+      fc.constantFrom('errors', 'total').map((k): Malformed => ({
+        family: 'bad guard',
+        spec: remove(base, ['guards', 1, 'compare', side, k]),
+        at: `guards[1].compare.${side}`,
+      })),
     ),
-    fc.constantFrom('ratio', 'mann-whitney').map((t): Malformed => ({ family: 'bad guard', spec: set(base, ['guards', 1, 'test'], t), at: 'guards[1].compare', mentions: 'needs a query' })),
-    m('bad guard', ['guards', 1, 'test'], fc.string().filter((s) => !['ratio', 'mann-whitney', 'two-proportion', 'sequential'].includes(s))),
-    m('bad guard', ['guards', 1, 'direction'], fc.string().filter((s) => !['increase', 'decrease', 'either'].includes(s))),
-    m('bad guard', ['guards', 0, 'onNoData'], fc.string().filter((s) => s !== 'fail' && s !== 'inconclusive')),
-    m('bad guard', ['guards', 1, 'confidence'], fc.oneof(fc.double({ max: 0.5, noNaN: true }), fc.double({ min: 1, noNaN: true }))),
+    fc.constantFrom('ratio', 'mann-whitney').map((t): Malformed => ({
+      family: 'bad guard',
+      spec: set(base, ['guards', 1, 'test'], t),
+      at: 'guards[1].compare',
+      mentions: 'needs a query',
+    })),
+    m(
+      'bad guard',
+      ['guards', 1, 'test'],
+      fc.string().filter((s) => !['ratio', 'mann-whitney', 'two-proportion', 'sequential'].includes(s)),
+    ),
+    m(
+      'bad guard',
+      ['guards', 1, 'direction'],
+      fc.string().filter((s) => !['increase', 'decrease', 'either'].includes(s)),
+    ),
+    m(
+      'bad guard',
+      ['guards', 0, 'onNoData'],
+      fc.string().filter((s) => s !== 'fail' && s !== 'inconclusive'),
+    ),
+    m(
+      'bad guard',
+      ['guards', 1, 'confidence'],
+      fc.oneof(fc.double({ max: 0.5, noNaN: true }), fc.double({ min: 1, noNaN: true })),
+    ),
     m('bad guard', ['guards', 1, 'maxRatio'], fc.double({ max: 0, noNaN: true })),
-    m('bad guard', ['guards', 0, 'source', 'type'], fc.string().filter((s) => !SOURCE_TYPES.includes(s))),
+    m(
+      'bad guard',
+      ['guards', 0, 'source', 'type'],
+      fc.string().filter((s) => !SOURCE_TYPES.includes(s)),
+    ),
     m('bad guard', ['guards', 1, 'source', 'series', 'e'], fc.constant([])),
     m('bad guard', ['guards', 0, 'name'], fc.oneof(fc.constant(''), fc.string({ minLength: 101, maxLength: 120 }))),
-    fc.constant<Malformed>({ family: 'bad guard', spec: set(base, ['analysis'], { maxExtensions: 3 }), at: 'analysis.extendBy' }),
+    fc.constant<Malformed>({
+      family: 'bad guard',
+      spec: set(base, ['analysis'], { maxExtensions: 3 }),
+      at: 'analysis.extendBy',
+    }),
   );
-  const urls = fc.constantFrom<Key[]>(['target', 'url'], ['guards', 0, 'source', 'url'], [...COMP, 'url'], ['notify', 0, 'webhook', 'url']).chain((p) => m('bad URL', p, badUrl));
+  const urls = fc
+    .constantFrom<Key[]>(
+      ['target', 'url'],
+      ['guards', 0, 'source', 'url'],
+      [...COMP, 'url'],
+      ['notify', 0, 'webhook', 'url'],
+    )
+    .chain((p) => m('bad URL', p, badUrl));
   const secrets = fc
-    .constantFrom<Key[]>(['target', 'tokenEnv'], ['guards', 0, 'source', 'tokenEnv'], [...COMP, 'tokenEnv'], ['notify', 0, 'webhook', 'tokenEnv'])
-    .chain((p) => secret.map((s): Malformed => ({ family: 'secret in tokenEnv', spec: set(base, p, s), at: at(p), secret: s })));
+    .constantFrom<Key[]>(
+      ['target', 'tokenEnv'],
+      ['guards', 0, 'source', 'tokenEnv'],
+      [...COMP, 'tokenEnv'],
+      ['notify', 0, 'webhook', 'tokenEnv'],
+    )
+    .chain((p) =>
+      secret.map((s): Malformed => ({ family: 'secret in tokenEnv', spec: set(base, p, s), at: at(p), secret: s })),
+    );
   const names = fc.oneof(
-    m('bad name', ['name'], fc.oneof(fc.constantFrom('', '-x', 'x-', 'Ranker', 'a b', 'ä', 'a_b'), fc.string({ minLength: 64, maxLength: 80 }).map((s) => `a${s.replace(/[^a-z]/g, 'a')}`))),
-    m('bad name', ['target', 'flag'], fc.constantFrom('', '-flag', '.flag', 'flag name', 'flag/x', 'ü', 'x'.repeat(201))),
-    fc.constant<Malformed>({ family: 'bad name', spec: set(base, ['target', 'baselineVariant'], 'on'), at: 'target.variant' }),
-    m('bad name', ['target', 'type'], fc.string().filter((s) => !['flagd', 'http', 'memory'].includes(s))),
+    m(
+      'bad name',
+      ['name'],
+      fc.oneof(
+        fc.constantFrom('', '-x', 'x-', 'Ranker', 'a b', 'ä', 'a_b'),
+        fc.string({ minLength: 64, maxLength: 80 }).map((s) => `a${s.replace(/[^a-z]/g, 'a')}`),
+      ),
+    ),
+    m(
+      'bad name',
+      ['target', 'flag'],
+      fc.constantFrom('', '-flag', '.flag', 'flag name', 'flag/x', 'ü', 'x'.repeat(201)),
+    ),
+    fc.constant<Malformed>({
+      family: 'bad name',
+      spec: set(base, ['target', 'baselineVariant'], 'on'),
+      at: 'target.variant',
+    }),
+    m(
+      'bad name',
+      ['target', 'type'],
+      fc.string().filter((s) => !['flagd', 'http', 'memory'].includes(s)),
+    ),
     m('bad name', ['target', 'method'], fc.constantFrom('GET', 'DELETE', 'put', '')),
     m('bad name', ['target', 'variant'], fc.constant('')),
   );

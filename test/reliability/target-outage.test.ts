@@ -34,7 +34,11 @@ describe('target outage during rollback', () => {
 
       svc.outage(503);
       await suite.client.abort(id, { reason: 'error budget', actor: 'oncall' });
-      await waitFor(async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 2, 30_000, 'two failed rollback attempts');
+      await waitFor(
+        async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 2,
+        30_000,
+        'two failed rollback attempts',
+      );
       const during = await suite.client.status(id);
       expect(during.phase).toBe('RollingBack');
       expect(during.rollback).toMatchObject({
@@ -64,10 +68,21 @@ describe('target outage during rollback', () => {
   it('flagd file replaced by a directory (fails even as root): rollback retries, then restores baseline and keeps other flags', async () => {
     const flag = uniqueFlag('outage-flagd');
     const file = join(h.dir, 'flags.json');
-    await writeFile(file, JSON.stringify({ flags: { bystander: { state: 'ENABLED', variants: { a: 1, b: 2 }, defaultVariant: 'b' } } }, null, 2));
+    await writeFile(
+      file,
+      JSON.stringify(
+        { flags: { bystander: { state: 'ENABLED', variants: { a: 1, b: 2 }, defaultVariant: 'b' } } },
+        null,
+        2,
+      ),
+    );
     const { workflowId: id } = await h.start(flagdSpec(flag, [{ exposure: 30, observe: '1h' }, { exposure: 100 }]));
     await waitFor(async () => (await suite.client.status(id)).phase === 'Observing', 20_000, 'Observing');
-    const read = () => createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: h.dir }).read();
+    const read = () =>
+      createFlagdFileTarget(
+        { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+        { baseDir: h.dir },
+      ).read();
     expect((await read()).percent).toBe(30);
 
     // chmod does not stop root; a directory where the file should be stops every reader and writer
@@ -76,10 +91,18 @@ describe('target outage during rollback', () => {
     await mkdir(file);
     try {
       await suite.client.abort(id, { reason: 'bad metrics', actor: 'oncall' });
-      await waitFor(async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 2, 30_000, 'two failed rollback attempts');
+      await waitFor(
+        async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 2,
+        30_000,
+        'two failed rollback attempts',
+      );
       const during = await suite.client.status(id);
       expect(during.phase).toBe('RollingBack');
-      expect(during.rollback).toMatchObject({ retrying: true, retryingWhat: 'exposure to 0%', lastError: expect.stringMatching(/EISDIR/) });
+      expect(during.rollback).toMatchObject({
+        retrying: true,
+        retryingWhat: 'exposure to 0%',
+        lastError: expect.stringMatching(/EISDIR/),
+      });
     } finally {
       await rmdir(file);
       await rename(aside, file);

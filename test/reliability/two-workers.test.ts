@@ -31,9 +31,15 @@ afterAll(async () => {
   await suite.env?.teardown();
 });
 
-
 const startWorker = (taskQueue: string, baseDir: string): Promise<ChildProcess> =>
-  spawnWorkerProcess({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, baseDir, bundlePath: suite.bundlePath, inheritStderr: true });
+  spawnWorkerProcess({
+    address: inject('temporalAddress'),
+    namespace: inject('temporalNamespace'),
+    taskQueue,
+    baseDir,
+    bundlePath: suite.bundlePath,
+    inheritStderr: true,
+  });
 
 /** Half the rollouts watch a guard (an activity runs through the window), half wait on a plain durable timer. */
 function spec(flag: string, i: number): RolloutSpecInput {
@@ -42,7 +48,18 @@ function spec(flag: string, i: number): RolloutSpecInput {
     // one flag file per rollout: two processes must not read-modify-write the same file
     target: { type: 'flagd', path: `flags-${i}.json`, flag, variant: 'on', baselineVariant: 'off' },
     steps: [{ exposure: 5, observe: '8s' }, { exposure: 50, observe: '2s' }, { exposure: 100 }],
-    guards: i % 2 === 0 ? [{ name: 'latency', source: { type: 'synthetic', series: { p99: [0.1] } }, query: 'p99', max: 1, interval: '500ms' }] : [],
+    guards:
+      i % 2 === 0
+        ? [
+            {
+              name: 'latency',
+              source: { type: 'synthetic', series: { p99: [0.1] } },
+              query: 'p99',
+              max: 1,
+              interval: '500ms',
+            },
+          ]
+        : [],
   };
 }
 
@@ -53,16 +70,27 @@ describe('two workers on one task queue, one SIGKILLed mid-window', () => {
     const workers = await Promise.all([startWorker(taskQueue, baseDir), startWorker(taskQueue, baseDir)]);
     try {
       const flags = Array.from({ length: ROLLOUTS }, () => uniqueFlag('two-workers'));
-      const ids = await Promise.all(flags.map(async (flag, i) => (await suite.client.start(spec(flag, i), { taskQueue })).workflowId));
+      const ids = await Promise.all(
+        flags.map(async (flag, i) => (await suite.client.start(spec(flag, i), { taskQueue })).workflowId),
+      );
       await waitFor(
-        async () => (await Promise.all(ids.map((id) => suite.client.status(id)))).every((s) => s.phase === 'Observing' && s.step === 0),
+        async () =>
+          (await Promise.all(ids.map((id) => suite.client.status(id)))).every(
+            (s) => s.phase === 'Observing' && s.step === 0,
+          ),
         30_000,
         'every rollout observing step 0',
       );
       // both workers must hold guard activities, so the kill hits work in flight: find who runs each one
       const runnerOf = async (id: string) =>
-        (await suite.client.handle(id).describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'observeWindow')?.lastWorkerIdentity ?? undefined;
-      await waitFor(async () => (await Promise.all(ids.filter((_, i) => i % 2 === 0).map(runnerOf))).every(Boolean), 10_000, 'guard activities started');
+        (await suite.client.handle(id).describe()).raw.pendingActivities?.find(
+          (a) => a.activityType?.name === 'observeWindow',
+        )?.lastWorkerIdentity ?? undefined;
+      await waitFor(
+        async () => (await Promise.all(ids.filter((_, i) => i % 2 === 0).map(runnerOf))).every(Boolean),
+        10_000,
+        'guard activities started',
+      );
       const runners = await Promise.all(ids.map(runnerOf));
       const counts = workers.map((w) => runners.filter((r) => r?.startsWith(`${w.pid}@`)).length);
       const victim = counts[0]! >= counts[1]! ? 0 : 1;
@@ -78,12 +106,17 @@ describe('two workers on one task queue, one SIGKILLed mid-window', () => {
         }),
       );
       const slowest = Math.max(...finished.map((f) => f.afterKillMs));
-      process.stderr.write(`[two-workers] victim ran ${counts[victim]} guard windows; last rollout finished ${slowest} ms after the kill\n`);
+      process.stderr.write(
+        `[two-workers] victim ran ${counts[victim]} guard windows; last rollout finished ${slowest} ms after the kill\n`,
+      );
       expect(slowest).toBeLessThan(BOUND_MS);
       for (const [i, { result }] of finished.entries()) {
         expect(result.phase).toBe('Completed');
         expect(result.timeline.filter((t) => t.phase === 'Observing').map((t) => t.step)).toEqual([0, 1]);
-        const read = createFlagdFileTarget({ type: 'flagd', path: `flags-${i}.json`, flag: flags[i]!, variant: 'on', baselineVariant: 'off' }, { baseDir });
+        const read = createFlagdFileTarget(
+          { type: 'flagd', path: `flags-${i}.json`, flag: flags[i]!, variant: 'on', baselineVariant: 'off' },
+          { baseDir },
+        );
         expect((await read.read()).percent).toBe(100);
       }
     } finally {

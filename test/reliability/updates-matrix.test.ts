@@ -44,13 +44,34 @@ function send(id: string, cmd: Command, opts: { step?: number; actor?: string; r
 /** What a command could change; rollback retry counters tick on their own and are left out. */
 async function snapshot(id: string) {
   const s = await suite.client.handle(id).query(statusQuery);
-  const rollback = s.rollback && { trigger: s.rollback.trigger, reason: s.rollback.reason, actor: s.rollback.actor, done: s.rollback.done };
-  return { phase: s.phase, step: s.step, exposure: s.exposure, pauseReasons: s.pauseReasons, approvals: s.approvals, timeline: s.timeline, rollback };
+  const rollback = s.rollback && {
+    trigger: s.rollback.trigger,
+    reason: s.rollback.reason,
+    actor: s.rollback.actor,
+    done: s.rollback.done,
+  };
+  return {
+    phase: s.phase,
+    step: s.step,
+    exposure: s.exposure,
+    pauseReasons: s.pauseReasons,
+    approvals: s.approvals,
+    timeline: s.timeline,
+    rollback,
+  };
 }
 
-async function expectRefused(id: string, cmd: Command, reason: RegExp, opts: Parameters<typeof send>[2] = {}): Promise<void> {
+async function expectRefused(
+  id: string,
+  cmd: Command,
+  reason: RegExp,
+  opts: Parameters<typeof send>[2] = {},
+): Promise<void> {
   const before = await snapshot(id);
-  const err = await send(id, cmd, opts).then(() => undefined, (e: unknown) => e);
+  const err = await send(id, cmd, opts).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, `${cmd} in ${before.phase}`).toBeInstanceOf(CommandRejectedError);
   expect((err as CommandRejectedError).reason).toMatch(reason);
   const after = await snapshot(id);
@@ -58,7 +79,12 @@ async function expectRefused(id: string, cmd: Command, reason: RegExp, opts: Par
   expect(after.timeline).toHaveLength(before.timeline.length);
 }
 
-async function expectAccepted(id: string, cmd: Command, then: Phase, opts: Parameters<typeof send>[2] = {}): Promise<void> {
+async function expectAccepted(
+  id: string,
+  cmd: Command,
+  then: Phase,
+  opts: Parameters<typeof send>[2] = {},
+): Promise<void> {
   const phase = (await snapshot(id)).phase;
   await expect(send(id, cmd, opts), `${cmd} in ${phase}`).resolves.toMatchObject({ accepted: true });
   await waitFor(async () => (await snapshot(id)).phase === then, 20_000, `${then} after ${cmd} in ${phase}`);
@@ -71,7 +97,10 @@ async function expectAccepted(id: string, cmd: Command, then: Phase, opts: Param
 async function expectAllRefusedAfterEnd(id: string): Promise<void> {
   const before = await snapshot(id);
   for (const cmd of ALL) {
-    const err = await send(id, cmd).then(() => undefined, (e: unknown) => e);
+    const err = await send(id, cmd).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err, `${cmd} in ${before.phase}`).toBeInstanceOf(CommandRejectedError);
     expect((err as Error).message).toMatch(new RegExp(`cannot ${cmd}: the rollout has ended \\(${before.phase}\\)`));
   }
@@ -85,10 +114,14 @@ const memorySpec = (flag: string, steps: RolloutSpecInput['steps']): RolloutSpec
 });
 const startIn = async (spec: RolloutSpecInput, phase: Phase, step: number) => {
   const { workflowId } = await h.start(spec);
-  await waitFor(async () => {
-    const s = await snapshot(workflowId);
-    return s.phase === phase && s.step === step;
-  }, 20_000, `${phase} at step ${step}`);
+  await waitFor(
+    async () => {
+      const s = await snapshot(workflowId);
+      return s.phase === phase && s.step === step;
+    },
+    20_000,
+    `${phase} at step ${step}`,
+  );
   return workflowId;
 };
 
@@ -102,7 +135,14 @@ describe('every Update in every phase', () => {
       const flag = uniqueFlag('matrix-progressing');
       const { workflowId: id } = await h.start({
         name: 'updates-matrix',
-        target: { type: 'http', url: `${svc.url}/flags/${flag}`, flag, variant: 'on', baselineVariant: 'off', timeoutMs: 25_000 },
+        target: {
+          type: 'http',
+          url: `${svc.url}/flags/${flag}`,
+          flag,
+          variant: 'on',
+          baselineVariant: 'off',
+          timeoutMs: 25_000,
+        },
         steps: [{ exposure: 5, observe: '1h' }, { approval: {} }, { exposure: 100 }],
         rollback: { compensations: [{ name: 'drain', http: { url: `${hooks.url}/drain` } }] },
       });
@@ -117,9 +157,14 @@ describe('every Update in every phase', () => {
       await expectAccepted(id, 'abort', 'RollingBack');
 
       // rolling back while the forward change is still in flight, then while a compensation keeps failing
-      for (const cmd of ALL) await expectRefused(id, cmd, /cannot \w+: the rollout is rolling back \(aborted by ops: matrix\)/, { step: 1 });
+      for (const cmd of ALL)
+        await expectRefused(id, cmd, /cannot \w+: the rollout is rolling back \(aborted by ops: matrix\)/, { step: 1 });
       svc.release();
-      await waitFor(async () => (await suite.client.status(id)).rollback?.retrying === true, 20_000, 'compensation retrying');
+      await waitFor(
+        async () => (await suite.client.status(id)).rollback?.retrying === true,
+        20_000,
+        'compensation retrying',
+      );
       for (const cmd of ALL) await expectRefused(id, cmd, /the rollout is rolling back/, { step: 1 });
 
       hooks.respond = () => ({ status: 200 });
@@ -133,9 +178,22 @@ describe('every Update in every phase', () => {
   });
 
   it('Observing and operator-Paused: pause, resume, promote and abort are accepted; approve is refused', async () => {
-    const id = await startIn(memorySpec(uniqueFlag('matrix-observing'), [{ exposure: 5, observe: '1h' }, { exposure: 10, observe: '1h' }, { approval: {} }]), 'Observing', 0);
+    const id = await startIn(
+      memorySpec(uniqueFlag('matrix-observing'), [
+        { exposure: 5, observe: '1h' },
+        { exposure: 10, observe: '1h' },
+        { approval: {} },
+      ]),
+      'Observing',
+      0,
+    );
     await expectRefused(id, 'resume', /not paused \(phase Observing\)/);
-    await expectRefused(id, 'approve', /step 2 is not waiting for approval \(the rollout is at step 0, phase Observing\)/, { step: 2 });
+    await expectRefused(
+      id,
+      'approve',
+      /step 2 is not waiting for approval \(the rollout is at step 0, phase Observing\)/,
+      { step: 2 },
+    );
     await expectAccepted(id, 'pause', 'Paused');
     await expectRefused(id, 'pause', /already paused/);
     await expectRefused(id, 'approve', /step 2 is not waiting for approval/, { step: 2 });
@@ -149,12 +207,20 @@ describe('every Update in every phase', () => {
   });
 
   it('AwaitingApproval: pause, resume, approve and abort are accepted; promote, resume-instead-of-approve and wrong approvals are refused', async () => {
-    const spec = memorySpec(uniqueFlag('matrix-approval'), [{ exposure: 5 }, { approval: { approvers: ['lead'] } }, { approval: {} }, { exposure: 100 }]);
+    const spec = memorySpec(uniqueFlag('matrix-approval'), [
+      { exposure: 5 },
+      { approval: { approvers: ['lead'] } },
+      { approval: {} },
+      { exposure: 100 },
+    ]);
     const id = await startIn(spec, 'AwaitingApproval', 1);
     await expectRefused(id, 'resume', /step 1 waits for approval; use approve/);
     await expectRefused(id, 'promote', /step 1 waits for approval; use approve/);
     await expectRefused(id, 'approve', /step 2 is not waiting for approval/, { step: 2, actor: 'lead' });
-    await expectRefused(id, 'approve', /mallory is not among the approvers of step 1 \(lead\)/, { step: 1, actor: 'mallory' });
+    await expectRefused(id, 'approve', /mallory is not among the approvers of step 1 \(lead\)/, {
+      step: 1,
+      actor: 'mallory',
+    });
     await expectAccepted(id, 'pause', 'Paused');
     await expectAccepted(id, 'resume', 'AwaitingApproval');
     await expectAccepted(id, 'approve', 'AwaitingApproval', { step: 1, actor: 'lead' });
@@ -165,7 +231,17 @@ describe('every Update in every phase', () => {
   });
 
   it('Paused by a pause step: pause, resume, promote and abort are accepted; approve is refused', async () => {
-    const id = await startIn(memorySpec(uniqueFlag('matrix-paused'), [{ exposure: 5 }, { pause: {} }, { pause: {} }, { pause: {} }, { exposure: 100 }]), 'Paused', 1);
+    const id = await startIn(
+      memorySpec(uniqueFlag('matrix-paused'), [
+        { exposure: 5 },
+        { pause: {} },
+        { pause: {} },
+        { pause: {} },
+        { exposure: 100 },
+      ]),
+      'Paused',
+      1,
+    );
     await expectRefused(id, 'approve', /step 1 is not an approval step/, { step: 1 });
     await expectAccepted(id, 'pause', 'Paused', { reason: 'operator hold on top of the step' });
     await expectRefused(id, 'pause', /already paused/, { reason: 'operator hold on top of the step' });
@@ -179,7 +255,11 @@ describe('every Update in every phase', () => {
 
   it('Completed and RolledBack: every command is refused and nothing changes', async () => {
     const done = await h.start(memorySpec(uniqueFlag('matrix-completed'), [{ exposure: 100 }]));
-    const breached = await startIn(memorySpec(uniqueFlag('matrix-rolledback'), [{ exposure: 5, observe: '1h' }, { exposure: 100 }]), 'Observing', 0);
+    const breached = await startIn(
+      memorySpec(uniqueFlag('matrix-rolledback'), [{ exposure: 5, observe: '1h' }, { exposure: 100 }]),
+      'Observing',
+      0,
+    );
     await suite.client.breach(breached, { guard: 'external-alert', reason: 'pager' });
     expect((await suite.client.result(done.workflowId)).phase).toBe('Completed');
     expect((await suite.client.result(breached)).phase).toBe('RolledBack');

@@ -16,46 +16,101 @@ const unit = fc.constantFrom('ms', 's', 'm', 'h', 'd');
 const MS = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 } as const;
 /** `30s`, `1h30m`, `1.5h`: one to three parts adding up to at least a millisecond (less rounds to zero). */
 const duration = fc
-  .array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.constantFrom('', '.5', '.25'), unit), { minLength: 1, maxLength: 3 })
+  .array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.constantFrom('', '.5', '.25'), unit), {
+    minLength: 1,
+    maxLength: 3,
+  })
   .filter((parts) => parts.reduce((sum, [n, frac, u]) => sum + Number(`${n}${frac}`) * MS[u], 0) >= 1)
   .map((parts) => parts.map(([n, frac, u]) => `${n}${frac}${u}`).join(''));
 
 const target = fc.uniqueArray(text, { minLength: 2, maxLength: 2 }).chain(([variant, baselineVariant]) =>
   fc.oneof(
-    fc.record({ type: fc.constant('flagd'), path: text, flag, variant: fc.constant(variant), baselineVariant: fc.constant(baselineVariant) }),
+    fc.record({
+      type: fc.constant('flagd'),
+      path: text,
+      flag,
+      variant: fc.constant(variant),
+      baselineVariant: fc.constant(baselineVariant),
+    }),
     fc.record(
-      { type: fc.constant('http'), url, flag, variant: fc.constant(variant), baselineVariant: fc.constant(baselineVariant), method: fc.constantFrom('PUT', 'POST'), tokenEnv: envName, timeoutMs: timeoutMs(120_000) },
+      {
+        type: fc.constant('http'),
+        url,
+        flag,
+        variant: fc.constant(variant),
+        baselineVariant: fc.constant(baselineVariant),
+        method: fc.constantFrom('PUT', 'POST'),
+        tokenEnv: envName,
+        timeoutMs: timeoutMs(120_000),
+      },
       { requiredKeys: ['type', 'url', 'flag', 'variant', 'baselineVariant'] },
     ),
-    fc.record({ type: fc.constant('memory'), name: text, flag, variant: fc.constant(variant), baselineVariant: fc.constant(baselineVariant) }),
+    fc.record({
+      type: fc.constant('memory'),
+      name: text,
+      flag,
+      variant: fc.constant(variant),
+      baselineVariant: fc.constant(baselineVariant),
+    }),
   ),
 );
 
-const cohort = fc.record({ attribute: fc.stringMatching(/^[A-Za-z0-9_.$-]{1,12}$/), values: fc.array(text, { minLength: 1, maxLength: 3 }) });
+const cohort = fc.record({
+  attribute: fc.stringMatching(/^[A-Za-z0-9_.$-]{1,12}$/),
+  values: fc.array(text, { minLength: 1, maxLength: 3 }),
+});
 const exposureStep = (floor: number) =>
   fc.record(
     { exposure: fc.double({ min: floor, max: 100, noNaN: true }), observe: duration, cohort, name: text },
     { requiredKeys: ['exposure'] },
   );
 const approvalStep = fc.record({
-  approval: fc.record({ timeout: duration, onTimeout: fc.constantFrom('rollback', 'pause'), approvers: fc.array(text, { minLength: 1, maxLength: 3 }) }, opt),
+  approval: fc.record(
+    {
+      timeout: duration,
+      onTimeout: fc.constantFrom('rollback', 'pause'),
+      approvers: fc.array(text, { minLength: 1, maxLength: 3 }),
+    },
+    opt,
+  ),
 });
 const pauseStep = fc.record({ pause: fc.oneof(duration, fc.constant({}), fc.record({ duration })) });
 /** At least one exposure step, at a random position among the others. */
 const steps = (floor: number) =>
   fc
-    .tuple(exposureStep(floor), fc.array(fc.oneof(exposureStep(floor), approvalStep, pauseStep), { maxLength: 5 }), fc.nat())
+    .tuple(
+      exposureStep(floor),
+      fc.array(fc.oneof(exposureStep(floor), approvalStep, pauseStep), { maxLength: 5 }),
+      fc.nat(),
+    )
     .map(([first, rest, at]) => {
       const all: unknown[] = [...rest];
       all.splice(at % (rest.length + 1), 0, first);
       return all;
     });
 
-const scriptPoint = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.array(fc.integer(), { maxLength: 3 }), fc.constant(null), fc.constant('error'));
+const scriptPoint = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.constant(null),
+  fc.constant('error'),
+);
 const source = fc.oneof(
-  fc.record({ type: fc.constant('prometheus'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) }, { requiredKeys: ['type', 'url'] }),
-  fc.record({ type: fc.constant('http-json'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) }, { requiredKeys: ['type', 'url'] }),
-  fc.record({ type: fc.constant('synthetic'), series: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.array(scriptPoint, { minLength: 1, maxLength: 4 })) }, { requiredKeys: ['type'] }),
+  fc.record(
+    { type: fc.constant('prometheus'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) },
+    { requiredKeys: ['type', 'url'] },
+  ),
+  fc.record(
+    { type: fc.constant('http-json'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) },
+    { requiredKeys: ['type', 'url'] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('synthetic'),
+      series: fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.array(scriptPoint, { minLength: 1, maxLength: 4 })),
+    },
+    { requiredKeys: ['type'] },
+  ),
 );
 const limits = {
   interval: duration,
@@ -68,10 +123,22 @@ const limits = {
   minSamples: fc.integer({ min: 1, max: 1_000 }),
 };
 const bounds = fc
-  .tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('max', 'min', 'both'))
-  .map(([a, b, which]) => (which === 'max' ? { max: a } : which === 'min' ? { min: a } : { min: Math.min(a, b), max: Math.max(a, b) }));
+  .tuple(
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom('max', 'min', 'both'),
+  )
+  .map(([a, b, which]) =>
+    which === 'max' ? { max: a } : which === 'min' ? { min: a } : { min: Math.min(a, b), max: Math.max(a, b) },
+  );
 const thresholdGuard = fc
-  .tuple(fc.record({ name: fc.string({ minLength: 1, maxLength: 100 }), source, query: text, ...limits }, { requiredKeys: ['name', 'source', 'query'] }), bounds)
+  .tuple(
+    fc.record(
+      { name: fc.string({ minLength: 1, maxLength: 100 }), source, query: text, ...limits },
+      { requiredKeys: ['name', 'source', 'query'] },
+    ),
+    bounds,
+  )
   .map(([g, b]) => ({ ...g, ...b }));
 const counts = fc.record({ errors: text, total: text });
 const query = fc.record({ query: text });
@@ -92,7 +159,13 @@ const compareGuard = fc.constantFrom('ratio', 'mann-whitney', 'two-proportion', 
   );
 });
 
-const jsonish = fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.dictionary(fc.stringMatching(/^[a-z]{1,5}$/), fc.integer(), { maxKeys: 3 }));
+const jsonish = fc.oneof(
+  fc.integer(),
+  fc.string(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.dictionary(fc.stringMatching(/^[a-z]{1,5}$/), fc.integer(), { maxKeys: 3 }),
+);
 const compensation = fc.record(
   {
     name: text,
@@ -112,9 +185,19 @@ const compensation = fc.record(
 );
 const analysis = fc.oneof(
   fc.record({ maxExtensions: fc.constant(0), onInconclusive: fc.constantFrom('pause', 'rollback') }, opt),
-  fc.record({ extendBy: duration, maxExtensions: fc.integer({ min: 1, max: 100 }), onInconclusive: fc.constantFrom('pause', 'rollback') }, { requiredKeys: ['extendBy', 'maxExtensions'] }),
+  fc.record(
+    {
+      extendBy: duration,
+      maxExtensions: fc.integer({ min: 1, max: 100 }),
+      onInconclusive: fc.constantFrom('pause', 'rollback'),
+    },
+    { requiredKeys: ['extendBy', 'maxExtensions'] },
+  ),
 );
-const notifier = fc.oneof(fc.record({ webhook: fc.record({ url, tokenEnv: envName }, { requiredKeys: ['url'] }) }), fc.constant({ log: {} }));
+const notifier = fc.oneof(
+  fc.record({ webhook: fc.record({ url, tokenEnv: envName }, { requiredKeys: ['url'] }) }),
+  fc.constant({ log: {} }),
+);
 
 /** A valid spec: rollback exposure first, since every exposure step must be at or above it. */
 export const validSpec: fc.Arbitrary<Record<string, unknown>> = fc
@@ -128,7 +211,10 @@ export const validSpec: fc.Arbitrary<Record<string, unknown>> = fc
         steps: steps(floor),
         guards: fc.uniqueArray(fc.oneof(thresholdGuard, compareGuard), { selector: (g) => g.name, maxLength: 3 }),
         analysis,
-        rollback: fc.record({ exposure: fc.constant(floor), compensations: fc.array(compensation, { maxLength: 2 }) }, { requiredKeys: ['exposure'] }),
+        rollback: fc.record(
+          { exposure: fc.constant(floor), compensations: fc.array(compensation, { maxLength: 2 }) },
+          { requiredKeys: ['exposure'] },
+        ),
         notify: fc.array(notifier, { maxLength: 2 }),
       },
       { requiredKeys: ['name', 'target', 'steps'] },

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
 import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH } from '../../workflows/patches.js';
-import { CURRENT_HISTORY_SET, hasPatchMarker, historySets, loadHistories, type RecordedHistory } from '../helpers/histories.js';
+import {
+  CURRENT_HISTORY_SET,
+  hasPatchMarker,
+  historySets,
+  loadHistories,
+  type RecordedHistory,
+} from '../helpers/histories.js';
 import { bundle } from '../helpers/temporal.js';
 
 async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories: RecordedHistory[]) {
@@ -13,7 +19,8 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories:
   let count = 0;
   for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
     count += 1;
-    if (result.error) failures.push({ workflowId: result.workflowId, error: String(result.error.message ?? result.error) });
+    if (result.error)
+      failures.push({ workflowId: result.workflowId, error: String(result.error.message ?? result.error) });
   }
   return { count, failures };
 }
@@ -32,7 +39,8 @@ describe('replay of checked-in histories', () => {
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
     expect(v3!.length).toBeGreaterThanOrEqual(14);
-    const names = (hs: RecordedHistory[], patch: string) => hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
+    const names = (hs: RecordedHistory[], patch: string) =>
+      hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
     expect(names(v1!, ROLLOUT_V2_PATCH)).toEqual([]);
     expect(v2!.filter((h) => !hasPatchMarker(h.history, ROLLOUT_V2_PATCH)).map((h) => h.name)).toEqual([]);
@@ -40,7 +48,12 @@ describe('replay of checked-in histories', () => {
     // v2 runs never published a command's in-phase decision; v3 runs that promoted a window or approved a step did
     expect(names(v2!, ROLLOUT_V3_PATCH)).toEqual([]);
     expect(names(v3!, ROLLOUT_V3_PATCH)).toEqual(
-      expect.arrayContaining(['approval-wrong-then-right', 'pause-resume-promote', 'promote-and-approve-notified', 'promote-twice-then-cancel']),
+      expect.arrayContaining([
+        'approval-wrong-then-right',
+        'pause-resume-promote',
+        'promote-and-approve-notified',
+        'promote-twice-then-cancel',
+      ]),
     );
   });
 
@@ -49,7 +62,11 @@ describe('replay of checked-in histories', () => {
     const causes = (h!.history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes)
       .filter((a) => a?.activityType?.name === 'notify')
-      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { event: { cause: string } }).event.cause);
+      .map(
+        (a) =>
+          (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { event: { cause: string } })
+            .event.cause,
+      );
     expect(causes).toContain('promoted by ana: window ended early');
     expect(causes).toContain('step 1 approved by ana');
   });
@@ -73,7 +90,10 @@ describe('replay of checked-in histories', () => {
 
   it('detects a workflow whose command sequence drifted (the check can fail)', async () => {
     const histories = await loadHistories();
-    const { count, failures } = await replayAll(await bundle(new URL('../fixtures/drifted-workflows.ts', import.meta.url).pathname), histories);
+    const { count, failures } = await replayAll(
+      await bundle(new URL('../fixtures/drifted-workflows.ts', import.meta.url).pathname),
+      histories,
+    );
     expect(count).toBe(histories.length);
     expect(failures.length).toBe(count);
   });

@@ -64,7 +64,9 @@ describe('rollout report renderer (pure, on a hand-made status)', () => {
     expect(svg).toContain('Guard error-rate');
     expect(svg.match(/class="threshold"/g)).toHaveLength(3); // max of error-rate; min and max of latency; none for a ratio
     expect(svg.match(/<g class="measurement failed">/g)).toHaveLength(2);
-    expect(svg).toMatch(/<g class="measurement failed"><title>decisive measurement at \+33m \(step 2\): 0\.05 — Failed/);
+    expect(svg).toMatch(
+      /<g class="measurement failed"><title>decisive measurement at \+33m \(step 2\): 0\.05 — Failed/,
+    );
     expect(svg.match(/<g class="last-value/g)).toHaveLength(3);
     expect(svg).toContain('no data');
     expect(svg).toContain('(comparative: no line on this scale)');
@@ -107,7 +109,9 @@ describe('rollout report renderer (pure, on a hand-made status)', () => {
     };
     const model = buildReportModel(live, { id: 'rollout/ranker', generatedAt: at(14) });
     expect(model.range).toEqual({ fromMs: Date.parse(at(0)), toMs: Date.parse(at(14)), open: true });
-    expect(model.pauses).toEqual([expect.objectContaining({ open: true, toMs: Date.parse(at(14)), cause: 'checking <dashboards> & logs' })]);
+    expect(model.pauses).toEqual([
+      expect.objectContaining({ open: true, toMs: Date.parse(at(14)), cause: 'checking <dashboards> & logs' }),
+    ]);
     expect(model.steps.map((s) => s.state)).toEqual(['done', 'current', 'not reached', 'not reached', 'not reached']);
     const out = renderReportHtml(live, { id: 'rollout/ranker', generatedAt: at(14) });
     expect(out).toContain('(now, still running)');

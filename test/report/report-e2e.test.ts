@@ -40,20 +40,31 @@ function breachingSpec(flag: string): RolloutSpecInput {
       guards: [
         {
           name: 'error-rate',
-          source: { type: 'synthetic', series: { err: [0.004, 0.006, 0.005] }, steps: { '2': { err: [0.006, 0.012, 0.09, 0.08] } } },
+          source: {
+            type: 'synthetic',
+            series: { err: [0.004, 0.006, 0.005] },
+            steps: { '2': { err: [0.006, 0.012, 0.09, 0.08] } },
+          },
           query: 'err',
           max: 0.02,
           interval: '100ms',
           failureLimit: 1,
         },
-        { name: 'latency-p99', source: { type: 'synthetic', series: { p99: [0.21, 0.24, 0.22] } }, query: 'p99', max: 0.5, interval: '100ms' },
+        {
+          name: 'latency-p99',
+          source: { type: 'synthetic', series: { p99: [0.21, 0.24, 0.22] } },
+          query: 'p99',
+          max: 0.5,
+          interval: '100ms',
+        },
       ],
     },
   );
 }
 
 // never skipped: without Chromium this fails and says how to install it
-if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: run scripts/ensure-chromium.sh (or set CHROMIUM_PATH)`);
+if (!existsSync(CHROMIUM_PATH))
+  throw new Error(`no Chromium at ${CHROMIUM_PATH}: run scripts/ensure-chromium.sh (or set CHROMIUM_PATH)`);
 
 describe('rollout report of a real rollout (paused, approved, rolled back by a guard)', () => {
   let id = '';
@@ -65,7 +76,9 @@ describe('rollout report of a real rollout (paused, approved, rolled back by a g
     const t0 = Date.now();
     dir = await mkdtemp(join(tmpdir(), 'rollout-report-'));
     harness = await rolloutHarness(suite.env, suite.bundle);
-    ({ workflowId: id } = await suite.client.start(breachingSpec(uniqueFlag('report')), { taskQueue: harness.taskQueue }));
+    ({ workflowId: id } = await suite.client.start(breachingSpec(uniqueFlag('report')), {
+      taskQueue: harness.taskQueue,
+    }));
     await waitFor(async () => (await suite.client.status(id)).phase === 'AwaitingApproval', 20_000, 'approval step');
     await suite.client.pause(id, { reason: 'checking <dashboards>', actor: HOSTILE });
     await new Promise((r) => setTimeout(r, 400));

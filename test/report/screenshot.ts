@@ -48,8 +48,12 @@ export async function screenshot(file: string, png: string, width = 1100): Promi
     );
     if (svg) await page.setViewportSize({ width: Math.ceil(svg.width), height: Math.ceil(svg.height) });
     const buffer = await page.screenshot({ path: png, fullPage: !svg });
-    const text = await page.evaluate<string>(`document.body ? document.body.innerText : (document.documentElement.textContent ?? '')`);
-    const activeElements = await page.evaluate<number>(`document.querySelectorAll('script, img, iframe, object, embed, foreignObject').length`);
+    const text = await page.evaluate<string>(
+      `document.body ? document.body.innerText : (document.documentElement.textContent ?? '')`,
+    );
+    const activeElements = await page.evaluate<number>(
+      `document.querySelectorAll('script, img, iframe, object, embed, foreignObject').length`,
+    );
     return { bytes: buffer.length, text, activeElements };
   } finally {
     await context.close();

@@ -23,7 +23,13 @@ async function occupyPort(server: Server, onTestFinished: TestContext['onTestFin
 }
 
 async function startDevServerFailure(port: number): Promise<TemporalServerError> {
-  const err = await startDevServer({ cliPath: inject('temporalCliPath'), ip: IP, port, uiPort: false, dbFile: null }).then(
+  const err = await startDevServer({
+    cliPath: inject('temporalCliPath'),
+    ip: IP,
+    port,
+    uiPort: false,
+    dbFile: null,
+  }).then(
     (server) => server.stop().then(() => undefined),
     (e: unknown) => e,
   );
@@ -45,16 +51,19 @@ describe('startDevServer when the port is taken', () => {
   it.concurrent.for([
     { squatter: 'an HTTP server', create: () => createHttpServer((_req, res) => res.writeHead(404).end('not here')) },
     { squatter: 'a TCP server that never answers', create: () => createTcpServer(() => {}) },
-  ])('refuses to start next to $squatter, and says how to get out of the way', async ({ create }, { onTestFinished }) => {
-    const port = await occupyPort(create(), onTestFinished);
+  ])(
+    'refuses to start next to $squatter, and says how to get out of the way',
+    async ({ create }, { onTestFinished }) => {
+      const port = await occupyPort(create(), onTestFinished);
 
-    const err = await startDevServerFailure(port);
+      const err = await startDevServerFailure(port);
 
-    expect(err.message).toContain(`Port ${port} on ${IP} is taken by something that is not a Temporal server`);
-    expect(err.hint).toContain(`Stop the process listening on ${IP}:${port}`);
-    expect(err.hint).toContain('TEMPORAL_ADDRESS');
-    expect(err.explain()).not.toMatch(/^\s+at /m);
-  });
+      expect(err.message).toContain(`Port ${port} on ${IP} is taken by something that is not a Temporal server`);
+      expect(err.hint).toContain(`Stop the process listening on ${IP}:${port}`);
+      expect(err.hint).toContain('TEMPORAL_ADDRESS');
+      expect(err.explain()).not.toMatch(/^\s+at /m);
+    },
+  );
 });
 
 describe('startDevServer when a Temporal server already runs at the address', () => {

@@ -40,7 +40,12 @@ describe('the live view on a terminal 80 columns wide', () => {
   it('shows only the latest frame after many redraws, whichever lines change', () => {
     const term = new VirtualTerminal(80, 24);
     const view = createLiveView(term.stream());
-    const frames = [frame('Observing', 1, '0'), frame('Observing', 1, '0.0123'), frame('Progressing', 10, '0.0123'), frame('Completed', 100, 'no data')];
+    const frames = [
+      frame('Observing', 1, '0'),
+      frame('Observing', 1, '0.0123'),
+      frame('Progressing', 10, '0.0123'),
+      frame('Completed', 100, 'no data'),
+    ];
     // a guard line that wraps, then is gone: the rows it took must not stay behind
     frames.splice(2, 0, [...frame('Observing', 1, '0.0123'), `rollback: ${'x'.repeat(150)}`]);
     for (const lines of frames) view.frame(lines, lines[0]!);
@@ -56,7 +61,10 @@ describe('the live view on a terminal 80 columns wide', () => {
       drawn = lines.length;
     }
     // it went up 5 rows for a frame that took 6: the old header's first row stays above the new frame
-    expect(term.screen()).toEqual([wrapRows(frame('Observing', 10, '0.01'), 80)[0], ...wrapRows(frame('Progressing', 50, '0.02'), 80)]);
+    expect(term.screen()).toEqual([
+      wrapRows(frame('Observing', 10, '0.01'), 80)[0],
+      ...wrapRows(frame('Progressing', 50, '0.02'), 80),
+    ]);
   });
 
   it('keeps a note above the frame and draws the frame again below it', () => {

@@ -21,7 +21,9 @@ function status(over: Partial<RolloutStatus> = {}): RolloutStatus {
     guards: [],
     measurements: [],
     windows: [],
-    timeline: [{ at: '2026-01-05T09:59:58.500Z', phase: 'Observing', step: 0, exposure: 5, cause: 'exposure 5% applied' }],
+    timeline: [
+      { at: '2026-01-05T09:59:58.500Z', phase: 'Observing', step: 0, exposure: 5, cause: 'exposure 5% applied' },
+    ],
     startedAt: '2026-01-05T09:59:58.000Z',
     run: 1,
     ...over,
@@ -30,7 +32,11 @@ function status(over: Partial<RolloutStatus> = {}): RolloutStatus {
 
 describe('the status view (rollout status, rollout watch, the demo)', () => {
   it('shows the step bar at 5 % with the window time left, the current step marked', () => {
-    const lines = renderStatus('rollout/new-ranker', status({ windowEndsAt: new Date(NOW + 1_200).toISOString() }), NOW);
+    const lines = renderStatus(
+      'rollout/new-ranker',
+      status({ windowEndsAt: new Date(NOW + 1_200).toISOString() }),
+      NOW,
+    );
 
     expect(lines).toEqual([
       'ranker-v2 · rollout/new-ranker · Observing · step 1/3',
@@ -49,7 +55,11 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
   });
 
   it('a completed rollout ticks every step and shows no window', () => {
-    const lines = renderStatus('rollout/new-ranker', status({ phase: 'Completed', step: 3, exposure: { percent: 100 } }), NOW);
+    const lines = renderStatus(
+      'rollout/new-ranker',
+      status({ phase: 'Completed', step: 3, exposure: { percent: 100 } }),
+      NOW,
+    );
 
     expect(lines.slice(0, 5)).toEqual([
       'ranker-v2 · rollout/new-ranker · Completed · step 3/3',
@@ -67,8 +77,24 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
         phase: 'RolledBack',
         step: 1,
         exposure: { percent: 0 },
-        guards: [{ name: 'error-rate', verdict: 'Failed', value: 0.170339642, threshold: '≤ 0.05', at: '2026-01-05T09:59:59.000Z', checks: 2 }],
-        rollback: { trigger: 'guard', reason: 'guard error-rate failed 2× (limit 1)', requestedAt: '2026-01-05T09:59:59.000Z', failedAttempts: 0, retrying: false, done: ['exposure'] },
+        guards: [
+          {
+            name: 'error-rate',
+            verdict: 'Failed',
+            value: 0.170339642,
+            threshold: '≤ 0.05',
+            at: '2026-01-05T09:59:59.000Z',
+            checks: 2,
+          },
+        ],
+        rollback: {
+          trigger: 'guard',
+          reason: 'guard error-rate failed 2× (limit 1)',
+          requestedAt: '2026-01-05T09:59:59.000Z',
+          failedAttempts: 0,
+          retrying: false,
+          done: ['exposure'],
+        },
       }),
       NOW,
     );
@@ -76,7 +102,9 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
     expect(lines).toContain(' ✔  0 exposure 5%, observe 1.5s');
     expect(lines).toContain('    1 exposure 50%, observe 1.5s');
     expect(lines).toContain(`guards:`);
-    expect(lines).toContain(`  ${'error-rate'.padEnd(22)} ${'0.1703'.padStart(10)}  ${'≤ 0.05'.padEnd(24)} Failed (2 checks)`);
+    expect(lines).toContain(
+      `  ${'error-rate'.padEnd(22)} ${'0.1703'.padStart(10)}  ${'≤ 0.05'.padEnd(24)} Failed (2 checks)`,
+    );
     expect(lines).toContain('rollback: guard error-rate failed 2× (limit 1)');
   });
 
@@ -87,9 +115,29 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
         ...status({
           phase: 'RollingBack',
           exposure: { percent: 25, cohort: { attribute: 'region', values: ['eu-west', 'eu-north'] } },
-          guards: [{ name: 'latency', verdict: 'Inconclusive', value: null, threshold: '≤ 0.2', at: '2026-01-05T09:59:59.000Z', cohort: 'eu-west' }],
-          pauseReasons: [{ kind: 'operator', reason: 'checking dashboards', actor: 'ana', at: '2026-01-05T09:59:59.000Z' }],
-          rollback: { trigger: 'abort', reason: 'aborted by ana', requestedAt: '2026-01-05T09:59:59.000Z', failedAttempts: 3, retrying: true, retryingWhat: 'exposure', lastError: 'ECONNREFUSED', done: [] },
+          guards: [
+            {
+              name: 'latency',
+              verdict: 'Inconclusive',
+              value: null,
+              threshold: '≤ 0.2',
+              at: '2026-01-05T09:59:59.000Z',
+              cohort: 'eu-west',
+            },
+          ],
+          pauseReasons: [
+            { kind: 'operator', reason: 'checking dashboards', actor: 'ana', at: '2026-01-05T09:59:59.000Z' },
+          ],
+          rollback: {
+            trigger: 'abort',
+            reason: 'aborted by ana',
+            requestedAt: '2026-01-05T09:59:59.000Z',
+            failedAttempts: 3,
+            retrying: true,
+            retryingWhat: 'exposure',
+            lastError: 'ECONNREFUSED',
+            done: [],
+          },
         }),
         guardsAsOf: '2026-01-05T09:59:59.250Z',
       },
@@ -98,7 +146,9 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
 
     expect(lines[1]).toBe('[█████░░░░░░░░░░░░░░░]    25% of region in eu-west,eu-north');
     expect(lines).toContain('guards (live, 09:59:59):');
-    expect(lines).toContain(`  ${'latency'.padEnd(22)} ${'no data'.padStart(10)}  ${'≤ 0.2'.padEnd(24)} Inconclusive worst cohort eu-west`);
+    expect(lines).toContain(
+      `  ${'latency'.padEnd(22)} ${'no data'.padStart(10)}  ${'≤ 0.2'.padEnd(24)} Inconclusive worst cohort eu-west`,
+    );
     expect(lines).toContain('paused: checking dashboards (by ana)');
     expect(lines).toContain('rollback: aborted by ana — RETRYING exposure after 3 failures: ECONNREFUSED');
   });

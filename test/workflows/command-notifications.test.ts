@@ -10,9 +10,13 @@ describe('decisions recorded by operator commands', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     const hooks = await httpRecorder();
     try {
-      const spec = flagdSpec(uniqueFlag('notified'), [{ exposure: 5, observe: '1h' }, { approval: { timeout: '1h' } }, { exposure: 100 }], {
-        notify: [{ webhook: { url: `${hooks.url}/events` } }],
-      });
+      const spec = flagdSpec(
+        uniqueFlag('notified'),
+        [{ exposure: 5, observe: '1h' }, { approval: { timeout: '1h' } }, { exposure: 100 }],
+        {
+          notify: [{ webhook: { url: `${hooks.url}/events` } }],
+        },
+      );
       const { workflowId } = await suite.client.start(spec, { taskQueue: h.taskQueue });
       await waitFor(async () => (await suite.client.status(workflowId)).phase === 'Observing');
       await suite.client.promote(workflowId, { actor: 'ana' });

@@ -8,7 +8,6 @@ import { installRuntime } from '../../src/worker/runtime.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { freePort } from '../../src/util/ports.js';
 
-
 describe('continue-as-new', () => {
   let server: DevServer;
   let env: TestWorkflowEnvironment;
@@ -31,7 +30,10 @@ describe('continue-as-new', () => {
   });
 
   it('carries approvals, compensations and the timeline across runs', async () => {
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname, logger: silent });
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+      logger: silent,
+    });
     const h = await rolloutHarness(env, workflowBundle);
     const client = new RolloutClient(env.client);
     try {

@@ -13,9 +13,13 @@ const suite = useRolloutSuite();
 function drillOf(name: string, hookUrl: string, extra: Partial<DrillSpecInput> = {}): DrillSpecInput {
   return {
     name,
-    rollout: flagdSpec(uniqueFlag('sandbox'), [{ exposure: 5, observe: '200ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }], {
-      rollback: { compensations: [{ name: 'scale-down', http: { url: `${hookUrl}/scale-down` } }] },
-    }),
+    rollout: flagdSpec(
+      uniqueFlag('sandbox'),
+      [{ exposure: 5, observe: '200ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }],
+      {
+        rollback: { compensations: [{ name: 'scale-down', http: { url: `${hookUrl}/scale-down` } }] },
+      },
+    ),
     inject: { atStep: 1, method: 'signal' },
     slo: { detectWithin: '5s', rollbackWithin: '10s' },
     deadline: '1m',
@@ -24,7 +28,10 @@ function drillOf(name: string, hookUrl: string, extra: Partial<DrillSpecInput> =
 }
 
 async function failureReport(promise: Promise<unknown>): Promise<DrillReport> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
   expect(cause.type).toBe('DrillFailed');
@@ -39,7 +46,13 @@ describe('rollout drills', () => {
       const drills = new DrillClient(suite.env.client, h.taskQueue);
       const handle = await drills.run(drillOf(`pass-${method}`, hooks.url, { inject: { atStep: 1, method } }));
       const report = await handle.result();
-      expect(report).toMatchObject({ passed: true, reasons: [], finalPhase: 'RolledBack', baselineVerified: true, method });
+      expect(report).toMatchObject({
+        passed: true,
+        reasons: [],
+        finalPhase: 'RolledBack',
+        baselineVerified: true,
+        method,
+      });
       expect(report.compensations).toEqual([{ name: 'compensation scale-down', runs: 1 }]);
       expect(report.timeToDetectMs).toBeGreaterThanOrEqual(0);
       expect(report.timeToDetectMs!).toBeLessThan(5_000);
@@ -60,7 +73,9 @@ describe('rollout drills', () => {
       const handle = await drills.run(drillOf('broken', hooks.url, { deadline: '6s' }));
       const report = await failureReport(handle.result());
       expect(report.passed).toBe(false);
-      expect(report.reasons.join('\n')).toMatch(/did not finish within the drill deadline 6s: still RollingBack, retrying compensation scale-down .*503/);
+      expect(report.reasons.join('\n')).toMatch(
+        /did not finish within the drill deadline 6s: still RollingBack, retrying compensation scale-down .*503/,
+      );
       const child = await suite.env.client.workflow.getHandle(report.rolloutWorkflowId).describe();
       expect(child.status.name).toBe('TERMINATED');
     } finally {
@@ -71,9 +86,9 @@ describe('rollout drills', () => {
 
   it('rejects a drill whose injection step has no observation window, naming the path', async () => {
     const drills = new DrillClient(suite.env.client, 'unused');
-    await expect(drills.run(drillOf('bad', 'http://127.0.0.1:1', { inject: { atStep: 2, method: 'signal' } }))).rejects.toThrow(
-      /inject\.atStep: must name an exposure step with an observe window/,
-    );
+    await expect(
+      drills.run(drillOf('bad', 'http://127.0.0.1:1', { inject: { atStep: 2, method: 'signal' } })),
+    ).rejects.toThrow(/inject\.atStep: must name an exposure step with an observe window/);
   });
 
   it('a schedule with a short interval fires at least twice and the report counts both', async () => {

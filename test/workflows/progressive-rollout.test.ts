@@ -55,7 +55,9 @@ describe('progressiveRollout', () => {
       await expect(handle.executeUpdate(approveUpdate, { args: [{ step: 2, actor: 'ana' }] })).rejects.toMatchObject({
         cause: { message: expect.stringMatching(/step 2 is not an approval step/) },
       });
-      await expect(handle.executeUpdate(approveUpdate, { args: [{ step: 1, actor: 'ana' }] })).resolves.toMatchObject({ accepted: true });
+      await expect(handle.executeUpdate(approveUpdate, { args: [{ step: 1, actor: 'ana' }] })).resolves.toMatchObject({
+        accepted: true,
+      });
       const result = await handle.result();
       expect(result.phase).toBe('Completed');
       expect(result.approvals).toEqual([expect.objectContaining({ step: 1, actor: 'ana' })]);
@@ -68,8 +70,13 @@ describe('progressiveRollout', () => {
     const h = await rolloutHarness(env, workflowBundle);
     try {
       const flag = uniqueFlag('abort');
-      const handle = await h.start(flagdSpec(flag, [{ exposure: 5, observe: '100ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }]));
-      await waitFor(async () => (await handle.query(statusQuery)).step === 1 && (await handle.query(statusQuery)).phase === 'Observing');
+      const handle = await h.start(
+        flagdSpec(flag, [{ exposure: 5, observe: '100ms' }, { exposure: 25, observe: '1h' }, { exposure: 100 }]),
+      );
+      await waitFor(
+        async () =>
+          (await handle.query(statusQuery)).step === 1 && (await handle.query(statusQuery)).phase === 'Observing',
+      );
       await handle.executeUpdate(abortUpdate, { args: [{ reason: 'bad metrics', actor: 'ops' }] });
       const result = await handle.result();
       expect(result.phase).toBe('Aborted');

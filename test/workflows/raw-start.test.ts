@@ -34,17 +34,31 @@ async function gatedWorker() {
     },
   });
   const run = worker.run();
-  return { taskQueue, memory, open: () => open(), checks: () => checks, stop: async () => (worker.shutdown(), await run) };
+  return {
+    taskQueue,
+    memory,
+    open: () => open(),
+    checks: () => checks,
+    stop: async () => (worker.shutdown(), await run),
+  };
 }
 
-const memorySpec = (flag: string, steps: unknown[]) => ({ name: 'raw', target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' }, steps });
+const memorySpec = (flag: string, steps: unknown[]) => ({
+  name: 'raw',
+  target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
+  steps,
+});
 
 /** The search attribute values each upsert in a history wrote, in order. */
 function upserts(history: ReturnType<typeof historyFromJSON>): Record<string, unknown>[] {
   return (history.events ?? []).flatMap((e) => {
     const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
     if (!fields) return [];
-    return [Object.fromEntries(Object.entries(fields).map(([k, p]) => [k, JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown]))];
+    return [
+      Object.fromEntries(
+        Object.entries(fields).map(([k, p]) => [k, JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown]),
+      ),
+    ];
   });
 }
 
@@ -60,7 +74,14 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
       });
       await waitFor(() => w.checks() > 0, 20_000, 'the spec check to start');
       const early = await handle.query(statusQuery);
-      expect(early).toMatchObject({ name: 'raw', target: flag, phase: 'Pending', step: 0, totalSteps: 2, steps: ['checking the spec', 'checking the spec'] });
+      expect(early).toMatchObject({
+        name: 'raw',
+        target: flag,
+        phase: 'Pending',
+        step: 0,
+        totalSteps: 2,
+        steps: ['checking the spec', 'checking the spec'],
+      });
 
       const paused = handle.executeUpdate(pauseUpdate, { args: [{ reason: 'hold on', actor: 'ana' }] });
       w.open();
@@ -83,7 +104,15 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
       const handle = await suite.env.client.workflow.start(WORKFLOW_TYPE, {
         taskQueue: w.taskQueue,
         workflowId: rolloutIdForFlag(flag),
-        args: [{ spec: memorySpec(flag, [{ exposure: 5, observe: '1200ms' }, { exposure: 25, observe: '10ms' }, { exposure: 100 }]) }],
+        args: [
+          {
+            spec: memorySpec(flag, [
+              { exposure: 5, observe: '1200ms' },
+              { exposure: 25, observe: '10ms' },
+              { exposure: 100 },
+            ]),
+          },
+        ],
       });
       await handle.result();
       const written = upserts(await handle.fetchHistory()).filter((u) => !('TemporalChangeVersion' in u));
@@ -93,7 +122,12 @@ describe('a rollout started by workflow type name, as any Temporal SDK would', (
         { RolloutPhase: 'Completed', RolloutExposure: 100, RolloutStep: 3 },
       ]);
       const described = await handle.describe();
-      expect(described.searchAttributes).toMatchObject({ RolloutPhase: ['Completed'], RolloutExposure: [100], RolloutStep: [3], RolloutTarget: [flag] });
+      expect(described.searchAttributes).toMatchObject({
+        RolloutPhase: ['Completed'],
+        RolloutExposure: [100],
+        RolloutStep: [3],
+        RolloutTarget: [flag],
+      });
     } finally {
       await w.stop();
     }

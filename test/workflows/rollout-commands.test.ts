@@ -41,7 +41,9 @@ describe('operator commands', () => {
         workflowId: rolloutIdForFlag(flag),
         args: [{ spec: bad }],
       });
-      await expect(raw.result()).rejects.toMatchObject({ cause: { type: 'InvalidSpec', message: expect.stringMatching(/steps\[0\]\.exposure: must be ≤ 100/) } });
+      await expect(raw.result()).rejects.toMatchObject({
+        cause: { type: 'InvalidSpec', message: expect.stringMatching(/steps\[0\]\.exposure: must be ≤ 100/) },
+      });
     } finally {
       await h.stop();
     }
@@ -57,7 +59,9 @@ describe('operator commands', () => {
       );
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
       const before = await suite.client.status(id);
-      await expect(suite.client.approve(id, { step: 1, actor: 'lead' })).rejects.toThrow(/step 1 is not waiting for approval/);
+      await expect(suite.client.approve(id, { step: 1, actor: 'lead' })).rejects.toThrow(
+        /step 1 is not waiting for approval/,
+      );
       await expect(suite.client.approve(id, { step: 7, actor: 'lead' })).rejects.toThrow(/there is no step 7/);
       await expect(suite.client.resume(id, { actor: 'x' })).rejects.toThrow(/not paused/);
       await expect(suite.client.pause(id, { reason: '', actor: 'x' })).rejects.toThrow(/reason: must say why/);
@@ -83,7 +87,12 @@ describe('operator commands', () => {
     try {
       const flag = uniqueFlag('windows');
       const { workflowId: id } = await suite.client.start(
-        flagdSpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 25, observe: '1h' }, { exposure: 50, observe: '1h' }, { exposure: 100 }]),
+        flagdSpec(flag, [
+          { exposure: 5, observe: '1h' },
+          { exposure: 25, observe: '1h' },
+          { exposure: 50, observe: '1h' },
+          { exposure: 100 },
+        ]),
         { taskQueue: h.taskQueue },
       );
       for (const step of [0, 1]) {
@@ -104,11 +113,15 @@ describe('operator commands', () => {
       const result = await suite.client.status(id);
       expect(result.phase).toBe('Aborted');
       expect(result.rollback).toMatchObject({ trigger: 'cancel', reason: 'workflow cancelled' });
-      expect(result.timeline.filter((t) => t.cause === 'promoted by ana: window ended early').map((t) => t.step)).toEqual([0, 1]);
+      expect(
+        result.timeline.filter((t) => t.cause === 'promoted by ana: window ended early').map((t) => t.step),
+      ).toEqual([0, 1]);
       expect(result.exposure.percent).toBe(0);
       const events = (await suite.client.handle(id).fetchHistory()).events ?? [];
       const started = events.filter((e) => e.timerStartedEventAttributes);
-      expect(started.map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds))).toEqual([3600, 3600, 3600]);
+      expect(started.map((e) => Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds))).toEqual([
+        3600, 3600, 3600,
+      ]);
       expect(events.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(3);
       expect(events.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
     } finally {
@@ -120,19 +133,31 @@ describe('operator commands', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('pause');
-      const { workflowId: id } = await suite.client.start(flagdSpec(flag, [{ exposure: 5, observe: '300ms' }, { exposure: 50, observe: '1h' }]), {
-        taskQueue: h.taskQueue,
-      });
+      const { workflowId: id } = await suite.client.start(
+        flagdSpec(flag, [
+          { exposure: 5, observe: '300ms' },
+          { exposure: 50, observe: '1h' },
+        ]),
+        {
+          taskQueue: h.taskQueue,
+        },
+      );
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
       await suite.client.pause(id, { reason: 'checking dashboards', actor: 'ana' });
       await new Promise((r) => setTimeout(r, 600)); // the 300 ms window ends while paused
       const held = await suite.client.status(id);
-      expect(held).toMatchObject({ phase: 'Paused', step: 0, pauseReasons: [expect.objectContaining({ reason: 'checking dashboards', actor: 'ana' })] });
+      expect(held).toMatchObject({
+        phase: 'Paused',
+        step: 0,
+        pauseReasons: [expect.objectContaining({ reason: 'checking dashboards', actor: 'ana' })],
+      });
       await suite.client.resume(id, { actor: 'ana' });
       await waitFor(async () => (await suite.client.status(id)).step === 1);
 
       await suite.client.abort(id, { reason: 'enough', actor: 'ana' });
-      await expect(suite.client.promote(id, { actor: 'bob' })).rejects.toThrow(/cannot promote: the rollout (is rolling back|has ended)/);
+      await expect(suite.client.promote(id, { actor: 'bob' })).rejects.toThrow(
+        /cannot promote: the rollout (is rolling back|has ended)/,
+      );
       await expect(suite.client.approve(id, { step: 0, actor: 'bob' })).rejects.toThrow(/cannot approve/);
       expect((await suite.client.result(id)).phase).toBe('Aborted');
     } finally {
@@ -144,9 +169,12 @@ describe('operator commands', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('race');
-      const { workflowId: id } = await suite.client.start(flagdSpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 100 }]), {
-        taskQueue: h.taskQueue,
-      });
+      const { workflowId: id } = await suite.client.start(
+        flagdSpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 100 }]),
+        {
+          taskQueue: h.taskQueue,
+        },
+      );
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
       const [abort, promote] = await Promise.allSettled([
         suite.client.abort(id, { reason: 'race', actor: 'a' }),

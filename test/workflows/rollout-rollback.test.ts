@@ -8,7 +8,10 @@ import { useRolloutSuite } from '../helpers/suite.js';
 const suite = useRolloutSuite();
 
 const readFlag = (dir: string, flag: string) =>
-  createFlagdFileTarget({ type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' }, { baseDir: dir }).read();
+  createFlagdFileTarget(
+    { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+    { baseDir: dir },
+  ).read();
 
 describe('rollback saga', () => {
   // step 1 is where the abort lands, in each phase a rollout can wait in
@@ -17,45 +20,53 @@ describe('rollback saga', () => {
     { phase: 'AwaitingApproval', step: { approval: { timeout: '1h' } } },
     { phase: 'Paused', step: { pause: {} } },
   ];
-  it.each(cases)('an abort while $phase returns the flag to baseline and runs compensations in reverse', async ({ phase, step }) => {
-    const hooks = await httpRecorder();
-    const h = await rolloutHarness(suite.env, suite.bundle);
-    try {
-      const flag = uniqueFlag('abort');
-      const id = (
-        await suite.client.start(
-          flagdSpec(flag, [{ exposure: 5, observe: '50ms' }, step, { exposure: 100 }], {
-            rollback: {
-              compensations: [
-                { name: 'scale-down', http: { url: `${hooks.url}/scale-down`, body: { replicas: 0 } } },
-                { name: 'purge-cache', http: { url: `${hooks.url}/purge-cache`, method: 'DELETE' } },
-              ],
-            },
-          }),
-          { taskQueue: h.taskQueue },
-        )
-      ).workflowId;
-      await waitFor(async () => {
-        const s = await suite.client.status(id);
-        return s.step === 1 && s.phase === phase;
-      });
-      expect((await readFlag(h.dir, flag)).percent).toBe(phase === 'Observing' ? 25 : 5);
-      await suite.client.abort(id, { reason: 'error budget burning', actor: 'oncall' });
-      const result = await suite.client.result(id);
-      expect(result.phase).toBe('Aborted');
-      expect(result.reason).toBe('aborted by oncall: error budget burning');
-      expect((await readFlag(h.dir, flag)).percent).toBe(0);
-      expect(result.rollback?.done).toEqual(['exposure to 0%', 'compensation purge-cache', 'compensation scale-down', 'verify baseline']);
-      expect(hooks.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /purge-cache', 'POST /scale-down']);
-      expect(hooks.requests[1]?.body).toEqual({ replicas: 0 });
-      const keys = hooks.requests.map((r) => r.headers['idempotency-key']);
-      expect(new Set(keys).size).toBe(2);
-      expect(keys.every((k) => typeof k === 'string' && k.length > 10)).toBe(true);
-    } finally {
-      await h.stop();
-      await hooks.close();
-    }
-  });
+  it.each(cases)(
+    'an abort while $phase returns the flag to baseline and runs compensations in reverse',
+    async ({ phase, step }) => {
+      const hooks = await httpRecorder();
+      const h = await rolloutHarness(suite.env, suite.bundle);
+      try {
+        const flag = uniqueFlag('abort');
+        const id = (
+          await suite.client.start(
+            flagdSpec(flag, [{ exposure: 5, observe: '50ms' }, step, { exposure: 100 }], {
+              rollback: {
+                compensations: [
+                  { name: 'scale-down', http: { url: `${hooks.url}/scale-down`, body: { replicas: 0 } } },
+                  { name: 'purge-cache', http: { url: `${hooks.url}/purge-cache`, method: 'DELETE' } },
+                ],
+              },
+            }),
+            { taskQueue: h.taskQueue },
+          )
+        ).workflowId;
+        await waitFor(async () => {
+          const s = await suite.client.status(id);
+          return s.step === 1 && s.phase === phase;
+        });
+        expect((await readFlag(h.dir, flag)).percent).toBe(phase === 'Observing' ? 25 : 5);
+        await suite.client.abort(id, { reason: 'error budget burning', actor: 'oncall' });
+        const result = await suite.client.result(id);
+        expect(result.phase).toBe('Aborted');
+        expect(result.reason).toBe('aborted by oncall: error budget burning');
+        expect((await readFlag(h.dir, flag)).percent).toBe(0);
+        expect(result.rollback?.done).toEqual([
+          'exposure to 0%',
+          'compensation purge-cache',
+          'compensation scale-down',
+          'verify baseline',
+        ]);
+        expect(hooks.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /purge-cache', 'POST /scale-down']);
+        expect(hooks.requests[1]?.body).toEqual({ replicas: 0 });
+        const keys = hooks.requests.map((r) => r.headers['idempotency-key']);
+        expect(new Set(keys).size).toBe(2);
+        expect(keys.every((k) => typeof k === 'string' && k.length > 10)).toBe(true);
+      } finally {
+        await h.stop();
+        await hooks.close();
+      }
+    },
+  );
 
   it('keeps retrying a failing compensation, shows it in status, and finishes after recovery', async () => {
     const hooks = await httpRecorder();
@@ -75,7 +86,10 @@ describe('rollback saga', () => {
       await waitFor(async () => (await suite.client.status(id)).rollback?.retrying === true);
       const during = await suite.client.status(id);
       expect(during.phase).toBe('RollingBack');
-      expect(during.rollback).toMatchObject({ retryingWhat: 'compensation drain', lastError: expect.stringMatching(/503/) });
+      expect(during.rollback).toMatchObject({
+        retryingWhat: 'compensation drain',
+        lastError: expect.stringMatching(/503/),
+      });
       expect((await readFlag(h.dir, flag)).percent).toBe(0); // exposure was restored first
       healthy = true;
       const result = await suite.client.result(id);
@@ -95,7 +109,11 @@ describe('rollback saga', () => {
     try {
       const flag = uniqueFlag('timeout');
       const { workflowId: id } = await suite.client.start(
-        flagdSpec(flag, [{ exposure: 5 }, { approval: { timeout: '300ms', onTimeout: 'rollback' } }, { exposure: 100 }]),
+        flagdSpec(flag, [
+          { exposure: 5 },
+          { approval: { timeout: '300ms', onTimeout: 'rollback' } },
+          { exposure: 100 },
+        ]),
         { taskQueue: h.taskQueue },
       );
       const result = await suite.client.result(id);
@@ -132,9 +150,12 @@ describe('rollback saga', () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('breach');
-      const { workflowId: id } = await suite.client.start(flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]), {
-        taskQueue: h.taskQueue,
-      });
+      const { workflowId: id } = await suite.client.start(
+        flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]),
+        {
+          taskQueue: h.taskQueue,
+        },
+      );
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
       await suite.client.breach(id, { guard: 'error-rate', value: 0.07, source: 'alertmanager' });
       const result = await suite.client.result(id);

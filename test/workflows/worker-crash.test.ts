@@ -7,8 +7,8 @@ import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { spawnWorkerProcess } from '../helpers/worker-process.js';
 
 const suite = useRolloutSuite();
-const startWorker = (taskQueue: string) => spawnWorkerProcess({ address: inject('temporalAddress'), taskQueue, inheritStderr: true });
-
+const startWorker = (taskQueue: string) =>
+  spawnWorkerProcess({ address: inject('temporalAddress'), taskQueue, inheritStderr: true });
 
 describe('a worker killed during an observation window', () => {
   it('resumes the rollout at the same step on a new worker, with no exposure change repeated or reordered', async () => {
@@ -51,7 +51,9 @@ describe('a worker killed during an observation window', () => {
       worker = await startWorker(taskQueue);
       const result = await suite.client.result(id);
       expect(result.phase).toBe('Completed');
-      const puts = target.requests.filter((r) => r.method === 'PUT').map((r) => r.body as { percent: number; idempotencyKey: string });
+      const puts = target.requests
+        .filter((r) => r.method === 'PUT')
+        .map((r) => r.body as { percent: number; idempotencyKey: string });
       expect(puts.map((p) => p.percent)).toEqual([1, 5, 25, 100]);
       expect(new Set(puts.map((p) => p.idempotencyKey)).size).toBe(4);
       expect(result.timeline.filter((t) => t.phase === 'Observing').map((t) => t.step)).toEqual([0, 1, 2]);

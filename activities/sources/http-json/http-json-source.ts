@@ -3,7 +3,6 @@ import type { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/http-text.js';
 
-
 /**
  * Any HTTP endpoint answering JSON. Each query GETs `spec.url`; the expression is a JSON path into the answer
  * (see {@link evaluateJsonPath}). Accepted shapes at that path:
@@ -18,7 +17,10 @@ import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/
  *
  * Anything else is UNPARSABLE. Errors map as for Prometheus (see {@link getJson}).
  */
-export function createHttpJsonSource(spec: HttpJsonSource, opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {}): MetricSource {
+export function createHttpJsonSource(
+  spec: HttpJsonSource,
+  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+): MetricSource {
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const service = 'HTTP JSON source';
@@ -26,11 +28,22 @@ export function createHttpJsonSource(spec: HttpJsonSource, opts: { env?: NodeJS.
   async function select(expression: string, signal: AbortSignal | undefined): Promise<unknown> {
     const path = parseJsonPath(expression, service);
     const token = bearerToken(spec.tokenEnv, env, `${service} ${displayUrl(spec.url)}`);
-    const body = await getJson({ service, url: new URL(spec.url), query: expression, token, timeoutMs: spec.timeoutMs, signal, fetch: doFetch });
+    const body = await getJson({
+      service,
+      url: new URL(spec.url),
+      query: expression,
+      token,
+      timeoutMs: spec.timeoutMs,
+      signal,
+      fetch: doFetch,
+    });
     return evaluateParsedPath(path, body);
   }
   const unparsable = (expression: string, problem: string) =>
-    new SourceError(`${service} ${displayUrl(spec.url)} (query ${JSON.stringify(expression)}): ${problem}`, 'UNPARSABLE');
+    new SourceError(
+      `${service} ${displayUrl(spec.url)} (query ${JSON.stringify(expression)}): ${problem}`,
+      'UNPARSABLE',
+    );
 
   return {
     describe: `http-json:${displayUrl(spec.url)}`,
@@ -42,7 +55,8 @@ export function createHttpJsonSource(spec: HttpJsonSource, opts: { env?: NodeJS.
         throw unparsable(expression, 'an array of numbers is a sample set; query it as a range');
       }
       const points = z.union([JsonPoint, z.array(JsonPoint)]).safeParse(found);
-      if (!points.success) throw unparsable(expression, `expected a number, null or { labels, value } points, got ${preview(found)}`);
+      if (!points.success)
+        throw unparsable(expression, `expected a number, null or { labels, value } points, got ${preview(found)}`);
       return Array.isArray(points.data) ? points.data : [points.data];
     },
     async range(expression, ctx) {
@@ -53,7 +67,8 @@ export function createHttpJsonSource(spec: HttpJsonSource, opts: { env?: NodeJS.
       const numbers = z.array(z.number().nullable()).safeParse(found);
       if (numbers.success) return [{ labels: {}, values: finite(numbers.data) }];
       const sets = z.union([JsonSamples, z.array(JsonSamples)]).safeParse(found);
-      if (!sets.success) throw unparsable(expression, `expected numbers or { labels, values } sample sets, got ${preview(found)}`);
+      if (!sets.success)
+        throw unparsable(expression, `expected numbers or { labels, values } sample sets, got ${preview(found)}`);
       return Array.isArray(sets.data) ? sets.data : [sets.data];
     },
   };
@@ -65,7 +80,8 @@ const JsonSamples = z
   .object({ labels: Labels, values: z.array(z.number().nullable()) })
   .transform((s): MetricSamples => ({ labels: s.labels, values: finite(s.values) }));
 
-const finite = (values: (number | null)[]): number[] => values.filter((v): v is number => v !== null && Number.isFinite(v));
+const finite = (values: (number | null)[]): number[] =>
+  values.filter((v): v is number => v !== null && Number.isFinite(v));
 const preview = (v: unknown): string => (JSON.stringify(v) ?? String(v)).slice(0, 80);
 
 type PathSegment = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
@@ -104,7 +120,8 @@ const TOKEN = /\.\*|\[\*\]|\.([^.[\]\s'"]+)|\[(-?\d+)\]|\[(?:'((?:[^'\\]|\\.)*)'
 
 function parseJsonPath(path: string, service: string): PathSegment[] {
   const text = path.trim();
-  const bad = (why: string) => new SourceError(`${service}: bad JSON path ${JSON.stringify(path)}: ${why}`, 'BAD_QUERY');
+  const bad = (why: string) =>
+    new SourceError(`${service}: bad JSON path ${JSON.stringify(path)}: ${why}`, 'BAD_QUERY');
   if (!text.startsWith('$')) throw bad("it must start with '$' (e.g. $.data.errorRate)");
   const segments: PathSegment[] = [];
   TOKEN.lastIndex = 1;
@@ -115,7 +132,8 @@ function parseJsonPath(path: string, service: string): PathSegment[] {
     const [whole, key, index, single, double] = m;
     if (key !== undefined) segments.push({ kind: 'key', key });
     else if (index !== undefined) segments.push({ kind: 'index', index: Number(index) });
-    else if (single !== undefined || double !== undefined) segments.push({ kind: 'key', key: (single ?? double ?? '').replace(/\\(.)/g, '$1') });
+    else if (single !== undefined || double !== undefined)
+      segments.push({ kind: 'key', key: (single ?? double ?? '').replace(/\\(.)/g, '$1') });
     else if (whole === '.*' || whole === '[*]') segments.push({ kind: 'wildcard' });
   }
   return segments;
@@ -195,7 +213,8 @@ function statusError(where: string, status: number, text: string): SourceError {
 function errorText(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-    const said = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
+    const said =
+      typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : undefined;
     if (said !== undefined) return bodySnippet(said);
   } catch {
     /* not JSON: fall back to the raw body */
@@ -210,7 +229,11 @@ function errorText(text: string): string {
 export function bearerToken(tokenEnv: string | undefined, env: NodeJS.ProcessEnv, who: string): string | undefined {
   if (tokenEnv === undefined) return undefined;
   const token = env[tokenEnv]?.trim();
-  if (!token) throw new SourceError(`${who}: environment variable ${tokenEnv} (tokenEnv) is not set; it must hold the bearer token`, 'CONFIG');
+  if (!token)
+    throw new SourceError(
+      `${who}: environment variable ${tokenEnv} (tokenEnv) is not set; it must hold the bearer token`,
+      'CONFIG',
+    );
   return token;
 }
 
@@ -219,6 +242,3 @@ export function displayUrl(url: string | URL): string {
   const u = new URL(url);
   return `${u.origin}${u.pathname}`;
 }
-
-
-

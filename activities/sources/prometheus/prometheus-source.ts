@@ -13,18 +13,34 @@ const SERVICE = 'Prometheus';
  * sample sets. Labels are the series' labels without `__name__`. `spec.url` may carry a path prefix
  * (`https://host/prometheus`). Errors: see {@link getJson}; 400/422 carry Prometheus' own `error` text.
  */
-export function createPrometheusSource(spec: PrometheusSource, opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {}): MetricSource {
+export function createPrometheusSource(
+  spec: PrometheusSource,
+  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+): MetricSource {
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   // A trailing slash makes the API paths resolve under a prefix instead of replacing its last segment.
   const base = new URL(spec.url.endsWith('/') ? spec.url : `${spec.url}/`);
 
-  async function query(endpoint: 'query' | 'query_range', expression: string, params: Record<string, string>, signal?: AbortSignal) {
+  async function query(
+    endpoint: 'query' | 'query_range',
+    expression: string,
+    params: Record<string, string>,
+    signal?: AbortSignal,
+  ) {
     const url = new URL(`api/v1/${endpoint}`, base);
     url.searchParams.set('query', expression);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     const token = bearerToken(spec.tokenEnv, env, `${SERVICE} ${displayUrl(url)}`);
-    const body = await getJson({ service: SERVICE, url, query: expression, token, timeoutMs: spec.timeoutMs, signal, fetch: doFetch });
+    const body = await getJson({
+      service: SERVICE,
+      url,
+      query: expression,
+      token,
+      timeoutMs: spec.timeoutMs,
+      signal,
+      fetch: doFetch,
+    });
     const answer = PrometheusAnswer.safeParse(body);
     if (!answer.success) {
       throw new SourceError(
@@ -34,10 +50,16 @@ export function createPrometheusSource(spec: PrometheusSource, opts: { env?: Nod
     }
     if (answer.data.status === 'error') {
       const detail = answer.data.error ?? answer.data.errorType ?? 'no error text';
-      throw new SourceError(`${SERVICE} ${displayUrl(url)} (query ${JSON.stringify(expression)}): ${detail}`, 'BAD_QUERY');
+      throw new SourceError(
+        `${SERVICE} ${displayUrl(url)} (query ${JSON.stringify(expression)}): ${detail}`,
+        'BAD_QUERY',
+      );
     }
     if (answer.data.data.resultType === 'string') {
-      throw new SourceError(`${SERVICE} ${displayUrl(url)} (query ${JSON.stringify(expression)}): yields a string, not a number`, 'BAD_QUERY');
+      throw new SourceError(
+        `${SERVICE} ${displayUrl(url)} (query ${JSON.stringify(expression)}): yields a string, not a number`,
+        'BAD_QUERY',
+      );
     }
     return answer.data.data;
   }
@@ -85,7 +107,8 @@ function toPoints(data: NumericData): MetricPoint[] {
 }
 
 function toSamples(data: NumericData): MetricSamples[] {
-  const finite = (samples: [number, string][]) => samples.map((s) => valueOf(s[1])).filter((v): v is number => v !== null);
+  const finite = (samples: [number, string][]) =>
+    samples.map((s) => valueOf(s[1])).filter((v): v is number => v !== null);
   switch (data.resultType) {
     case 'vector':
       return data.result.map((s) => ({ labels: labelsOf(s.metric), values: finite([s.value]) }));

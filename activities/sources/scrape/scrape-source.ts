@@ -41,7 +41,10 @@ const history = new Map<string, { scrapes: Scrape[]; inflight?: Promise<Scrape> 
  * other HTTP sources: unreachable, timeouts and 5xx are UNAVAILABLE, other 4xx CONFIG, a non-metrics body
  * UNPARSABLE. History lives in the worker process (one hour), so each worker measures from its own scrapes.
  */
-export function createScrapeSource(spec: ScrapeSource, opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {}): MetricSource {
+export function createScrapeSource(
+  spec: ScrapeSource,
+  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+): MetricSource {
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const where = `scrape ${displayUrl(spec.url)}`;
@@ -53,11 +56,19 @@ export function createScrapeSource(spec: ScrapeSource, opts: { env?: NodeJS.Proc
     if (latest && Date.now() - latest.atMs < COALESCE_MS) return latest;
     if (entry.inflight) return entry.inflight;
     const token = bearerToken(spec.tokenEnv, env, where);
-    entry.inflight = fetchScrape({ url: spec.url, where, token, timeoutMs: spec.timeoutMs, signal, fetch: doFetch }).finally(() => delete entry.inflight);
+    entry.inflight = fetchScrape({
+      url: spec.url,
+      where,
+      token,
+      timeoutMs: spec.timeoutMs,
+      signal,
+      fetch: doFetch,
+    }).finally(() => delete entry.inflight);
     const scrape = await entry.inflight;
     entry.scrapes.push(scrape);
     const keepFrom = scrape.atMs - RETAIN_MS;
-    while (entry.scrapes.length > MAX_SCRAPES || (entry.scrapes[0] && entry.scrapes[0].atMs < keepFrom)) entry.scrapes.shift();
+    while (entry.scrapes.length > MAX_SCRAPES || (entry.scrapes[0] && entry.scrapes[0].atMs < keepFrom))
+      entry.scrapes.shift();
     return scrape;
   }
 

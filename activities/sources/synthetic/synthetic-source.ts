@@ -18,7 +18,11 @@ import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } 
  * Time (`atMs`, `startMs`…) is ignored: only the check index moves a script.
  */
 export function createSyntheticSource(spec: SyntheticSource): MetricSource {
-  function lookup(expression: string, check: number, step?: number): { labels: Record<string, string>; point: ScriptPoint }[] {
+  function lookup(
+    expression: string,
+    check: number,
+    step?: number,
+  ): { labels: Record<string, string>; point: ScriptPoint }[] {
     const name = expression.trim();
     // a script for the current rollout step (drills inject a breach at one step) wins over the default one
     const script = (step !== undefined ? spec.steps?.[String(step)]?.[name] : undefined) ?? spec.series?.[name];
@@ -30,7 +34,10 @@ export function createSyntheticSource(spec: SyntheticSource): MetricSource {
     }
     const known = [...Object.keys(spec.series ?? {}), ...Object.keys(spec.cohorts?.series ?? {})];
     const list = known.length > 0 ? known.map((k) => JSON.stringify(k)).join(', ') : 'none';
-    throw new SourceError(`synthetic source: no series named ${JSON.stringify(name)}; known series: ${list}`, 'BAD_QUERY');
+    throw new SourceError(
+      `synthetic source: no series named ${JSON.stringify(name)}; known series: ${list}`,
+      'BAD_QUERY',
+    );
   }
 
   function scripted(expression: string, check: number, step?: number) {
@@ -39,7 +46,10 @@ export function createSyntheticSource(spec: SyntheticSource): MetricSource {
     if (failing) {
       const cohort = Object.values(failing.labels)[0];
       const which = cohort === undefined ? '' : ` (cohort ${cohort})`;
-      throw new SourceError(`synthetic source: series ${JSON.stringify(expression.trim())}${which} is scripted to fail at check ${check}`, 'UNAVAILABLE');
+      throw new SourceError(
+        `synthetic source: series ${JSON.stringify(expression.trim())}${which} is scripted to fail at check ${check}`,
+        'UNAVAILABLE',
+      );
     }
     return entries as { labels: Record<string, string>; point: Exclude<ScriptPoint, 'error'> }[];
   }
@@ -47,7 +57,10 @@ export function createSyntheticSource(spec: SyntheticSource): MetricSource {
   return {
     describe: 'synthetic',
     async instant(expression, ctx): Promise<MetricPoint[]> {
-      return scripted(expression, ctx.check, ctx.step).map(({ labels, point }) => ({ labels, value: instantValue(point) }));
+      return scripted(expression, ctx.check, ctx.step).map(({ labels, point }) => ({
+        labels,
+        value: instantValue(point),
+      }));
     },
     async range(expression, ctx): Promise<MetricSamples[]> {
       return scripted(expression, ctx.check, ctx.step).flatMap(({ labels, point }) => {

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { Cohort, Percent, sameExposure, type Exposure, type ExposureReading } from '../../../src/domain/exposure.schema.js';
+import {
+  Cohort,
+  Percent,
+  sameExposure,
+  type Exposure,
+  type ExposureReading,
+} from '../../../src/domain/exposure.schema.js';
 import type { FlagdTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 
@@ -23,7 +29,9 @@ type JsonObject = Record<string, unknown>;
 const FlagFile = z.looseObject({ flags: z.record(z.string(), z.unknown()) });
 const FlagDefinition = z.looseObject({
   state: z.enum(['ENABLED', 'DISABLED']),
-  variants: z.record(z.string(), z.unknown()).refine((v) => Object.keys(v).length > 0, 'must list at least one variant'),
+  variants: z
+    .record(z.string(), z.unknown())
+    .refine((v) => Object.keys(v).length > 0, 'must list at least one variant'),
   defaultVariant: z.string().nullable().optional(),
   targeting: z.record(z.string(), z.unknown()).optional(),
   metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
@@ -76,7 +84,14 @@ function targetingFor(spec: FlagdTargetSpec, exposure: Exposure): { defaultVaria
   if (units === 0) return { defaultVariant: baselineVariant, targeting: {} };
   if (units === TOTAL_UNITS && !exposure.cohort) return { defaultVariant: variant, targeting: {} };
   const split: unknown =
-    units === TOTAL_UNITS ? variant : { fractional: [[variant, units], [baselineVariant, TOTAL_UNITS - units]] };
+    units === TOTAL_UNITS
+      ? variant
+      : {
+          fractional: [
+            [variant, units],
+            [baselineVariant, TOTAL_UNITS - units],
+          ],
+        };
   if (!exposure.cohort) return { defaultVariant: baselineVariant, targeting: split as JsonObject };
   const { attribute, values } = exposure.cohort;
   return {
@@ -111,10 +126,16 @@ function buildFlag(
       );
     }
   }
-  const metadata: JsonObject = { ...existing?.metadata, [META.percent]: change.percent, [META.lastKey]: change.idempotencyKey };
+  const metadata: JsonObject = {
+    ...existing?.metadata,
+    [META.percent]: change.percent,
+    [META.lastKey]: change.idempotencyKey,
+  };
   if (change.cohort) metadata[META.cohort] = JSON.stringify(change.cohort);
   else delete metadata[META.cohort];
-  const exposure: Exposure = change.cohort ? { percent: change.percent, cohort: change.cohort } : { percent: change.percent };
+  const exposure: Exposure = change.cohort
+    ? { percent: change.percent, cohort: change.cohort }
+    : { percent: change.percent };
   // Spreading `raw` first keeps unknown keys and the original key order; a human's DISABLED state is respected.
   return { ...raw, state: existing?.state ?? 'ENABLED', variants, ...targetingFor(spec, exposure), metadata };
 }
@@ -125,7 +146,10 @@ const isBooleanish = (name: string) => TRUTHY.has(name.toLowerCase()) || FALSY.h
 
 /** Boolean values for on/off-style names so apps can use getBooleanValue; otherwise each variant's value is its name. */
 function initialVariants(variant: string, baseline: string): JsonObject {
-  const booleans = isBooleanish(variant) && isBooleanish(baseline) && TRUTHY.has(variant.toLowerCase()) !== TRUTHY.has(baseline.toLowerCase());
+  const booleans =
+    isBooleanish(variant) &&
+    isBooleanish(baseline) &&
+    TRUTHY.has(variant.toLowerCase()) !== TRUTHY.has(baseline.toLowerCase());
   return booleans
     ? { [variant]: TRUTHY.has(variant.toLowerCase()), [baseline]: TRUTHY.has(baseline.toLowerCase()) }
     : { [variant]: variant, [baseline]: baseline };
@@ -194,7 +218,8 @@ function metadataReading(metadata: FlagDefinition['metadata']): ExposureReading 
   const percent = Percent.safeParse(metadata?.[META.percent]);
   if (!percent.success) return undefined;
   const lastKey = metadata?.[META.lastKey];
-  const reading: ExposureReading = typeof lastKey === 'string' ? { percent: percent.data, lastKey } : { percent: percent.data };
+  const reading: ExposureReading =
+    typeof lastKey === 'string' ? { percent: percent.data, lastKey } : { percent: percent.data };
   const rawCohort = metadata?.[META.cohort];
   if (rawCohort === undefined) return reading;
   try {
@@ -247,7 +272,11 @@ async function requireDirectory(dir: string): Promise<void> {
     },
   );
   if (!isDir) {
-    throw new TargetError(`directory ${dir} does not exist; create it (mkdir -p ${dir}) or fix the flag file path`, 'NOT_FOUND', true);
+    throw new TargetError(
+      `directory ${dir} does not exist; create it (mkdir -p ${dir}) or fix the flag file path`,
+      'NOT_FOUND',
+      true,
+    );
   }
 }
 
@@ -296,7 +325,11 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
 function unparsable(file: string, problem: string): TargetError {
-  return new TargetError(`flag file ${file}: ${problem}; fix or remove it (it was left untouched)`, 'UNPARSABLE', false);
+  return new TargetError(
+    `flag file ${file}: ${problem}; fix or remove it (it was left untouched)`,
+    'UNPARSABLE',
+    false,
+  );
 }
 
 function fsError(err: unknown, file: string, action: string): TargetError {
@@ -307,9 +340,13 @@ function fsError(err: unknown, file: string, action: string): TargetError {
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new TargetError(`${detail}: permission denied or read-only filesystem`, 'UNAVAILABLE', true, { cause: err });
+      return new TargetError(`${detail}: permission denied or read-only filesystem`, 'UNAVAILABLE', true, {
+        cause: err,
+      });
     case 'EISDIR':
-      return new TargetError(`${detail}: it is a directory, expected a flagd JSON file`, 'CONFIG', false, { cause: err });
+      return new TargetError(`${detail}: it is a directory, expected a flagd JSON file`, 'CONFIG', false, {
+        cause: err,
+      });
     default:
       return new TargetError(`${detail}: ${(err as Error).message}`, 'UNAVAILABLE', true, { cause: err });
   }

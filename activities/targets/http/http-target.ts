@@ -4,7 +4,6 @@ import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 
-
 /**
  * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
  * idempotencyKey }` and an `Idempotency-Key` header; `read` GETs the same URL and expects `{ percent, cohort?, lastKey? }`.
@@ -17,7 +16,11 @@ export function createHttpTarget(
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
 
-  async function call(method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  async function call(
+    method: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; text: string }> {
     const auth = bearer(spec, env);
     const init: RequestInit = {
       method,
@@ -115,9 +118,9 @@ function statusError(method: string, url: string, status: number, body: string):
 
 function unparsable(url: string, status: number, problem: string, body: string): TargetError {
   // Retryable: a half-deployed service can briefly serve the wrong shape.
-  return new TargetError(`GET ${url} answered ${status} but the body ${problem}${bodySnippet(body)}`, 'UNPARSABLE', true);
+  return new TargetError(
+    `GET ${url} answered ${status} but the body ${problem}${bodySnippet(body)}`,
+    'UNPARSABLE',
+    true,
+  );
 }
-
-
-
-

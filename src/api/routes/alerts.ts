@@ -54,7 +54,11 @@ export function alertRoutes(ctx: ApiContext) {
             summary: 'Alertmanager webhook (v4): firing alerts labelled rollout+guard signal guardBreach',
             tags: ['alerts'],
             body: { schema: 'AlertmanagerWebhook' },
-            responses: { 200: ['alerts handled', 'AlertmanagerResponse'], 400: 'not an Alertmanager v4 payload', 413: 'body too large' },
+            responses: {
+              200: ['alerts handled', 'AlertmanagerResponse'],
+              400: 'not an Alertmanager v4 payload',
+              413: 'body too large',
+            },
           },
         },
       },
@@ -75,20 +79,30 @@ export function alertRoutes(ctx: ApiContext) {
         const outcomes = await Promise.all([...targets.values()].map((t) => signal(ctx, t)));
         const errors = outcomes.filter((e) => e !== undefined);
         const signalled = outcomes.length - errors.length;
-        request.log.info({ signalled, ignored, errors: errors.length, receiver: parsed.data.receiver }, 'alertmanager notification');
+        request.log.info(
+          { signalled, ignored, errors: errors.length, receiver: parsed.data.receiver },
+          'alertmanager notification',
+        );
         return { signalled, ignored, errors };
       },
     );
   };
 }
 
-async function signal(ctx: ApiContext, { workflowId, breach }: BreachTarget): Promise<AlertmanagerResponse['errors'][number] | undefined> {
+async function signal(
+  ctx: ApiContext,
+  { workflowId, breach }: BreachTarget,
+): Promise<AlertmanagerResponse['errors'][number] | undefined> {
   try {
     await withTemporalDeadline(ctx, () => ctx.client.breach(workflowId, breach));
-    ctx.logger.warn({ workflowId, guard: breach.guard, value: breach.value }, 'guard breach signalled from Alertmanager');
+    ctx.logger.warn(
+      { workflowId, guard: breach.guard, value: breach.value },
+      'guard breach signalled from Alertmanager',
+    );
     return undefined;
   } catch (err) {
-    const error = err instanceof WorkflowNotFoundError ? 'no running rollout with this ID' : 'could not signal the rollout';
+    const error =
+      err instanceof WorkflowNotFoundError ? 'no running rollout with this ID' : 'could not signal the rollout';
     if (!(err instanceof WorkflowNotFoundError)) ctx.logger.error({ err, workflowId }, 'guardBreach signal failed');
     return { rollout: workflowId, guard: breach.guard, error };
   }

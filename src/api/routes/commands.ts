@@ -7,11 +7,26 @@ import type { SchemaName } from '../openapi.js';
 type CommandName = 'pause' | 'resume' | 'promote' | 'approve' | 'abort';
 
 /** The operator commands; bodies are validated by the client against the command schemas (400 with paths). */
-const COMMANDS: Record<CommandName, { summary: string; schema: SchemaName; run: (c: RolloutClient, id: string, body: never) => Promise<CommandAck> }> = {
-  pause: { summary: 'Hold the rollout (reason, actor)', schema: 'PauseCommand', run: (c, id, body) => c.pause(id, body) },
+const COMMANDS: Record<
+  CommandName,
+  { summary: string; schema: SchemaName; run: (c: RolloutClient, id: string, body: never) => Promise<CommandAck> }
+> = {
+  pause: {
+    summary: 'Hold the rollout (reason, actor)',
+    schema: 'PauseCommand',
+    run: (c, id, body) => c.pause(id, body),
+  },
   resume: { summary: 'Clear pause reasons (actor)', schema: 'ResumeCommand', run: (c, id, body) => c.resume(id, body) },
-  promote: { summary: 'End the current window, pause step or pause early (actor)', schema: 'PromoteCommand', run: (c, id, body) => c.promote(id, body) },
-  approve: { summary: 'Approve a waiting approval step (step, actor, comment?)', schema: 'ApproveCommand', run: (c, id, body) => c.approve(id, body) },
+  promote: {
+    summary: 'End the current window, pause step or pause early (actor)',
+    schema: 'PromoteCommand',
+    run: (c, id, body) => c.promote(id, body),
+  },
+  approve: {
+    summary: 'Approve a waiting approval step (step, actor, comment?)',
+    schema: 'ApproveCommand',
+    run: (c, id, body) => c.approve(id, body),
+  },
   abort: { summary: 'Roll back now (reason, actor)', schema: 'AbortCommand', run: (c, id, body) => c.abort(id, body) },
 };
 
@@ -42,4 +57,3 @@ export function commandRoutes(ctx: ApiContext) {
     }
   };
 }
-

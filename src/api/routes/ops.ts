@@ -23,7 +23,9 @@ export function opsRoutes(ctx: ApiContext, openApiDocument: () => Record<string,
         try {
           const connection = ctx.temporalClient.connection;
           // getSystemInfo is the cheapest authenticated call every frontend serves (the SDK calls it on connect)
-          await connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
+          await connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () =>
+            connection.workflowService.getSystemInfo({}),
+          );
           return { ok: true };
         } catch (err) {
           request.log.warn({ err: (err as Error).message }, 'health check: Temporal unreachable');
@@ -37,7 +39,8 @@ export function opsRoutes(ctx: ApiContext, openApiDocument: () => Record<string,
       {
         config: {
           doc: {
-            summary: 'Prometheus metrics: rollouts{phase}, rollouts_rolled_back, rollout_time_to_rollback_seconds, process',
+            summary:
+              'Prometheus metrics: rollouts{phase}, rollouts_rolled_back, rollout_time_to_rollback_seconds, process',
             tags: ['ops'],
             responses: { 200: ['Prometheus text exposition', 'text'] },
           },

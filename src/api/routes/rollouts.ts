@@ -36,11 +36,14 @@ export function rolloutRoutes(ctx: ApiContext) {
       async (request, reply) => {
         const body = request.body;
         const result = typeof body === 'string' ? parseSpecText(body) : validateSpec(body);
-        if (!result.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
+        if (!result.ok)
+          throw new ValidationError(`invalid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
         const options = ctx.taskQueue === undefined ? {} : { taskQueue: ctx.taskQueue };
         const started = await withTemporalDeadline(ctx, () => ctx.client.start(result.spec, options));
         request.log.info({ workflowId: started.workflowId, runId: started.runId }, 'rollout started');
-        const uiUrl = ctx.uiUrl && workflowWebUiUrl(ctx.uiUrl, ctx.temporalClient.options.namespace, started.workflowId, started.runId);
+        const uiUrl =
+          ctx.uiUrl &&
+          workflowWebUiUrl(ctx.uiUrl, ctx.temporalClient.options.namespace, started.workflowId, started.runId);
         return reply.code(201).send({ ...started, ...(uiUrl ? { uiUrl } : {}) });
       },
     );
@@ -103,7 +106,11 @@ function learnRollbacks(ctx: ApiContext, rows: readonly RolloutSummary[]): void 
       .result()
       .then(
         (result) => ctx.metrics.observeRollback(row.workflowId, result.phase, result.rollback),
-        (err: unknown) => ctx.logger.debug({ err: (err as Error).message, workflowId: row.workflowId }, 'no result for a listed rollback'),
+        (err: unknown) =>
+          ctx.logger.debug(
+            { err: (err as Error).message, workflowId: row.workflowId },
+            'no result for a listed rollback',
+          ),
       );
   }
 }

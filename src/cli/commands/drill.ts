@@ -13,7 +13,10 @@ import { cliClient, EXIT, printJson } from '../context.js';
 export async function loadDrillFile(file: string): Promise<DrillSpecInput> {
   const parse = async (path: string) => {
     const doc = parseDocument(await readFile(path, 'utf8'));
-    if (doc.errors.length) throw new ValidationError(`${path}: ${doc.errors[0]!.message.split('\n')[0]}`, [{ path: '(root)', message: doc.errors[0]!.message }]);
+    if (doc.errors.length)
+      throw new ValidationError(`${path}: ${doc.errors[0]!.message.split('\n')[0]}`, [
+        { path: '(root)', message: doc.errors[0]!.message },
+      ]);
     return doc.toJS() as Record<string, unknown>;
   };
   const drill = await parse(file);
@@ -24,13 +27,18 @@ export async function loadDrillFile(file: string): Promise<DrillSpecInput> {
 }
 
 const since = (v: string) => {
-  if (!Duration.safeParse(v).success) throw new ValidationError(`--since must be a duration like 7d`, [{ path: '--since', message: 'must be a duration' }]);
+  if (!Duration.safeParse(v).success)
+    throw new ValidationError(`--since must be a duration like 7d`, [
+      { path: '--since', message: 'must be a duration' },
+    ]);
   return toMs(v);
 };
 
 /** `rollout drill run|schedule|list|trigger|pause|unpause|delete|report`. */
 export function registerDrillCommands(program: Command): void {
-  const drill = program.command('drill').description('rollout drills: prove on a schedule that rollback works, and how fast');
+  const drill = program
+    .command('drill')
+    .description('rollout drills: prove on a schedule that rollback works, and how fast');
   const client = async (taskQueue = 'rollouts') => new DrillClient((await cliClient()).client, taskQueue);
 
   drill
@@ -43,15 +51,25 @@ export function registerDrillCommands(program: Command): void {
     .action(async (file: string, opts: { wait?: boolean; json?: boolean; taskQueue: string }) => {
       const drills = await client(opts.taskQueue);
       const handle = await drills.run(await loadDrillFile(file));
-      if (!opts.wait) return opts.json ? printJson({ workflowId: handle.workflowId }) : void process.stdout.write(`started ${handle.workflowId}\n`);
+      if (!opts.wait)
+        return opts.json
+          ? printJson({ workflowId: handle.workflowId })
+          : void process.stdout.write(`started ${handle.workflowId}\n`);
       try {
         const report = await handle.result();
         if (opts.json) printJson(report);
-        else process.stdout.write(`drill passed: detected in ${report.timeToDetectMs} ms, rolled back in ${report.timeToRollbackMs} ms\n`);
+        else
+          process.stdout.write(
+            `drill passed: detected in ${report.timeToDetectMs} ms, rolled back in ${report.timeToRollbackMs} ms\n`,
+          );
       } catch (err) {
-        const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as { reasons?: string[] } | undefined;
+        const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as
+          { reasons?: string[] } | undefined;
         if (opts.json) printJson(details ?? { error: (err as Error).message });
-        else process.stderr.write(`drill FAILED:\n${(details?.reasons ?? [(err as Error).message]).map((r) => `  - ${r}`).join('\n')}\n`);
+        else
+          process.stderr.write(
+            `drill FAILED:\n${(details?.reasons ?? [(err as Error).message]).map((r) => `  - ${r}`).join('\n')}\n`,
+          );
         process.exitCode = EXIT.failed;
       }
     });
@@ -64,7 +82,12 @@ export function registerDrillCommands(program: Command): void {
     .option('--task-queue <queue>', 'task queue of the workers', 'rollouts')
     .description('create a Temporal Schedule for the drill (overlapping runs are skipped)')
     .action(async (file: string, opts: { every?: string; cron?: string; taskQueue: string }) => {
-      const id = await (await client(opts.taskQueue)).schedule(await loadDrillFile(file), { ...(opts.every ? { every: opts.every } : {}), ...(opts.cron ? { cron: opts.cron } : {}) });
+      const id = await (
+        await client(opts.taskQueue)
+      ).schedule(await loadDrillFile(file), {
+        ...(opts.every ? { every: opts.every } : {}),
+        ...(opts.cron ? { cron: opts.cron } : {}),
+      });
       process.stdout.write(`scheduled ${id}\n`);
     });
 
@@ -75,7 +98,10 @@ export function registerDrillCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const rows = await (await client()).list();
       if (opts.json) return printJson(rows);
-      for (const r of rows) process.stdout.write(`${r.scheduleId.padEnd(32)} ${r.paused ? 'paused ' : 'active '} next ${r.nextActionTimes[0] ?? '—'}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `${r.scheduleId.padEnd(32)} ${r.paused ? 'paused ' : 'active '} next ${r.nextActionTimes[0] ?? '—'}\n`,
+        );
     });
 
   for (const verb of ['trigger', 'pause', 'unpause', 'delete'] as const) {
@@ -99,11 +125,13 @@ export function registerDrillCommands(program: Command): void {
     .action(async (opts: { since: string; name?: string; json?: boolean }) => {
       const summary = await (await client()).report(since(opts.since), opts.name ? { name: opts.name } : {});
       if (opts.json) return printJson(summary);
-      const pct = (p: typeof summary.timeToRollbackMs) => `p50 ${p.p50 ?? '—'} ms, p90 ${p.p90 ?? '—'} ms, p99 ${p.p99 ?? '—'} ms, max ${p.max ?? '—'} ms`;
+      const pct = (p: typeof summary.timeToRollbackMs) =>
+        `p50 ${p.p50 ?? '—'} ms, p90 ${p.p90 ?? '—'} ms, p99 ${p.p99 ?? '—'} ms, max ${p.max ?? '—'} ms`;
       process.stdout.write(
         `drills since ${summary.since}: ${summary.drills} (${summary.passed} passed, ${summary.failed} failed, pass rate ${summary.passRate === null ? '—' : `${(summary.passRate * 100).toFixed(1)}%`})\n` +
           `time to detect:   ${pct(summary.timeToDetectMs)}\ntime to rollback: ${pct(summary.timeToRollbackMs)}\n`,
       );
-      for (const r of summary.reports.filter((x) => !x.passed)) process.stdout.write(`  FAILED ${r.workflowId}: ${r.reasons.join('; ')}\n`);
+      for (const r of summary.reports.filter((x) => !x.passed))
+        process.stdout.write(`  FAILED ${r.workflowId}: ${r.reasons.join('; ')}\n`);
     });
 }

@@ -26,7 +26,10 @@ export function registerOperateCommands(program: Command): void {
       .option('--actor <name>', 'who is acting (default: the OS user)')
       .option('--json', 'print the acknowledgement as JSON');
     if (verb.reason) cmd.requiredOption('--reason <text>', 'why');
-    if (verb.step) cmd.requiredOption('--step <n>', 'index of the approval step, as in the spec (steps[n])').option('--comment <text>', 'a note kept with the approval');
+    if (verb.step)
+      cmd
+        .requiredOption('--step <n>', 'index of the approval step, as in the spec (steps[n])')
+        .option('--comment <text>', 'a note kept with the approval');
     cmd.action(async (id: string, opts: OperateOpts) => {
       const { rollouts } = await cliClient();
       const actor = actorOf(opts);
@@ -41,7 +44,11 @@ export function registerOperateCommands(program: Command): void {
           case 'promote':
             return rollouts.promote(wid, { actor });
           case 'approve':
-            return rollouts.approve(wid, { step: Number(opts.step), actor, ...(opts.comment ? { comment: opts.comment } : {}) });
+            return rollouts.approve(wid, {
+              step: Number(opts.step),
+              actor,
+              ...(opts.comment ? { comment: opts.comment } : {}),
+            });
           default:
             return rollouts.abort(wid, { reason, actor });
         }

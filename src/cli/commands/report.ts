@@ -6,13 +6,22 @@ import { ValidationError } from '../../errors.js';
 import { renderReportHtml, renderReportSvg } from '../../report/index.js';
 import { cliClient, rolloutId } from '../context.js';
 
-const FORMATS: Record<string, typeof renderReportHtml> = { '.html': renderReportHtml, '.htm': renderReportHtml, '.svg': renderReportSvg };
+const FORMATS: Record<string, typeof renderReportHtml> = {
+  '.html': renderReportHtml,
+  '.htm': renderReportHtml,
+  '.svg': renderReportSvg,
+};
 
 /**
  * Writes the report of rollout `id` to `out`, as HTML or SVG by the file's extension; returns the absolute path.
  * Throws a ValidationError (exit 2) for any other extension, before asking Temporal anything.
  */
-export async function writeReport(rollouts: Pick<RolloutClient, 'status'>, id: string, out: string, generatedAt = new Date().toISOString()): Promise<string> {
+export async function writeReport(
+  rollouts: Pick<RolloutClient, 'status'>,
+  id: string,
+  out: string,
+  generatedAt = new Date().toISOString(),
+): Promise<string> {
   const render = FORMATS[extname(out).toLowerCase()];
   if (!render) throw new ValidationError(`--out must end in .html or .svg (got ${out})`, []);
   const status = await rollouts.status(id);
@@ -29,7 +38,8 @@ export function registerReportCommand(program: Command): void {
     .requiredOption('--out <file>', 'where to write the report: .html (picture and tables) or .svg (picture only)')
     .description('write a timeline picture of a rollout: exposure, phases, pauses, approvals, rollback, guards, steps')
     .action(async (id: string, opts: { out: string }) => {
-      if (!FORMATS[extname(opts.out).toLowerCase()]) throw new ValidationError(`--out must end in .html or .svg (got ${opts.out})`, []);
+      if (!FORMATS[extname(opts.out).toLowerCase()])
+        throw new ValidationError(`--out must end in .html or .svg (got ${opts.out})`, []);
       const { rollouts } = await cliClient();
       process.stdout.write(`${await writeReport(rollouts, rolloutId(id), opts.out)}\n`);
     });

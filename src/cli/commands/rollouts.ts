@@ -18,12 +18,17 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (file: string, opts: { json?: boolean }) => {
       try {
         const spec = await loadSpecFile(file);
-        if (opts.json) printJson({ valid: true, name: spec.name, steps: spec.steps.length, guards: spec.guards.length });
+        if (opts.json)
+          printJson({ valid: true, name: spec.name, steps: spec.steps.length, guards: spec.guards.length });
         else process.stdout.write(`${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)\n`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        if (opts.json) printJson({ valid: false, issues: err.issues, error: err.issues.length ? undefined : err.message });
-        else process.stderr.write(`${err.issues.length ? `${file}: invalid\n${describeIssues(err.issues)}` : err.message}\n`);
+        if (opts.json)
+          printJson({ valid: false, issues: err.issues, error: err.issues.length ? undefined : err.message });
+        else
+          process.stderr.write(
+            `${err.issues.length ? `${file}: invalid\n${describeIssues(err.issues)}` : err.message}\n`,
+          );
         process.exitCode = EXIT.usage;
       }
     });
@@ -31,7 +36,13 @@ export function registerRolloutCommands(program: Command): void {
   program
     .command('schema')
     .description('print the JSON Schema of the rollout spec (for editors)')
-    .action(() => printJson({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Rollout spec', ...specJsonSchema() }));
+    .action(() =>
+      printJson({
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        title: 'Rollout spec',
+        ...specJsonSchema(),
+      }),
+    );
 
   program
     .command('start')
@@ -81,9 +92,15 @@ export function registerRolloutCommands(program: Command): void {
         return;
       }
       const { rollouts } = await cliClient();
-      const rows = await rollouts.list({ ...(opts.phase ? { phase: opts.phase as Phase } : {}), ...(opts.target ? { target: opts.target } : {}) });
+      const rows = await rollouts.list({
+        ...(opts.phase ? { phase: opts.phase as Phase } : {}),
+        ...(opts.target ? { target: opts.target } : {}),
+      });
       if (opts.json) return printJson(rows);
-      for (const r of rows) process.stdout.write(`${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}\n`,
+        );
     });
 
   program
@@ -94,11 +111,17 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (id: string, opts: { json?: boolean }) => {
       const { rollouts } = await cliClient();
       const status = await rollouts.status(rolloutId(id));
-      if (opts.json) return printJson({ timeline: status.timeline, measurements: status.measurements, windows: status.windows });
+      if (opts.json)
+        return printJson({ timeline: status.timeline, measurements: status.measurements, windows: status.windows });
       for (const t of status.timeline) {
-        process.stdout.write(`${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}\n`);
+        process.stdout.write(
+          `${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}\n`,
+        );
       }
-      for (const m of status.measurements) process.stdout.write(`${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}\n`);
+      for (const m of status.measurements)
+        process.stdout.write(
+          `${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}\n`,
+        );
     });
 
   program
@@ -107,7 +130,6 @@ export function registerRolloutCommands(program: Command): void {
     .option('--interval <ms>', 'refresh interval', (v) => Number(v), 1000)
     .description('a live view: steps, exposure, window time left, guard values vs thresholds')
     .action(async (id: string, opts: { interval: number }) => watch(rolloutId(id), opts.interval));
-
 }
 
 async function watch(id: string, intervalMs: number): Promise<void> {
@@ -122,7 +144,9 @@ async function watch(id: string, intervalMs: number): Promise<void> {
     if (view) {
       view.frame(lines, text);
     } else if (text !== previous) {
-      process.stdout.write(`${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}\n`);
+      process.stdout.write(
+        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}\n`,
+      );
     }
     previous = text;
     if (isTerminal(status.phase)) {

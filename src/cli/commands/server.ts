@@ -34,12 +34,16 @@ export function registerServerCommands(program: Command): void {
     .option('--demo-port <port>', 'with --demo: port of the demo service', (v) => Number(v), 8090)
     .option('--demo-rps <n>', 'with --demo: requests per second of the load generator', (v) => Number(v), 40)
     .addOption(
-      new Option('--demo-metrics <source>', 'with --demo: guard metrics from a Prometheus it starts, or scraped directly')
+      new Option(
+        '--demo-metrics <source>',
+        'with --demo: guard metrics from a Prometheus it starts, or scraped directly',
+      )
         .choices(['auto', 'prometheus', 'scrape'])
         .default('auto'),
     )
     .action(async (opts: DevOptions) => {
-      if (opts.fault && !opts.demo) throw new ValidationError('--fault only applies with --demo (rollout dev --demo --fault)', []);
+      if (opts.fault && !opts.demo)
+        throw new ValidationError('--fault only applies with --demo (rollout dev --demo --fault)', []);
       const { runOrchestrator } = await import('../../dev/orchestrator.js');
       const demo = opts.demo ? await demoCompanionOf(opts) : undefined;
       await runOrchestrator({
@@ -64,7 +68,13 @@ export function registerServerCommands(program: Command): void {
       const { connectClient, loadTemporalSettings } = await import('../../temporal/connection.js');
       const logger = createLogger();
       const client = await connectClient(loadTemporalSettings());
-      const { app, url } = await serveApi({ client, logger, host: opts.host, port: opts.port, ...(process.env.ROLLOUT_UI_URL ? { uiUrl: process.env.ROLLOUT_UI_URL } : {}) });
+      const { app, url } = await serveApi({
+        client,
+        logger,
+        host: opts.host,
+        port: opts.port,
+        ...(process.env.ROLLOUT_UI_URL ? { uiUrl: process.env.ROLLOUT_UI_URL } : {}),
+      });
       process.stderr.write(`HTTP API: ${url}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => void app.close().then(() => resolve());
@@ -89,9 +99,22 @@ interface DevOptions {
 
 /** The demo companion for `dev --demo`; loaded only then, so plain `dev` never imports OpenFeature or prom-client. */
 async function demoCompanionOf(opts: DevOptions) {
-  const [{ demoCompanion }, { demoWindow }] = await Promise.all([import('../../demo/run-demo.js'), import('../../demo/demo-spec.js')]);
-  for (const [flag, value] of [['--demo-port', opts.demoPort], ['--demo-rps', opts.demoRps]] as const) {
-    if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new ValidationError(`${flag} must be a whole number from 1 to 65535, got ${value}`, []);
+  const [{ demoCompanion }, { demoWindow }] = await Promise.all([
+    import('../../demo/run-demo.js'),
+    import('../../demo/demo-spec.js'),
+  ]);
+  for (const [flag, value] of [
+    ['--demo-port', opts.demoPort],
+    ['--demo-rps', opts.demoRps],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 65_535)
+      throw new ValidationError(`${flag} must be a whole number from 1 to 65535, got ${value}`, []);
   }
-  return demoCompanion({ port: opts.demoPort, rps: opts.demoRps, fault: opts.fault === true, metrics: opts.demoMetrics, window: demoWindow() });
+  return demoCompanion({
+    port: opts.demoPort,
+    rps: opts.demoRps,
+    fault: opts.fault === true,
+    metrics: opts.demoMetrics,
+    window: demoWindow(),
+  });
 }

@@ -36,7 +36,10 @@ beforeEach(() => {
 });
 
 function source(overrides: Partial<HttpJsonSource> = {}, env: NodeJS.ProcessEnv = { METRICS_TOKEN: TOKEN }) {
-  return createHttpJsonSource(HttpJsonSource.parse({ type: 'http-json', url, tokenEnv: 'METRICS_TOKEN', ...overrides }), { env });
+  return createHttpJsonSource(
+    HttpJsonSource.parse({ type: 'http-json', url, tokenEnv: 'METRICS_TOKEN', ...overrides }),
+    { env },
+  );
 }
 const now = { check: 0 };
 const window = { check: 0, startMs: 0, endMs: 60_000, stepMs: 15_000 };
@@ -86,7 +89,13 @@ describe('http-json source', () => {
   });
 
   it('reads labelled points, one per element', async () => {
-    reply = json({ cohorts: [{ labels: { region: 'eu-west' }, value: 0.3 }, { labels: { region: 'us-east' }, value: null }, { value: 1 }] });
+    reply = json({
+      cohorts: [
+        { labels: { region: 'eu-west' }, value: 0.3 },
+        { labels: { region: 'us-east' }, value: null },
+        { value: 1 },
+      ],
+    });
     expect(await source().instant('$.cohorts', now)).toEqual([
       { labels: { region: 'eu-west' }, value: 0.3 },
       { labels: { region: 'us-east' }, value: null },
@@ -104,7 +113,12 @@ describe('http-json source', () => {
   });
 
   it('reads labelled sample sets for range queries', async () => {
-    reply = json({ series: [{ labels: { variant: 'on' }, values: [1, 2] }, { labels: { variant: 'off' }, values: [3] }] });
+    reply = json({
+      series: [
+        { labels: { variant: 'on' }, values: [1, 2] },
+        { labels: { variant: 'off' }, values: [3] },
+      ],
+    });
     expect(await source().range('$.series', window)).toEqual([
       { labels: { variant: 'on' }, values: [1, 2] },
       { labels: { variant: 'off' }, values: [3] },
@@ -119,7 +133,10 @@ describe('http-json source', () => {
 
   it('calls a body that is not JSON UNPARSABLE', async () => {
     reply = { status: 200, body: '<html>maintenance</html>' };
-    await expect(source().instant('$.x', now)).rejects.toMatchObject({ code: 'UNPARSABLE', message: expect.stringContaining('maintenance') });
+    await expect(source().instant('$.x', now)).rejects.toMatchObject({
+      code: 'UNPARSABLE',
+      message: expect.stringContaining('maintenance'),
+    });
   });
 
   it('rejects a malformed path before sending anything', async () => {
@@ -136,7 +153,9 @@ describe('http-json source', () => {
     [503, 'UNAVAILABLE'],
   ])('maps HTTP %i to %s, with the server’s error text, the URL and the query', async (status, code) => {
     reply = json({ status: 'error', error: `nope ${status}` }, status);
-    const failure = await source().instant('$.data.errorRate', now).catch((e: unknown) => e);
+    const failure = await source()
+      .instant('$.data.errorRate', now)
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(SourceError);
     expect(failure).toMatchObject({ code, message: expect.stringContaining(`HTTP ${status}: nope ${status}`) });
     expect((failure as Error).message).toContain(url);
@@ -167,18 +186,25 @@ describe('http-json source', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const s = source({ url: `http://127.0.0.1:${port}/x` });
-    await expect(s.instant('$.x', now)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') });
+    await expect(s.instant('$.x', now)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('fails with CONFIG when the token variable is missing, naming the variable and sending nothing', async () => {
-    const failure = await source({}, {}).instant('$.x', now).catch((e: unknown) => e);
+    const failure = await source({}, {})
+      .instant('$.x', now)
+      .catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'CONFIG', message: expect.stringContaining('METRICS_TOKEN') });
     expect(seen).toHaveLength(0);
   });
 
   it('never repeats the token, even when the server echoes it', async () => {
     reply = json({ error: `bad token ${TOKEN}` }, 400);
-    const failure = (await source().instant('$.x', now).catch((e: unknown) => e)) as Error;
+    const failure = (await source()
+      .instant('$.x', now)
+      .catch((e: unknown) => e)) as Error;
     expect(failure.message).not.toContain(TOKEN);
     expect(failure.message).toContain('[redacted]');
   });

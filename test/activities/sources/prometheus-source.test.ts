@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricSource, SourceError, type MetricPoint, type MetricSource } from '../../../activities/sources/index.js';
+import {
+  createMetricSource,
+  SourceError,
+  type MetricPoint,
+  type MetricSource,
+} from '../../../activities/sources/index.js';
 import { createPrometheusSource } from '../../../activities/sources/prometheus/prometheus-source.js';
 import { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
 import { startMetricsApp, type Load, type MetricsApp } from '../../fixtures/metrics-app.js';
@@ -46,7 +51,10 @@ describe('Prometheus source against a real Prometheus scraping a real app', () =
   });
 
   it('answers an instant query with one labelled point per variant', async () => {
-    const points = await source.instant('sum by (variant) (rate(http_requests_total[5s]))', { check: 0, atMs: Date.now() });
+    const points = await source.instant('sum by (variant) (rate(http_requests_total[5s]))', {
+      check: 0,
+      atMs: Date.now(),
+    });
     expect(points.map((p) => p.labels).sort((a, b) => String(a.variant).localeCompare(String(b.variant)))).toEqual([
       { variant: 'off' },
       { variant: 'on' },
@@ -150,22 +158,46 @@ describe('Prometheus source requests (recorded)', () => {
   });
 
   it('drops __name__ and takes the latest sample of a matrix for instant queries', async () => {
-    const series = { metric: { __name__: 'up', job: 'app' }, values: [[1, '0'], [2, '1']] };
-    recorder.respond = () => ({ status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [series] } } });
+    const series = {
+      metric: { __name__: 'up', job: 'app' },
+      values: [
+        [1, '0'],
+        [2, '1'],
+      ],
+    };
+    recorder.respond = () => ({
+      status: 200,
+      body: { status: 'success', data: { resultType: 'matrix', result: [series] } },
+    });
     const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
     expect(await s.instant('up[1m]', { check: 0 })).toEqual([{ labels: { job: 'app' }, value: 1 }]);
   });
 
   it('maps execution errors (422) to BAD_QUERY and overload (503) to UNAVAILABLE', async () => {
     const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
-    recorder.respond = () => ({ status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } });
-    await expect(s.instant('a / b', { check: 0 })).rejects.toMatchObject({ code: 'BAD_QUERY', message: expect.stringContaining('many-to-many') });
-    recorder.respond = () => ({ status: 503, body: { status: 'error', errorType: 'timeout', error: 'query timed out' } });
-    await expect(s.instant('a', { check: 0 })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('query timed out') });
+    recorder.respond = () => ({
+      status: 422,
+      body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' },
+    });
+    await expect(s.instant('a / b', { check: 0 })).rejects.toMatchObject({
+      code: 'BAD_QUERY',
+      message: expect.stringContaining('many-to-many'),
+    });
+    recorder.respond = () => ({
+      status: 503,
+      body: { status: 'error', errorType: 'timeout', error: 'query timed out' },
+    });
+    await expect(s.instant('a', { check: 0 })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('query timed out'),
+    });
   });
 
   it('calls a JSON answer of the wrong shape UNPARSABLE', async () => {
-    recorder.respond = () => ({ status: 200, body: { status: 'success', data: { resultType: 'vector', result: 'oops' } } });
+    recorder.respond = () => ({
+      status: 200,
+      body: { status: 'success', data: { resultType: 'vector', result: 'oops' } },
+    });
     const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
     await expect(s.instant('up', { check: 0 })).rejects.toMatchObject({ code: 'UNPARSABLE' });
   });
@@ -173,7 +205,10 @@ describe('Prometheus source requests (recorded)', () => {
   it('fails with CONFIG, naming the variable, when the token is missing', async () => {
     const before = recorder.requests.length;
     const s = createPrometheusSource(spec(recorder.url), { env: {} });
-    await expect(s.instant('up', { check: 0 })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringContaining('PROM_TOKEN') });
+    await expect(s.instant('up', { check: 0 })).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringContaining('PROM_TOKEN'),
+    });
     expect(recorder.requests).toHaveLength(before);
   });
 });

@@ -22,7 +22,10 @@ let endpoint = 0;
 beforeAll(async () => {
   server = createServer((_req, res) => {
     if (answer) return void res.writeHead(answer.status).end(answer.body);
-    registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text), () => res.writeHead(500).end());
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -35,8 +38,19 @@ afterAll(async () => {
 
 beforeEach(() => {
   registry = new Registry();
-  requests = new Counter({ name: 'app_requests_total', help: 'requests', labelNames: ['variant', 'code'], registers: [registry] });
-  latency = new Histogram({ name: 'app_latency_seconds', help: 'latency', labelNames: ['variant'], buckets: [0.1, 0.5], registers: [registry] });
+  requests = new Counter({
+    name: 'app_requests_total',
+    help: 'requests',
+    labelNames: ['variant', 'code'],
+    registers: [registry],
+  });
+  latency = new Histogram({
+    name: 'app_latency_seconds',
+    help: 'latency',
+    labelNames: ['variant'],
+    buckets: [0.1, 0.5],
+    registers: [registry],
+  });
   inflight = new Gauge({ name: 'app_inflight', help: 'in flight', registers: [registry] });
   answer = undefined;
 });
@@ -137,7 +151,9 @@ describe('scrape source against a prom-client registry over HTTP', () => {
     requests.inc({ variant: 'new', code: '200' }, 99);
     requests.inc({ variant: 'new', code: '500' }, 1);
 
-    expect(await evaluateGuard(guard, s, ctx(Date.now() - 2_000))).toMatchObject([{ verdict: 'Successful', value: 0.01 }]);
+    expect(await evaluateGuard(guard, s, ctx(Date.now() - 2_000))).toMatchObject([
+      { verdict: 'Successful', value: 0.01 },
+    ]);
     await nextScrape();
     requests.inc({ variant: 'new', code: '500' }, 100);
     expect(await evaluateGuard(guard, s, ctx(Date.now() - 2_000))).toMatchObject([{ verdict: 'Failed' }]);
@@ -152,12 +168,17 @@ describe('scrape source against a prom-client registry over HTTP', () => {
     ];
     for (const [reply, code, message] of cases) {
       answer = reply === 'down' ? undefined : reply;
-      const s = reply === 'down' ? createMetricSource({ type: 'scrape', url: 'http://127.0.0.1:9/metrics', timeoutMs: 2_000 }) : source();
+      const s =
+        reply === 'down'
+          ? createMetricSource({ type: 'scrape', url: 'http://127.0.0.1:9/metrics', timeoutMs: 2_000 })
+          : source();
       const failure = await s.instant('value(x)', at).catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(SourceError);
       expect(failure).toMatchObject({ code, message: expect.stringMatching(message) });
     }
-    await expect(source().range('value(x)', { check: 0, startMs: 0, endMs: 1, stepMs: 1 })).rejects.toMatchObject({ code: 'BAD_QUERY' });
+    await expect(source().range('value(x)', { check: 0, startMs: 0, endMs: 1, stepMs: 1 })).rejects.toMatchObject({
+      code: 'BAD_QUERY',
+    });
   });
 });
 
@@ -165,7 +186,13 @@ describe('the scrape expression form (not PromQL)', () => {
   it('reads selectors with every matcher, escapes and an optional range', () => {
     expect(parseScrapeExpression('ratio(a{code=~"5..", path!~"/health.*",} / b{x="say \\"hi\\""}[1m])')).toMatchObject({
       fn: 'ratio',
-      numerator: { name: 'a', matchers: [{ label: 'code', op: '=~' }, { label: 'path', op: '!~' }] },
+      numerator: {
+        name: 'a',
+        matchers: [
+          { label: 'code', op: '=~' },
+          { label: 'path', op: '!~' },
+        ],
+      },
       denominator: { name: 'b', matchers: [{ label: 'x', op: '=', value: 'say "hi"' }] },
       rangeMs: 60_000,
     });
@@ -185,7 +212,14 @@ describe('the scrape expression form (not PromQL)', () => {
   });
 
   it('parses the text format: labels with escapes, special values, comments and timestamps', () => {
-    const text = ['# HELP x help', '# TYPE x counter', 'x{a="1,2",b="q\\"\\n"} 3 1700000000000', 'y +Inf', 'z{} NaN', ''].join('\n');
+    const text = [
+      '# HELP x help',
+      '# TYPE x counter',
+      'x{a="1,2",b="q\\"\\n"} 3 1700000000000',
+      'y +Inf',
+      'z{} NaN',
+      '',
+    ].join('\n');
     const samples = parseExposition(text, 'test');
     expect(samples.map((s) => [s.name, s.labels, s.value])).toEqual([
       ['x', { a: '1,2', b: 'q"\n' }, 3],

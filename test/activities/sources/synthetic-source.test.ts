@@ -50,7 +50,10 @@ describe('synthetic source', () => {
     const s = source({
       cohorts: {
         label: 'region',
-        series: { errors: { 'eu-west': [0.01, 0.3], 'us-east': [0.01] }, latency: { 'eu-west': [[120, 130]], 'us-east': [null] } },
+        series: {
+          errors: { 'eu-west': [0.01, 0.3], 'us-east': [0.01] },
+          latency: { 'eu-west': [[120, 130]], 'us-east': [null] },
+        },
       },
     });
     expect(await s.instant('errors', { check: 0 })).toEqual([

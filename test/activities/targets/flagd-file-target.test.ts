@@ -19,12 +19,20 @@ const OTHER_FLAG = {
 async function flagFile(content?: unknown): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'flagd-target-'));
   const file = path.join(dir, 'flags.json');
-  if (content !== undefined) await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  if (content !== undefined)
+    await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
   return file;
 }
 
 function spec(file: string, overrides: Partial<FlagdTargetSpec> = {}): FlagdTargetSpec {
-  return FlagdTargetSpec.parse({ type: 'flagd', path: file, flag: 'new-ranker', variant: 'on', baselineVariant: 'off', ...overrides });
+  return FlagdTargetSpec.parse({
+    type: 'flagd',
+    path: file,
+    flag: 'new-ranker',
+    variant: 'on',
+    baselineVariant: 'off',
+    ...overrides,
+  });
 }
 
 /** Deterministic pseudo-random targeting keys (mulberry32), so a statistical bound cannot flake between runs. */
@@ -50,7 +58,11 @@ async function loadCore(file: string): Promise<FlagdCore> {
 }
 
 /** Evaluates every key; returns the keys served the new variant. */
-async function keysOnNewVariant(file: string, keys: string[], extra: Record<string, string> = {}): Promise<Set<string>> {
+async function keysOnNewVariant(
+  file: string,
+  keys: string[],
+  extra: Record<string, string> = {},
+): Promise<Set<string>> {
   const core = await loadCore(file);
   const on = new Set<string>();
   for (const targetingKey of keys) {
@@ -70,7 +82,10 @@ const share = (on: Set<string>) => (on.size / keys.length) * 100;
 
 describe('flagd file target', () => {
   it('widens 1 → 5 → 25 → 100 with sticky buckets and leaves the other flag alone', async () => {
-    const file = await flagFile({ $schema: 'https://flagd.dev/schema/v0/flags.json', flags: { 'other-flag': OTHER_FLAG } });
+    const file = await flagFile({
+      $schema: 'https://flagd.dev/schema/v0/flags.json',
+      flags: { 'other-flag': OTHER_FLAG },
+    });
     const target = createFlagdFileTarget(spec(file));
 
     await target.apply({ percent: 0, idempotencyKey: 'step-0' });
@@ -123,7 +138,10 @@ describe('flagd file target', () => {
 
   it('creates string variants for names that are not boolean-ish', async () => {
     const file = await flagFile();
-    await createFlagdFileTarget(spec(file, { variant: 'v2', baselineVariant: 'v1' })).apply({ percent: 100, idempotencyKey: 'k' });
+    await createFlagdFileTarget(spec(file, { variant: 'v2', baselineVariant: 'v1' })).apply({
+      percent: 100,
+      idempotencyKey: 'k',
+    });
     const core = await loadCore(file);
     expect(core.resolveStringEvaluation('new-ranker', 'x', { targetingKey: 'a' }).value).toBe('v2');
   });
@@ -132,7 +150,9 @@ describe('flagd file target', () => {
     const flag = { state: 'ENABLED', variants: { on: true, legacy: false }, defaultVariant: 'legacy' };
     const file = await flagFile({ flags: { 'new-ranker': flag } });
     const before = await readFile(file, 'utf8');
-    const error = await createFlagdFileTarget(spec(file)).apply({ percent: 5, idempotencyKey: 'k' }).catch((e: unknown) => e);
+    const error = await createFlagdFileTarget(spec(file))
+      .apply({ percent: 5, idempotencyKey: 'k' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CONFIG', retryable: false });
     expect((error as Error).message).toContain('"off"');
     expect(await readFile(file, 'utf8')).toBe(before);
@@ -144,7 +164,9 @@ describe('flagd file target', () => {
     ['a broken target flag', JSON.stringify({ flags: { 'new-ranker': { state: 'MAYBE' } } }), 'flag "new-ranker"'],
   ])('rejects %s as UNPARSABLE and never overwrites it', async (_label, content, problem) => {
     const file = await flagFile(content);
-    const error = await createFlagdFileTarget(spec(file)).apply({ percent: 5, idempotencyKey: 'k' }).catch((e: unknown) => e);
+    const error = await createFlagdFileTarget(spec(file))
+      .apply({ percent: 5, idempotencyKey: 'k' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TargetError);
     expect(error).toMatchObject({ code: 'UNPARSABLE', retryable: false });
     expect((error as Error).message).toContain(file);
@@ -178,7 +200,12 @@ describe('flagd file target', () => {
       state: 'ENABLED',
       variants: { on: true, off: false },
       defaultVariant: 'off',
-      targeting: { fractional: [['on', 30], ['off', 70]] },
+      targeting: {
+        fractional: [
+          ['on', 30],
+          ['off', 70],
+        ],
+      },
       metadata: { rolloutPercent: 5, rolloutLastKey: 'old' },
     };
     const file = await flagFile({ flags: { 'new-ranker': flag } });

@@ -58,7 +58,11 @@ function target(overrides: Partial<HttpTargetSpec> = {}, env: NodeJS.ProcessEnv 
   return createHttpTarget(spec, { env });
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => expect.fail('expected a TargetError'), (e: unknown) => e as TargetError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.fail('expected a TargetError'),
+    (e: unknown) => e as TargetError,
+  );
 
 describe('http target', () => {
   it('PUTs the absolute exposure with the idempotency key and the bearer token from the environment', async () => {
@@ -84,23 +88,36 @@ describe('http target', () => {
 
   it('uses POST when asked, omits an absent cohort and sends no Authorization without tokenEnv', async () => {
     reply = { status: 200, body: JSON.stringify({ percent: 5, lastKey: 'k' }) };
-    const spec = HttpTargetSpec.parse({ type: 'http', url, method: 'POST', flag: 'f', variant: 'on', baselineVariant: 'off' });
-    expect(await createHttpTarget(spec, { env: {} }).apply({ percent: 5, idempotencyKey: 'k' })).toEqual({ percent: 5, lastKey: 'k' });
+    const spec = HttpTargetSpec.parse({
+      type: 'http',
+      url,
+      method: 'POST',
+      flag: 'f',
+      variant: 'on',
+      baselineVariant: 'off',
+    });
+    expect(await createHttpTarget(spec, { env: {} }).apply({ percent: 5, idempotencyKey: 'k' })).toEqual({
+      percent: 5,
+      lastKey: 'k',
+    });
     expect(seen[0]?.method).toBe('POST');
     expect(seen[0]?.headers['authorization']).toBeUndefined();
     expect(JSON.parse(seen[0]?.body ?? '')).not.toHaveProperty('cohort');
   });
 
-  it.each([500, 503, 429])('treats %i as UNAVAILABLE and retryable, naming method, URL, status and body', async (status) => {
-    reply = { status, body: `{"error":"overloaded","echo":"Bearer ${TOKEN}"}` };
-    const error = await failure(target().apply({ percent: 5, idempotencyKey: 'k' }));
-    expect(error).toBeInstanceOf(TargetError);
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
-    expect(error.message).toContain(`PUT ${url}`);
-    expect(error.message).toContain(String(status));
-    expect(error.message).toContain('overloaded');
-    expect(error.message).not.toContain(TOKEN);
-  });
+  it.each([500, 503, 429])(
+    'treats %i as UNAVAILABLE and retryable, naming method, URL, status and body',
+    async (status) => {
+      reply = { status, body: `{"error":"overloaded","echo":"Bearer ${TOKEN}"}` };
+      const error = await failure(target().apply({ percent: 5, idempotencyKey: 'k' }));
+      expect(error).toBeInstanceOf(TargetError);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+      expect(error.message).toContain(`PUT ${url}`);
+      expect(error.message).toContain(String(status));
+      expect(error.message).toContain('overloaded');
+      expect(error.message).not.toContain(TOKEN);
+    },
+  );
 
   it('treats a 400 as REJECTED and not retryable', async () => {
     reply = { status: 400, body: '{"error":"percent must be an integer"}' };
@@ -135,8 +152,15 @@ describe('http target', () => {
   });
 
   it('reads and validates the exposure the service reports', async () => {
-    reply = { status: 200, body: JSON.stringify({ percent: 12.5, cohort: { attribute: 'plan', values: ['pro'] }, lastKey: 'k7' }) };
-    expect(await target().read()).toEqual({ percent: 12.5, cohort: { attribute: 'plan', values: ['pro'] }, lastKey: 'k7' });
+    reply = {
+      status: 200,
+      body: JSON.stringify({ percent: 12.5, cohort: { attribute: 'plan', values: ['pro'] }, lastKey: 'k7' }),
+    };
+    expect(await target().read()).toEqual({
+      percent: 12.5,
+      cohort: { attribute: 'plan', values: ['pro'] },
+      lastKey: 'k7',
+    });
     expect(seen[0]?.method).toBe('GET');
     expect(seen[0]?.headers['authorization']).toBe(`Bearer ${TOKEN}`);
   });

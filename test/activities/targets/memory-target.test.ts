@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { MemoryTargetSpec, TargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { createTarget, MemoryTargetRegistry, TargetError } from '../../../activities/targets/index.js';
 
-const spec = MemoryTargetSpec.parse({ type: 'memory', name: 'checkout', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' });
+const spec = MemoryTargetSpec.parse({
+  type: 'memory',
+  name: 'checkout',
+  flag: 'new-ranker',
+  variant: 'on',
+  baselineVariant: 'off',
+});
 
 /** A clock that ticks one second per reading, so log timestamps are predictable. */
 function ticking(): () => Date {
@@ -21,9 +27,18 @@ describe('memory target', () => {
 
     expect(registry.log('checkout')).toEqual([
       { percent: 5, idempotencyKey: 'step-1', at: '2025-01-01T00:00:01.000Z' },
-      { percent: 25, cohort: { attribute: 'region', values: ['eu'] }, idempotencyKey: 'step-2', at: '2025-01-01T00:00:02.000Z' },
+      {
+        percent: 25,
+        cohort: { attribute: 'region', values: ['eu'] },
+        idempotencyKey: 'step-2',
+        at: '2025-01-01T00:00:02.000Z',
+      },
     ]);
-    expect(await target.read()).toEqual({ percent: 25, cohort: { attribute: 'region', values: ['eu'] }, lastKey: 'step-2' });
+    expect(await target.read()).toEqual({
+      percent: 25,
+      cohort: { attribute: 'region', values: ['eu'] },
+      lastKey: 'step-2',
+    });
   });
 
   it('shares state between targets of the same name and starts at 0', async () => {
@@ -36,7 +51,9 @@ describe('memory target', () => {
 
   it('does not let callers mutate its state through returned values', async () => {
     const registry = new MemoryTargetRegistry();
-    const reading = await registry.target(spec).apply({ percent: 5, cohort: { attribute: 'a', values: ['x'] }, idempotencyKey: 'k' });
+    const reading = await registry
+      .target(spec)
+      .apply({ percent: 5, cohort: { attribute: 'a', values: ['x'] }, idempotencyKey: 'k' });
     reading.cohort?.values.push('y');
     registry.log('checkout')[0]!.percent = 99;
     expect(registry.state('checkout').cohort?.values).toEqual(['x']);
@@ -63,7 +80,9 @@ describe('memory target', () => {
   it('throws the injected error when one is given', async () => {
     const registry = new MemoryTargetRegistry();
     registry.failNext('checkout', 1, new TargetError('flag service says no', 'REJECTED', false));
-    await expect(registry.target(spec).apply({ percent: 5, idempotencyKey: 'k' })).rejects.toMatchObject({ code: 'REJECTED' });
+    await expect(registry.target(spec).apply({ percent: 5, idempotencyKey: 'k' })).rejects.toMatchObject({
+      code: 'REJECTED',
+    });
   });
 
   it('keeps failing while setFailing is on', async () => {
