@@ -68,7 +68,7 @@ describe('rollout dev --demo', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('--fault in a terminal: the guards catch the broken variant at 10% and roll back; Ctrl-C leaves nothing behind', async () => {
+  it('--fault in a terminal: the fault goes on at 10%, the guards catch the broken variant and roll back; Ctrl-C leaves nothing behind', async () => {
     const { cwd, dbFile } = await workspace();
     expect(await readdir(cwd)).toEqual([]);
     const ports = await demoPorts();
@@ -87,12 +87,15 @@ describe('rollout dev --demo', () => {
     const status = await client.rollouts.status(DEMO_ROLLOUT_ID);
     await client.close();
 
-    // what the rollout recorded: the fault went on at step 1 (10%), a guard's window failed there, exposure is back at 0
+    // what the rollout recorded: the fault went on at step 1 (10%); a guard's window failed from there on (at 10%, or at
+    // 50% when the rate windows had not yet filled with faulty requests on a busy machine); exposure is back at 0
     expect(result.phase).toBe('RolledBack');
     expect(result.rollback?.trigger).toBe('guard');
     expect(result.rollback?.reason).toMatch(/^guard canary-(error-ratio|latency-mean) failed/);
     expect(result.windows).toContainEqual(expect.objectContaining({ step: 0, outcome: 'passed' }));
-    expect(result.windows).toContainEqual(expect.objectContaining({ step: 1, outcome: 'failed' }));
+    expect(result.windows.filter((w) => w.outcome === 'failed').map((w) => w.step)).toEqual([
+      expect.toSatisfy((step: number) => step >= 1),
+    ]);
     expect(result.exposure.percent).toBe(0);
     expect((await createFlagdFileTarget(flagTarget, { baseDir: cwd }).read()).percent).toBe(0);
 
