@@ -1,4 +1,5 @@
 import { setHandler } from '@temporalio/workflow';
+import { MAX_FLAG, MAX_NAME, truncate } from '../src/domain/bounds.js';
 import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../src/domain/commands.js';
 import { describeStep } from '../src/domain/describe.js';
 import { initialState } from '../src/domain/rollout-state.js';
@@ -97,8 +98,9 @@ export function registerProvisionalStatus(input: RolloutInput, runId: string, no
       baseline: typeof baseline === 'number' ? baseline : 0,
       now,
     });
-  const name = typeof raw.name === 'string' ? raw.name : '';
-  const target = typeof raw.target?.flag === 'string' ? raw.target.flag : '';
+  // unvalidated input from any SDK: shown bounded, so a status read cannot fail on its size
+  const name = typeof raw.name === 'string' ? truncate(raw.name, MAX_NAME) : '';
+  const target = typeof raw.target?.flag === 'string' ? truncate(raw.target.flag, MAX_FLAG) : '';
   const steps = Array.from({ length: state.totalSteps }, () => 'checking the spec');
   setHandler(statusQuery, () => statusOf(name, target, state, steps), { description: STATUS_DESCRIPTION });
   return state;

@@ -15,6 +15,7 @@ import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.s
 import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
 import { forwardActivities } from './activities.js';
+import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
 import { observe } from './observe.js';
@@ -50,7 +51,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
     const trigger: RollbackTrigger = isCancellation(err) ? 'cancel' : 'error';
-    const reason = isCancellation(err) ? 'workflow cancelled' : `rollout failed: ${(err as Error).message}`;
+    const reason = isCancellation(err) ? 'workflow cancelled' : `rollout failed: ${causeMessage(err)}`;
     log.warn('rolling back after failure', { reason });
     rollout.requestRollback(trigger, reason);
   }

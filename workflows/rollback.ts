@@ -2,6 +2,7 @@ import { isCancellation, sleep } from '@temporalio/workflow';
 import { compensationLabel } from '../src/domain/rollout-state.js';
 import type { CompensationEntry } from '../src/domain/rollout-state.schema.js';
 import { rollbackActivities } from './activities.js';
+import { causeMessage } from './failure-message.js';
 import { now, type Rollout } from './rollout.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -83,11 +84,4 @@ async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>
       await sleep(wait, { summary: `retry ${what} (attempt ${attempt + 1})` });
     }
   }
-}
-
-/** The activity's own message: skip the ActivityFailure wrapper, keep the adapter's explanation (not its raw cause). */
-function causeMessage(err: unknown): string {
-  let e = err as { name?: string; message?: string; cause?: unknown } | undefined;
-  while (e && e.name === 'ActivityFailure' && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }

@@ -1,14 +1,13 @@
 import { patched } from '@temporalio/workflow';
-import type { CommandAck } from '../src/domain/commands.js';
+import { boundBreach, type CommandAck } from '../src/domain/commands.js';
 import type {
   AbortCommand,
   ApproveCommand,
-  GuardBreach,
   PauseCommand,
   PromoteCommand,
   ResumeCommand,
 } from '../src/domain/commands.schema.js';
-import { enterPhase } from '../src/domain/rollout-state.js';
+import { enterPhase, PUSHED_BREACH_CHECK, recordPushedBreach } from '../src/domain/rollout-state.js';
 import type { PauseReason, Phase, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
 import type { RolloutSpec } from '../src/domain/spec.schema.js';
 import { ROLLOUT_V3_PATCH } from './patches.js';
@@ -153,21 +152,26 @@ export class Rollout {
     return this.ack();
   }
 
-  /** A pushed breach: a critical (or unknown) guard rolls back at once, others count against their failureLimit. */
-  breach(breach: GuardBreach): void {
+  /**
+   * A pushed breach: a critical (or unknown) guard rolls back at once, others count against their failureLimit.
+   * The payload is bounded first: a signal can come from any Temporal SDK, in any shape and size, and neither a
+   * wrongly typed field nor any number of signals may throw here or grow the state without end.
+   */
+  breach(payload: unknown): void {
     const { spec, state } = this;
     if (state.rollback || state.phase === 'Completed') return;
+    const breach = boundBreach(payload);
     const value = breach.value !== undefined ? ` (value ${breach.value})` : '';
     const what = `guard ${breach.guard} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
-    const guard = spec.guards.find((g) => g.name === breach.guard);
+    const guard = breach.name === undefined ? undefined : spec.guards.find((g) => g.name === breach.name);
     if (guard && !guard.critical) {
       const count = (state.breaches[guard.name] ?? 0) + 1;
       state.breaches[guard.name] = count;
-      state.measurements.push({
+      recordPushedBreach(state.measurements, {
         guard: guard.name,
         at: now(),
         step: state.step,
-        check: -1,
+        check: PUSHED_BREACH_CHECK,
         verdict: 'Failed',
         value: breach.value ?? null,
         threshold: `pushed breach ${count}/${guard.failureLimit + 1}`,

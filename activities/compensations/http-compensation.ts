@@ -1,5 +1,6 @@
 import type { Compensation } from '../../src/domain/spec.schema.js';
-import { bodySnippet, redactToken } from '../../src/util/http-text.js';
+import { bodySnippet, describeFetchError, redactToken } from '../../src/util/http-text.js';
+import { redactUrl } from '../../src/util/redact-url.js';
 import { TargetError } from '../targets/port.js';
 
 /**
@@ -16,7 +17,11 @@ export async function callHttpCompensation(
   if (tokenEnv) {
     const token = env[tokenEnv];
     if (!token)
-      throw new TargetError(`compensation ${url}: environment variable ${tokenEnv} is not set`, 'CONFIG', true);
+      throw new TargetError(
+        `compensation ${redactUrl(url)}: environment variable ${tokenEnv} is not set`,
+        'CONFIG',
+        true,
+      );
     auth.authorization = `Bearer ${token}`;
   }
   let res: Response;
@@ -33,15 +38,22 @@ export async function callHttpCompensation(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    throw new TargetError(`compensation ${method} ${url} failed: ${(err as Error).message}`, 'UNAVAILABLE', true, {
-      cause: err,
-    });
+    // no `cause`: the raw fetch error quotes the URL whole, and a failure's causes are kept in workflow history
+    throw new TargetError(
+      `compensation ${method} ${redactUrl(url)} failed: ${describeFetchError(err)}`,
+      'UNAVAILABLE',
+      true,
+    );
   }
   if (!res.ok) {
     // a hook that echoes request headers must not put the token into history
     const snippet = bodySnippet(redactToken(await res.text().catch(() => ''), auth.authorization?.slice(7)));
     // every failure is retried: rollback never gives up, a human can fix the hook meanwhile
-    throw new TargetError(`compensation ${method} ${url} answered ${res.status}${snippet}`, 'UNAVAILABLE', true);
+    throw new TargetError(
+      `compensation ${method} ${redactUrl(url)} answered ${res.status}${snippet}`,
+      'UNAVAILABLE',
+      true,
+    );
   }
   await res.body?.cancel().catch(() => {});
   return { status: res.status };

@@ -1,6 +1,8 @@
 import type { PinoLogger } from '../../src/logger.js';
 import type { Notifier } from '../../src/domain/spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
+import { describeFetchError } from '../../src/util/http-text.js';
+import { redactUrl } from '../../src/util/redact-url.js';
 
 /** A phase change as sent to notifiers. */
 export interface RolloutEvent {
@@ -26,7 +28,8 @@ export async function sendNotifications(
     } else if ('webhook' in notifier) {
       const { url, tokenEnv } = notifier.webhook;
       const token = tokenEnv ? deps.env[tokenEnv] : undefined;
-      if (tokenEnv && !token) throw new Error(`notifier ${url}: environment variable ${tokenEnv} is not set`);
+      if (tokenEnv && !token)
+        throw new Error(`notifier ${redactUrl(url)}: environment variable ${tokenEnv} is not set`);
       const res = await fetch(url, {
         method: 'POST',
         headers: {
@@ -36,9 +39,12 @@ export async function sendNotifications(
         },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(10_000),
+      }).catch((err: unknown) => {
+        // the raw fetch error quotes the URL whole; a failure's message and causes are kept in workflow history
+        throw new Error(`notifier ${redactUrl(url)} failed: ${describeFetchError(err)}`);
       });
       await res.body?.cancel().catch(() => {});
-      if (!res.ok) throw new Error(`notifier ${url} answered ${res.status}`);
+      if (!res.ok) throw new Error(`notifier ${redactUrl(url)} answered ${res.status}`);
     } else {
       assertNever(notifier, 'notifier');
     }

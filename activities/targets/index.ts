@@ -10,9 +10,10 @@ export { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 export { createHttpTarget } from './http/http-target.js';
 export { MemoryTargetRegistry, MemoryChange } from './memory/memory-target.js';
 
-/** What the target factories need from the worker: the shared memory registry, where relative paths start, the env. */
+/** What the target factories need from the worker: the shared memory registry, the flag files' root, the env. */
 export interface TargetDeps {
   memory: MemoryTargetRegistry;
+  /** The directory flagd paths are relative to and must stay under (default: the working directory). */
   baseDir?: string;
   env?: NodeJS.ProcessEnv;
 }

@@ -14,12 +14,15 @@ export interface ExposureTarget {
   read(): Promise<ExposureReading>;
 }
 
-/** Why a target operation failed. `retryable: false` marks errors a retry cannot fix without a human. */
+/**
+ * Why a target operation failed. `retryable: false` marks errors a retry cannot fix without a human. `REFUSED`: the
+ * spec asks for something the target never does (a file outside its root, a reserved name); nothing was written.
+ */
 export class TargetError extends Error {
   override readonly name = 'TargetError';
   constructor(
     message: string,
-    readonly code: 'NOT_FOUND' | 'UNPARSABLE' | 'UNAVAILABLE' | 'REJECTED' | 'CONFIG',
+    readonly code: 'NOT_FOUND' | 'UNPARSABLE' | 'UNAVAILABLE' | 'REJECTED' | 'CONFIG' | 'REFUSED',
     readonly retryable: boolean,
     options?: { cause?: unknown },
   ) {

@@ -4,6 +4,7 @@ import { RolloutClient } from '../client/rollout-client.js';
 import { rolloutIdFromIdOrFlag } from '../domain/ids.js';
 import { connectClient, loadTemporalSettings } from '../temporal/connection.js';
 import { workflowWebUiUrl } from '../temporal/web-ui.js';
+import { escapeControls, terminalJson } from '../view/terminal-text.js';
 
 /** Exit codes: 0 ok, 1 operation failed or rollout ended badly, 2 usage or invalid input. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -37,6 +38,21 @@ export function rolloutId(id: string): string {
   return rolloutIdFromIdOrFlag(id);
 }
 
+/** Prints `value` as indented JSON, control characters in its strings escaped (it still parses the same). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${terminalJson(value)}\n`);
+}
+
+/**
+ * Prints each line to stdout with its control characters escaped. What the CLI prints (reasons, causes, names,
+ * guard details) mostly comes from callers; a line break inside one of them is escaped too, so it cannot pass
+ * for a line of its own.
+ */
+export function printLines(...lines: string[]): void {
+  process.stdout.write(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+}
+
+/** {@link printLines} on stderr. */
+export function printErrorLines(...lines: string[]): void {
+  process.stderr.write(lines.map((line) => `${escapeControls(line)}\n`).join(''));
 }

@@ -3,11 +3,13 @@ import { Command, CommanderError } from 'commander';
 import { CommandRejectedError } from '../client/rollout-client.js';
 import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
+import { loadTemporalSettings } from '../temporal/connection.js';
+import { isConnectionFailure, unreachableError } from '../temporal/unreachable.js';
 import { registerDrillCommands } from './commands/drill.js';
 import { registerOperateCommands } from './commands/operate.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
-import { EXIT } from './context.js';
+import { EXIT, printErrorLines } from './context.js';
 
 const program = new Command()
   .name('rollout')
@@ -24,37 +26,36 @@ registerDrillCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = report(err);
+  process.exitCode = await report(err);
 }
 
-/** Prints an error as one paragraph (never a stack trace for a known cause) and picks the exit code. */
-function report(err: unknown): number {
+/**
+ * Prints an error as one paragraph (never a stack trace for a known cause) and picks the exit code. Messages can
+ * carry caller text (a rejected command's reason, an issue naming a spec's field): control characters are escaped.
+ */
+async function report(err: unknown): Promise<number> {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (err instanceof ValidationError) {
-    process.stderr.write(
-      `error: ${err.issues.length ? `${err.message.split('\n')[0]}\n${describeIssues(err.issues)}` : err.message}\n`,
-    );
+    if (err.issues.length)
+      printErrorLines(`error: ${err.message.split('\n')[0]}`, ...err.issues.map((i) => describeIssues([i])));
+    else printErrorLines(`error: ${err.message}`);
     return EXIT.usage;
   }
   if (err instanceof CommandRejectedError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    printErrorLines(`error: ${err.message}`);
     return EXIT.usage;
   }
+  if (isConnectionFailure(err)) err = await unreachableError(loadTemporalSettings().address, err);
   if (err instanceof RolloutError) {
-    process.stderr.write(`error: ${err.explain()}\n`);
+    // our own explanations may span lines (a server's start-up output); each line is escaped on its own
+    printErrorLines(...`error: ${err.explain()}`.split('\n'));
     return EXIT.failed;
   }
   const e = err as Error & { code?: number };
   if (e?.name === 'WorkflowNotFoundError') {
-    process.stderr.write(`error: ${e.message}\n`);
+    printErrorLines(`error: ${e.message}`);
     return EXIT.failed;
   }
-  if (/ECONNREFUSED|UNAVAILABLE|Failed to connect/i.test(e?.message ?? '')) {
-    process.stderr.write(
-      `error: cannot reach Temporal (${e.message.split('\n')[0]}).\nStart it with \`rollout dev\`, or set TEMPORAL_ADDRESS.\n`,
-    );
-    return EXIT.failed;
-  }
-  process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
+  printErrorLines(...`error: ${e?.stack ?? String(err)}`.split('\n'));
   return EXIT.failed;
 }

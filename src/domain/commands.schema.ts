@@ -1,10 +1,19 @@
 import { z } from 'zod';
+import { MAX_ACTOR, MAX_LABEL, MAX_SOURCE, MAX_TEXT } from './bounds.js';
 
-const Actor = z.string().trim().min(1, 'must name who is acting').max(200);
+/*
+ * Operator commands and pushed breaches as clients check them. Every field is bounded: whatever is accepted enters
+ * history, `status` and the result. The Update validators repeat these checks in `commands.ts` (zod-free).
+ */
 
-export const PauseCommand = z
-  .object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor })
-  .strict();
+const Actor = z
+  .string()
+  .trim()
+  .min(1, 'must name who is acting')
+  .max(MAX_ACTOR, `must be at most ${MAX_ACTOR} characters`);
+const Reason = z.string().trim().min(1, 'must say why').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`);
+
+export const PauseCommand = z.object({ reason: Reason, actor: Actor }).strict();
 export type PauseCommand = z.infer<typeof PauseCommand>;
 export const ResumeCommand = z.object({ actor: Actor }).strict();
 export type ResumeCommand = z.infer<typeof ResumeCommand>;
@@ -15,22 +24,23 @@ export const ApproveCommand = z
     /** Index of the approval step, as in the spec's `steps[i]`. */
     step: z.number().int().min(0),
     actor: Actor,
-    comment: z.string().max(1_000).optional(),
+    comment: z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
   })
   .strict();
 export type ApproveCommand = z.infer<typeof ApproveCommand>;
-export const AbortCommand = z
-  .object({ reason: z.string().trim().min(1, 'must say why').max(1_000), actor: Actor })
-  .strict();
+export const AbortCommand = z.object({ reason: Reason, actor: Actor }).strict();
 export type AbortCommand = z.infer<typeof AbortCommand>;
 
-/** A push from an alerting system: a guard is in breach now. */
+/**
+ * A push from an alerting system: a guard is in breach now. The workflow also bounds what it keeps of a breach
+ * (`boundBreach` in `commands.ts`), since a signal need not come through a client that checks this schema.
+ */
 export const GuardBreach = z
   .object({
-    guard: z.string().min(1),
-    value: z.number().optional(),
-    source: z.string().optional(),
-    reason: z.string().optional(),
+    guard: z.string().min(1).max(MAX_LABEL, `must be at most ${MAX_LABEL} characters (a guard name)`),
+    value: z.number({ error: 'must be a finite number' }).optional(),
+    source: z.string().max(MAX_SOURCE, `must be at most ${MAX_SOURCE} characters`).optional(),
+    reason: z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional(),
   })
   .strict();
 export type GuardBreach = z.infer<typeof GuardBreach>;

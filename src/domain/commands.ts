@@ -1,3 +1,4 @@
+import { boundedText, MAX_ACTOR, MAX_LABEL, MAX_OPERATOR_PAUSES, MAX_SOURCE, MAX_TEXT } from './bounds.js';
 import type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from './commands.schema.js';
 import type { RolloutSpec } from './spec.schema.js';
 import type { RolloutState } from './rollout-state.schema.js';
@@ -6,7 +7,8 @@ import { isTerminal } from './rollout-state.js';
 
 /*
  * The rules behind the Update validators. Zod-free, because workflow code imports this module: the shape checks
- * below repeat, for a command sent by any Temporal SDK, what the command schemas in `commands.ts` check in clients.
+ * below repeat, for a command sent by any Temporal SDK, what the command schemas in `commands.schema.ts` check in
+ * clients, bounds included (see `bounds.ts`).
  */
 
 type FieldCheck = (value: unknown) => string | undefined;
@@ -15,9 +17,9 @@ const text =
   (max: number, min = 1): FieldCheck =>
   (v) => {
     if (typeof v !== 'string') return 'must be a string';
-    const t = v.trim();
-    if (t.length < min) return 'must not be empty';
-    if (t.length > max) return `must be at most ${max} characters`;
+    if (v.trim().length < min) return 'must not be empty';
+    // the untrimmed length: the text is kept as sent (clients trim before sending; padding is no way around the bound)
+    if (v.length > max) return `must be at most ${max} characters`;
     return undefined;
   };
 const optional =
@@ -68,9 +70,12 @@ const waitsForApproval = (s: RolloutState, spec: RolloutSpec) => {
  * command leaves no trace in the state or the history.
  */
 export function rejectPause(s: RolloutState, cmd: PauseCommand): string | undefined {
-  const bad = malformed(cmd, { actor: text(200), reason: text(1_000) });
+  const bad = malformed(cmd, { actor: text(MAX_ACTOR), reason: text(MAX_TEXT) });
   if (bad) return `cannot pause: ${bad}`;
   if (closed(s)) return `cannot pause: ${closed(s)}`;
+  if (s.pauseReasons.filter((p) => p.kind === 'operator').length >= MAX_OPERATOR_PAUSES) {
+    return `cannot pause: already paused by operators for ${MAX_OPERATOR_PAUSES} reasons; resume first`;
+  }
   if (s.pauseReasons.some((p) => p.kind === 'operator' && p.actor === cmd.actor && p.reason === cmd.reason)) {
     return `cannot pause: already paused by ${cmd.actor} for the same reason`;
   }
@@ -78,7 +83,7 @@ export function rejectPause(s: RolloutState, cmd: PauseCommand): string | undefi
 }
 
 export function rejectResume(s: RolloutState, spec: RolloutSpec, cmd: ResumeCommand): string | undefined {
-  const bad = malformed(cmd, { actor: text(200) });
+  const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
   if (bad) return `cannot resume: ${bad}`;
   if (closed(s)) return `cannot resume: ${closed(s)}`;
   const resumable = s.pauseReasons.filter((p) => p.kind !== 'approval-timeout');
@@ -90,7 +95,7 @@ export function rejectResume(s: RolloutState, spec: RolloutSpec, cmd: ResumeComm
 }
 
 export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCommand): string | undefined {
-  const bad = malformed(cmd, { actor: text(200) });
+  const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
   if (bad) return `cannot promote: ${bad}`;
   if (closed(s)) return `cannot promote: ${closed(s)}`;
   if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step} waits for approval; use approve`;
@@ -101,7 +106,11 @@ export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCo
 }
 
 export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCommand): string | undefined {
-  const bad = malformed(cmd, { step: stepIndex, actor: text(200), comment: optional(text(1_000, 0)) });
+  const bad = malformed(cmd, {
+    step: stepIndex,
+    actor: text(MAX_ACTOR),
+    comment: optional(text(MAX_TEXT, 0)),
+  });
   if (bad) return `cannot approve: ${bad}`;
   if (closed(s)) return `cannot approve: ${closed(s)}`;
   const target = spec.steps[cmd.step];
@@ -121,7 +130,36 @@ export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCo
 }
 
 export function rejectAbort(s: RolloutState, cmd: AbortCommand): string | undefined {
-  const bad = malformed(cmd, { actor: text(200), reason: text(1_000) });
+  const bad = malformed(cmd, { actor: text(MAX_ACTOR), reason: text(MAX_TEXT) });
   if (bad) return `cannot abort: ${bad}`;
   return closed(s) ? `cannot abort: ${closed(s)}` : undefined;
+}
+
+/** A pushed breach as a rollout keeps it: every field bounded, whatever shape the signal had. */
+export interface BoundedBreach {
+  /** The guard as shown: its name, truncated, or what was sent in its place (`undefined`, `(object)`). */
+  guard: string;
+  /** The name to look the guard up by: set only when the signal named one a spec could hold. */
+  name?: string;
+  /** Only a finite number; anything else is dropped. */
+  value?: number;
+  source?: string;
+  reason?: string;
+}
+
+/**
+ * A `guardBreach` signal's payload, bounded before it enters state. Any Temporal SDK can signal a rollout with
+ * anything (not an object, fields of the wrong type, megabytes of text), and a signal handler must not throw:
+ * what is missing stays missing, what is wrongly typed is described, what is too long is truncated.
+ */
+export function boundBreach(raw: unknown): BoundedBreach {
+  const b = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const { guard, value, source, reason } = b;
+  return {
+    guard: boundedText(guard, MAX_LABEL),
+    ...(typeof guard === 'string' && guard.length <= MAX_LABEL ? { name: guard } : {}),
+    ...(typeof value === 'number' && Number.isFinite(value) ? { value } : {}),
+    ...(source ? { source: boundedText(source, MAX_SOURCE) } : {}),
+    ...(reason !== undefined && reason !== null ? { reason: boundedText(reason, MAX_TEXT) } : {}),
+  };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_NAME, MAX_NOTIFIERS, MAX_PATH, MAX_STEPS } from './bounds.js';
+import { BoundedText } from './common.schema.js';
 import { Duration } from './duration.schema.js';
 import type { GuardSpec } from './guard-spec.schema.js';
 import { Notifier, RolloutSpec, Step, type RolloutSpecInput } from './spec.schema.js';
@@ -14,15 +16,18 @@ export const DrillSpec = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must use only a-z, 0-9 and "-"')
-      .max(63),
+      .max(MAX_NAME, `must be at most ${MAX_NAME} characters`)
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must use only a-z, 0-9 and "-"'),
     /** The rollout to drill: a full spec (the CLI inlines `rolloutFile` here before starting). */
     rollout: z.unknown(),
     /** Where the rollout spec came from, for the record (a file path); informational. */
-    rolloutFile: z.string().optional(),
+    rolloutFile: BoundedText(MAX_PATH).optional(),
     /** Replace parts of the rollout for the drill, typically a sandbox `target`. */
     overrides: z
-      .object({ target: TargetSpec.optional(), steps: z.array(Step).min(1).optional() })
+      .object({
+        target: TargetSpec.optional(),
+        steps: z.array(Step).min(1).max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`).optional(),
+      })
       .strict()
       .default({}),
     inject: z
@@ -46,7 +51,7 @@ export const DrillSpec = z
       .default({ detectWithin: '10s', rollbackWithin: '30s' }),
     /** The whole drill must end within this; a rollback that never finishes fails the drill here. */
     deadline: Duration.default('10m'),
-    notify: z.array(Notifier).default([]),
+    notify: z.array(Notifier).max(MAX_NOTIFIERS, `must list at most ${MAX_NOTIFIERS} notifiers`).default([]),
   })
   .strict();
 export type DrillSpec = z.infer<typeof DrillSpec>;

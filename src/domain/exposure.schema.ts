@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_COHORT_VALUES, MAX_LABEL } from './bounds.js';
 
 /** A segment of the population that a step exposes, e.g. `{ attribute: 'region', values: ['eu-west'] }`. */
 export const Cohort = z
@@ -6,8 +7,12 @@ export const Cohort = z
     attribute: z
       .string()
       .min(1)
+      .max(MAX_LABEL, `must be at most ${MAX_LABEL} characters`)
       .regex(/^[A-Za-z0-9_.$-]+$/, 'must be an attribute name ([A-Za-z0-9_.$-])'),
-    values: z.array(z.string().min(1)).min(1, 'must list at least one value'),
+    values: z
+      .array(z.string().min(1).max(MAX_LABEL, `must be at most ${MAX_LABEL} characters`))
+      .min(1, 'must list at least one value')
+      .max(MAX_COHORT_VALUES, `must list at most ${MAX_COHORT_VALUES} values`),
   })
   .strict();
 export type Cohort = z.infer<typeof Cohort>;

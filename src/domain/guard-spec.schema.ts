@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { EnvVarName, HttpUrl } from './common.schema.js';
+import { MAX_QUERY } from './bounds.js';
+import { BoundedText, EnvVarName, HttpUrl, Label } from './common.schema.js';
 import { Duration } from './duration.schema.js';
 
 /** Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). */
@@ -34,11 +35,11 @@ const Script = z.array(ScriptPoint).min(1);
 export const SyntheticSource = z
   .object({
     type: z.literal('synthetic'),
-    series: z.record(z.string(), Script).optional(),
+    series: z.record(Label, Script).optional(),
     /** Scripts for one rollout step (key: step index), overriding `series` while that step is observed. */
-    steps: z.record(z.string().regex(/^\d+$/, 'must be a step index'), z.record(z.string(), Script)).optional(),
+    steps: z.record(z.string().regex(/^\d{1,6}$/, 'must be a step index'), z.record(Label, Script)).optional(),
     cohorts: z
-      .object({ label: z.string().min(1), series: z.record(z.string(), z.record(z.string(), Script)) })
+      .object({ label: Label, series: z.record(Label, z.record(Label, Script)) })
       .strict()
       .optional(),
   })
@@ -70,12 +71,15 @@ export const MetricSourceSpec = z.discriminatedUnion('type', [
 ]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 
+/** A metric query: PromQL, a JSON path or a scrape expression, at most 4,000 characters. */
+const Query = BoundedText(MAX_QUERY).min(1);
+
 /** One side of a comparison: a query for values/samples, or error and total counts for two-proportion tests. */
 export const CompareSide = z
   .object({
-    query: z.string().min(1).optional(),
-    errors: z.string().min(1).optional(),
-    total: z.string().min(1).optional(),
+    query: Query.optional(),
+    errors: Query.optional(),
+    total: Query.optional(),
   })
   .strict();
 export type CompareSide = z.infer<typeof CompareSide>;
@@ -92,16 +96,16 @@ const Limits = {
   /** A failure rolls back at once, whatever the limits. */
   critical: z.boolean().default(false),
   /** Evaluate per value of this label; the worst cohort's verdict wins. */
-  perCohort: z.string().min(1).optional(),
+  perCohort: Label.optional(),
   minSamples: z.number().int().min(1).default(1),
 };
 
 /** A threshold guard: `query` must stay within `min`/`max`. */
 export const ThresholdGuard = z
   .object({
-    name: z.string().min(1).max(100),
+    name: Label,
     source: MetricSourceSpec,
-    query: z.string().min(1),
+    query: Query,
     max: z.number().optional(),
     min: z.number().optional(),
     ...Limits,
@@ -117,7 +121,7 @@ export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
 /** A canary-versus-baseline guard judged by a statistical test. */
 export const CompareGuard = z
   .object({
-    name: z.string().min(1).max(100),
+    name: Label,
     source: MetricSourceSpec,
     compare: z.object({ canary: CompareSide, baseline: CompareSide }).strict(),
     test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential']),

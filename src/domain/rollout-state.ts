@@ -1,4 +1,5 @@
-import type { GuardTally, Verdict } from './tally.schema.js';
+import { MAX_BREACH_RECORDS_PER_GUARD } from './bounds.js';
+import type { GuardTally, MeasurementRecord, Verdict } from './tally.schema.js';
 import type { CompensationEntry, GuardStatus, Phase, RolloutState } from './rollout-state.schema.js';
 
 /*
@@ -79,4 +80,24 @@ export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: strin
  */
 export function compensationLabel(entry: CompensationEntry): string {
   return entry.kind === 'exposure' ? `exposure to ${entry.restore.percent}%` : `compensation ${entry.name}`;
+}
+
+/** The `check` of a measurement record that stands for a pushed breach (pulled checks count from 0). */
+export const PUSHED_BREACH_CHECK = -1;
+
+/**
+ * Keeps a pushed breach's record among the measurements, at most {@link MAX_BREACH_RECORDS_PER_GUARD} per guard:
+ * the first ones, and the latest in place of the one before it, so the breach that decides is always on record.
+ * The count of breaches lives apart (`state.breaches`); nothing here changes a decision.
+ */
+export function recordPushedBreach(measurements: MeasurementRecord[], record: MeasurementRecord): void {
+  let kept = 0;
+  let latest = -1;
+  measurements.forEach((m, i) => {
+    if (m.guard !== record.guard || m.check !== PUSHED_BREACH_CHECK) return;
+    kept += 1;
+    latest = i;
+  });
+  if (kept >= MAX_BREACH_RECORDS_PER_GUARD) measurements.splice(latest, 1);
+  measurements.push(record);
 }

@@ -1,12 +1,48 @@
 import { z } from 'zod';
+import { MAX_PATH } from './bounds.js';
 import { EnvVarName, HttpUrl } from './common.schema.js';
+
+/**
+ * Names a target must not use for a flag or a variant: the flag file's flags and variants are JSON object keys, and
+ * these three reach or shadow `Object.prototype` in code that indexes plain objects.
+ */
+const RESERVED_NAMES: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+const notReserved = (v: string) => !RESERVED_NAMES.includes(v);
+const reserved = (what: string) =>
+  `${RESERVED_NAMES.map((n) => `"${n}"`).join(', ')} are reserved and cannot name a ${what}`;
+
+/** Flag keys, variant names and memory target names: keys in a flag file or a flag service. */
+const MAX_KEY = 200;
+const atMost = (max: number) => `must be at most ${max} characters`;
 
 const FlagName = z
   .string()
   .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a flag key ([A-Za-z0-9_.-], starting with a letter or digit)');
-const Variant = z.string().min(1, 'must not be empty');
+  .max(MAX_KEY, atMost(MAX_KEY))
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a flag key ([A-Za-z0-9_.-], starting with a letter or digit)')
+  .refine(notReserved, reserved('flag'));
+const Variant = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_KEY, atMost(MAX_KEY))
+  .refine(notReserved, reserved('variant'));
+
+const segments = (p: string) => p.split(/[\\/]/);
+
+/**
+ * A flag file named relative to the worker's base directory. A spec comes from other services, so a path that could
+ * leave that directory is refused here; the target checks again at run time, symlinks included.
+ */
+export const FlagdPath = z
+  .string()
+  .min(1, 'must name the flag file')
+  .max(MAX_PATH, atMost(MAX_PATH))
+  .refine((p) => !p.includes('\0'), 'must not contain a NUL character')
+  .refine((p) => !/^([\\/]|[A-Za-z]:)/.test(p), "must be relative to the worker's base directory, not absolute")
+  .refine(
+    (p) => !segments(p).includes('..'),
+    'must not contain ".." segments: the file must lie under the base directory',
+  );
 
 const Common = {
   flag: FlagName,
@@ -18,7 +54,7 @@ const Common = {
 export const FlagdTargetSpec = z
   .object({
     type: z.literal('flagd'),
-    path: z.string().min(1, 'must name the flag file'),
+    path: FlagdPath,
     ...Common,
   })
   .strict();
@@ -42,7 +78,7 @@ export type HttpTargetSpec = z.infer<typeof HttpTargetSpec>;
 export const MemoryTargetSpec = z
   .object({
     type: z.literal('memory'),
-    name: z.string().min(1),
+    name: z.string().min(1).max(MAX_KEY, atMost(MAX_KEY)),
     ...Common,
   })
   .strict();

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { dataConverterFromEnv } from './codec.js';
+import { unreachableError } from './unreachable.js';
 
 /** Task queue every rollout worker polls. */
 export const TASK_QUEUE = 'rollouts';
@@ -41,17 +42,25 @@ export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): Temp
 
 /**
  * Opens a client connection (for starting, querying and updating rollouts). When `ROLLOUT_PAYLOAD_KEY` is set in
- * `env`, every payload is encrypted (see `codec.ts`); workers must then run with the same key.
+ * `env`, every payload is encrypted (see `codec.ts`); workers must then run with the same key. A server that cannot
+ * be reached throws a `TemporalServerError`: `cannot reach Temporal at ADDRESS: <reason>`.
  */
 export async function connectClient(settings: TemporalSettings, env: NodeJS.ProcessEnv = process.env): Promise<Client> {
   const dataConverter = dataConverterFromEnv(env);
   const { address, tls, apiKey, metadata } = settings.connectionOptions;
-  const connection = await Connection.connect({
-    address: address ?? settings.address,
-    ...(tls !== undefined ? { tls } : {}),
-    ...(apiKey !== undefined ? { apiKey } : {}),
-    ...(metadata !== undefined ? { metadata } : {}),
-  });
+  const target = address ?? settings.address;
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      address: target,
+      ...(tls !== undefined ? { tls } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+    });
+  } catch (err) {
+    // every failure to connect reads the same: where, and why in a few words (the SDK's message seldom says)
+    throw await unreachableError(target, err);
+  }
   return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 

@@ -1,3 +1,5 @@
+import { redactUrl } from './redact-url.js';
+
 const SNIPPET_CHARS = 200;
 
 /** A one-line excerpt of a response body for error messages (`: <first 200 chars>`), or '' when empty. */
@@ -12,12 +14,15 @@ export function redactToken(text: string, token: string | undefined): string {
   return token ? text.split(token).join('[redacted]') : text;
 }
 
-/** undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. */
+/**
+ * undici wraps the useful reason (ECONNREFUSED, ENOTFOUND) in `cause`. Its messages quote the URL they were given,
+ * credentials included: those are redacted.
+ */
 export function describeFetchError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
+  if (!(err instanceof Error)) return redactUrl(String(err));
   const cause =
     err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
-  return `${err.message}${cause}`;
+  return redactUrl(`${err.message}${cause}`);
 }
 
 /** True for a fetch aborted by `AbortSignal.timeout`. */

@@ -1,5 +1,6 @@
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { formatMs } from '../domain/time.js';
+import { escapeControls } from './terminal-text.js';
 
 const BAR = 20;
 
@@ -9,7 +10,10 @@ export function exposureBar(percent: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}] ${String(percent).padStart(5)}%`;
 }
 
-/** The status view shared by `rollout status`, `rollout watch` and the demo: steps, exposure, window, guards, pauses. */
+/**
+ * The status view shared by `rollout status`, `rollout watch` and the demo: steps, exposure, window, guards, pauses.
+ * Names, reasons and causes come from callers: each line has its control characters escaped.
+ */
 export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: string }, nowMs = Date.now()): string[] {
   const lines = [`${s.name} · ${id} · ${s.phase} · step ${Math.min(s.step + 1, s.totalSteps)}/${s.totalSteps}`];
   const left = s.windowEndsAt ? Math.max(0, Date.parse(s.windowEndsAt) - nowMs) : undefined;
@@ -39,5 +43,5 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   }
   const last = s.timeline[s.timeline.length - 1];
   if (last) lines.push(`last: ${last.at.slice(11, 19)} ${last.phase} — ${last.cause}`);
-  return lines;
+  return lines.map(escapeControls);
 }

@@ -103,6 +103,22 @@ describe('rollout HTTP API', () => {
     expect((await api('POST', '/rollouts', { body: '{"name": ', type: 'application/json' })).status).toBe(400);
   });
 
+  it('answers a YAML alias bomb with 400 and one issue, without expanding it', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const [prev, name] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const started = Date.now();
+    const res = await api('POST', '/rollouts', { body: levels.join('\n'), type: 'application/yaml' });
+    expect(res).toMatchObject({
+      status: 400,
+      json: { issues: [{ path: '(root)', message: 'too many YAML aliases (at most 100 may be expanded)' }] },
+    });
+    expect(res.text).not.toMatch(/\bat \S+:\d+/); // no stack
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('starts a YAML spec, operates it by ID in both forms, refuses what the workflow refuses, and aborts to baseline', async () => {
     const flag = uniqueFlag('api-yaml');
     const id = rolloutIdForFlag(flag);

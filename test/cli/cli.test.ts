@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { rolloutIdForFlag } from '../../src/domain/ids.js';
+import { freePort } from '../../src/util/ports.js';
 import { renderStatus } from '../../src/view/render.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
@@ -14,11 +16,15 @@ const run = promisify(execFile);
 const suite = useRolloutSuite();
 const cliPath = new URL('../../dist/src/cli/main.js', import.meta.url).pathname;
 
-/** Runs the built CLI against the test server; never throws, returns the exit code and output. */
-async function cli(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the built CLI against the test server (or `address`); never throws, returns the exit code and output. */
+async function cli(
+  args: string[],
+  cwd?: string,
+  address = inject('temporalAddress'),
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn' },
+      env: { ...process.env, TEMPORAL_ADDRESS: address, LOG_LEVEL: 'warn' },
       ...(cwd ? { cwd } : {}),
       timeout: 60_000,
     });
@@ -102,6 +108,112 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       await h.stop();
     }
   });
+
+  it('history, status, list and watch show control characters from callers escaped, never raw', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('cli-escape');
+      const id = rolloutIdForFlag(flag);
+      await suite.client.start(
+        {
+          name: 'escapes',
+          target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
+          steps: [{ exposure: 5, observe: '1h' }, { exposure: 100 }],
+          guards: [
+            {
+              name: 'errors\u001b[31m',
+              source: { type: 'synthetic', series: { e: [0] } },
+              query: 'e',
+              max: 1,
+              interval: '1s',
+              failureLimit: 5,
+            },
+          ],
+        },
+        { taskQueue: h.taskQueue },
+      );
+      await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
+      // a terminal title, a screen wipe, a carriage return over the line, a C1 CSI and a bidi override
+      await suite.client.breach(id, { guard: 'errors\u001b[31m', reason: 'wipe\u001b[2J\rFAKE' });
+      await suite.client.pause(id, { reason: 'title\u001b]0;pwned\u0007 \u009b31m red', actor: 'eve\u202eevil' });
+      await waitFor(async () => {
+        const status = await suite.client.status(id);
+        return status.measurements.some((m) => m.check < 0) && status.guards.length > 0;
+      });
+      const paused = await cli(['status', flag]);
+      // watch on a pipe prints a line per change, guard names included, until the rollout ends
+      const env = { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), LOG_LEVEL: 'warn' };
+      const child = spawn(process.execPath, [cliPath, 'watch', flag, '--interval', '100'], { env });
+      let watchOut = '';
+      let watchErr = '';
+      child.stdout.on('data', (c: Buffer) => (watchOut += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (watchErr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      await waitFor(() => watchOut.includes('errors'), 30_000, 'watch to show the guard');
+      await suite.client.abort(id, { reason: 'stop\r\nerror: injected line', actor: 'eve' });
+      await suite.client.result(id);
+      expect(await exited).toBe(1);
+      const outputs = {
+        paused,
+        status: await cli(['status', flag]),
+        history: await cli(['history', flag]),
+        list: await cli(['list', '--target', flag]),
+        watch: { code: 1, stdout: watchOut, stderr: watchErr },
+      };
+      for (const [name, out] of Object.entries(outputs)) {
+        expect(out.stderr, name).toBe('');
+        // eslint-disable-next-line no-control-regex -- no control character other than the line breaks of the CLI itself
+        expect(out.stdout, name).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      }
+      expect(outputs.paused.stdout).toContain('paused: title\\x1b]0;pwned\\x07 \\x9b31m red (by eve\\u202eevil)');
+      expect(outputs.paused.stdout).toContain('errors\\x1b[31m');
+      expect(outputs.history.stdout).toContain('wipe\\x1b[2J\\x0dFAKE');
+      expect(outputs.history.stdout).toContain('aborted by eve: stop\\x0d\\x0aerror: injected line');
+      expect(outputs.history.stdout).not.toMatch(/^error: injected line/m);
+      expect(outputs.status.stdout).toMatch(/rollback: aborted by eve: stop\\x0d\\x0aerror: injected line/);
+      expect(outputs.list.stdout).toContain(`rollout/${flag}`);
+      expect(outputs.watch.stdout).toContain('errors\\x1b[31m');
+      // JSON stays JSON, with the same text inside
+      const json = await cli(['history', flag, '--json']);
+      expect(JSON.parse(json.stdout).timeline.at(-1).cause).toContain('aborted by eve: stop\r\nerror: injected line');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a YAML alias bomb or an oversized spec: exit 2 with a one-line message, no stack trace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-yaml-'));
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const [prev, name] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const bomb = join(dir, 'bomb.yaml');
+    await writeFile(bomb, `${levels.join('\n')}\n`);
+    const huge = join(dir, 'huge.yaml');
+    await writeFile(huge, `name: huge\ndescription: "${'x'.repeat(300 * 1024)}"\n`);
+    const cases: [string[], RegExp][] = [
+      [['validate', bomb], /^.*bomb\.yaml: too many YAML aliases \(at most 100 may be expanded\)$/],
+      [['start', bomb], /^error: .*bomb\.yaml: too many YAML aliases \(at most 100 may be expanded\)$/],
+      [['validate', huge], /^.*huge\.yaml: too large \(301 KB; a spec may be at most 256 KB of YAML or JSON\)$/],
+      [['start', huge], /^error: .*huge\.yaml: too large \(301 KB; a spec may be at most 256 KB of YAML or JSON\)$/],
+    ];
+    for (const [args, message] of cases) {
+      const out = await cli(args);
+      expect(out.code, args.join(' ')).toBe(2);
+      expect(out.stderr.trimEnd().split('\n'), args.join(' ')).toEqual([expect.stringMatching(message)]);
+      expect(out.stdout).toBe('');
+    }
+  });
+
+  it('an unreachable Temporal: exit 1 with "cannot reach Temporal at ADDRESS: reason", no stack trace', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    const out = await cli(['status', 'some-flag'], undefined, address);
+    expect(out.code).toBe(1);
+    const [first, ...rest] = out.stderr.trimEnd().split('\n');
+    expect(first).toBe(`error: cannot reach Temporal at ${address}: connection refused (is the server running?)`);
+    expect(rest).toEqual([expect.stringMatching(/TEMPORAL_ADDRESS/)]); // the hint, and no stack trace
+  }, 60_000);
 
   it('watch redraws its frame in place in a terminal 60 columns wide, and ends on the completed rollout', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);

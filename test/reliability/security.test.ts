@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/api/server.js';
 import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
+import { WORKFLOW_TYPE, type RolloutResult } from '../../workflows/messages.js';
 import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
@@ -215,6 +220,101 @@ describe('secrets named by environment variable never enter workflow history', (
     for (const text of Object.values(seen)) {
       expect(text).not.toContain(secrets.hook);
       expect(text).not.toContain(secrets.target);
+    }
+  });
+});
+
+describe('an untrusted flagd target spec, started as any Temporal SDK would (no client-side validation)', () => {
+  /** A worker whose base directory has a sibling `outside`: where an escaping path would write. */
+  async function confinedHarness() {
+    const parent = await mkdtemp(join(tmpdir(), 'rollout-confined-'));
+    const base = join(parent, 'base');
+    const outside = join(parent, 'outside');
+    await mkdir(base);
+    await mkdir(outside);
+    return { base, outside, h: await rolloutHarness(suite.env, suite.bundle, { baseDir: base }) };
+  }
+
+  const FIX = 'add it to the flag or fix the target spec (the file was left untouched)';
+
+  /** The message of every failed activity attempt in the run's history: one refused first write, no more. */
+  const activityFailures = async (handle: WorkflowHandle) =>
+    ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
+      const message = e.activityTaskFailedEventAttributes?.failure?.message;
+      return message ? [message] : [];
+    });
+
+  const startRaw = (taskQueue: string, spec: RolloutSpecInput) =>
+    suite.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: rolloutIdForFlag(spec.target.flag),
+      args: [{ spec }],
+    });
+
+  it('refuses variant "__proto__" and paths out of the base directory as InvalidSpec, writing nothing', async () => {
+    const { base, outside, h } = await confinedHarness();
+    try {
+      const cases: [Partial<RolloutSpecInput['target']>, RegExp][] = [
+        [{ variant: '__proto__' }, /target\.variant: .*reserved/],
+        [{ path: '../x.json' }, /target\.path: must not contain "\.\." segments/],
+        [{ path: '../outside/x.json' }, /target\.path: must not contain "\.\." segments/],
+        [{ path: join(outside, 'x.json') }, /target\.path: must be relative/],
+      ];
+      for (const [patch, message] of cases) {
+        const spec = flagdSpec(uniqueFlag('sec-path'), [{ exposure: 10 }, { exposure: 100 }]);
+        spec.target = { ...spec.target, ...patch } as RolloutSpecInput['target'];
+        const handle = await startRaw(h.taskQueue, spec);
+        await expect(handle.result(), JSON.stringify(patch)).rejects.toMatchObject({
+          cause: { type: 'InvalidSpec', message: expect.stringMatching(message) },
+        });
+      }
+      expect(await readdir(outside)).toEqual([]);
+      expect(await readdir(join(base, '..'))).toEqual(['base', 'outside']);
+      expect(await readdir(base)).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a variant missing from an existing flag: refused before any write, rolled back at once, not stuck', async () => {
+    const { base, h } = await confinedHarness();
+    try {
+      const flag = uniqueFlag('sec-variant');
+      const file = join(base, 'flags.json');
+      const existing = { state: 'ENABLED', variants: { blue: true, off: false }, defaultVariant: 'off' };
+      await writeFile(file, JSON.stringify({ flags: { [flag]: existing } }, null, 2));
+      const handle = await startRaw(h.taskQueue, flagdSpec(flag, [{ exposure: 10, observe: '1h' }, { exposure: 100 }]));
+      const result = (await handle.result()) as RolloutResult;
+      expect(result.phase).toBe('RolledBack');
+      // the reason is the target's own explanation, not the activity wrapper's
+      expect(result.reason).toBe(`rollout failed: flag "${flag}" in flags.json has no variant "on"; ${FIX}`);
+      expect(await activityFailures(handle)).toEqual([`flag "${flag}" in flags.json has no variant "on"; ${FIX}`]);
+      expect(result.exposure).toEqual({ percent: 0 });
+      expect(result.rollback).toMatchObject({ failedAttempts: 0, retrying: false });
+      // the flag still serves what it served: same variants, same default, nobody on a variant it lacks
+      const after = JSON.parse(await readFile(file, 'utf8')) as { flags: Record<string, Record<string, unknown>> };
+      expect(after.flags[flag]).toMatchObject({ variants: existing.variants, defaultVariant: 'off', targeting: {} });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a missing baseline: the first write is refused, and the rollback leaves the file byte for byte', async () => {
+    const { base, h } = await confinedHarness();
+    try {
+      const flag = uniqueFlag('sec-baseline');
+      const file = join(base, 'flags.json');
+      const existing = { state: 'ENABLED', variants: { on: true, legacy: false }, defaultVariant: 'legacy' };
+      await writeFile(file, JSON.stringify({ flags: { [flag]: existing } }, null, 2));
+      const before = await readFile(file, 'utf8');
+      const handle = await startRaw(h.taskQueue, flagdSpec(flag, [{ exposure: 10, observe: '1h' }, { exposure: 100 }]));
+      const result = (await handle.result()) as RolloutResult;
+      expect(result.phase).toBe('RolledBack');
+      expect(await activityFailures(handle)).toEqual([`flag "${flag}" in flags.json has no variant "off"; ${FIX}`]);
+      expect(result.rollback).toMatchObject({ failedAttempts: 0 });
+      expect(await readFile(file, 'utf8')).toBe(before);
+    } finally {
+      await h.stop();
     }
   });
 });

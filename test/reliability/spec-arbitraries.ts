@@ -207,6 +207,11 @@ const badDuration = fc.oneof(
     '.5m',
     '5.m',
     'm',
+    // over the 90-day cap
+    '91d',
+    '2160h1ms',
+    '99999999999d',
+    `${'9'.repeat(40)}s`,
   ),
   fc
     .tuple(

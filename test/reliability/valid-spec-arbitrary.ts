@@ -7,27 +7,47 @@ import fc from 'fast-check';
 
 const opt = { requiredKeys: [] as never[] };
 const name = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/);
-const flag = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/);
+/** Names that reach Object.prototype are reserved for flags and variants. */
+const RESERVED = ['__proto__', 'constructor', 'prototype'];
+const flag = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/).filter((s) => !RESERVED.includes(s));
 const envName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/);
 const text = fc.string({ minLength: 1, maxLength: 12 });
 const url = fc.webUrl({ validSchemes: ['http', 'https'] });
 const timeoutMs = (max: number) => fc.integer({ min: 1, max });
 const unit = fc.constantFrom('ms', 's', 'm', 'h', 'd');
 const MS = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 } as const;
-/** `30s`, `1h30m`, `1.5h`: one to three parts adding up to at least a millisecond (less rounds to zero). */
+/**
+ * `30s`, `1h30m`, `1.5h`: one to three parts adding up to at least a millisecond (less rounds to zero) and at most
+ * the documented 90 days.
+ */
 const duration = fc
   .array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.constantFrom('', '.5', '.25'), unit), {
     minLength: 1,
     maxLength: 3,
   })
-  .filter((parts) => parts.reduce((sum, [n, frac, u]) => sum + Number(`${n}${frac}`) * MS[u], 0) >= 1)
+  .filter((parts) => {
+    const ms = parts.reduce((sum, [n, frac, u]) => sum + Number(`${n}${frac}`) * MS[u], 0);
+    return ms >= 1 && ms <= 90 * MS.d;
+  })
   .map((parts) => parts.map(([n, frac, u]) => `${n}${frac}${u}`).join(''));
 
-const target = fc.uniqueArray(text, { minLength: 2, maxLength: 2 }).chain(([variant, baselineVariant]) =>
+/** A flag file under the worker's base directory: relative, no `..` segment, optionally starting with `./`. */
+const flagdPath = fc
+  .tuple(
+    fc.constantFrom('', './'),
+    fc.array(
+      fc.stringMatching(/^[A-Za-z0-9_. -]{1,10}$/).filter((s) => s !== '..'),
+      { minLength: 1, maxLength: 3 },
+    ),
+  )
+  .map(([prefix, parts]) => `${prefix}${parts.join('/')}`);
+const variantName = text.filter((s) => !RESERVED.includes(s));
+
+const target = fc.uniqueArray(variantName, { minLength: 2, maxLength: 2 }).chain(([variant, baselineVariant]) =>
   fc.oneof(
     fc.record({
       type: fc.constant('flagd'),
-      path: text,
+      path: flagdPath,
       flag,
       variant: fc.constant(variant),
       baselineVariant: fc.constant(baselineVariant),

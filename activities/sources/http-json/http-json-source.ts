@@ -197,7 +197,8 @@ export async function getText(req: TextGet): Promise<{ response: Response; text:
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
-    throw new SourceError(`${req.where}: ${why}`, 'UNAVAILABLE', { cause: err });
+    // no `cause`: the raw fetch error quotes the URL whole, and a failure's causes are kept in workflow history
+    throw new SourceError(`${req.where}: ${why}`, 'UNAVAILABLE');
   }
 }
 

@@ -3,6 +3,7 @@ import { ExposureReading, type ExposureChange } from '../../../src/domain/exposu
 import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
+import { redactUrl } from '../../../src/util/redact-url.js';
 
 /**
  * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
@@ -15,13 +16,14 @@ export function createHttpTarget(
 ): ExposureTarget {
   const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
+  const shown = redactUrl(spec.url);
 
   async function call(
     method: string,
     headers: Record<string, string>,
     body?: string,
   ): Promise<{ status: number; text: string }> {
-    const auth = bearer(spec, env);
+    const auth = bearer(spec, shown, env);
     const init: RequestInit = {
       method,
       headers: { accept: 'application/json', ...headers, ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
@@ -36,19 +38,21 @@ export function createHttpTarget(
       response = await doFetch(spec.url, init);
       text = await response.text();
     } catch (err) {
+      // fetch's own message quotes the URL it was given, userinfo included; the raw error is not kept as `cause`
+      // because a failure's cause chain is recorded in workflow history too.
       const why = isTimeoutError(err) ? `timed out after ${spec.timeoutMs} ms` : `failed: ${describeFetchError(err)}`;
-      throw new TargetError(`${method} ${spec.url} ${why}`, 'UNAVAILABLE', true, { cause: err });
+      throw new TargetError(redactUrl(`${method} ${shown} ${why}`), 'UNAVAILABLE', true);
     }
     if (!response.ok) {
       const location = response.headers.get('location');
       const body = location ? `redirected to ${location}` : redactToken(text, auth);
-      throw statusError(method, spec.url, response.status, body);
+      throw statusError(method, shown, response.status, body);
     }
     return { status: response.status, text: redactToken(text, auth) };
   }
 
   return {
-    describe: `http:${spec.url}#${spec.flag}`,
+    describe: `http:${shown}#${spec.flag}`,
     async apply(change: ExposureChange) {
       const payload = {
         flag: spec.flag,
@@ -75,11 +79,11 @@ export function createHttpTarget(
       try {
         json = JSON.parse(text);
       } catch (err) {
-        throw unparsable(spec.url, status, `is not JSON (${(err as Error).message})`, text);
+        throw unparsable(shown, status, `is not JSON (${(err as Error).message})`, text);
       }
       const reading = ExposureReading.safeParse(json);
       if (!reading.success) {
-        throw unparsable(spec.url, status, `is not an exposure reading: ${z.prettifyError(reading.error)}`, text);
+        throw unparsable(shown, status, `is not an exposure reading: ${z.prettifyError(reading.error)}`, text);
       }
       return reading.data;
     },
@@ -87,12 +91,12 @@ export function createHttpTarget(
 }
 
 /** The token, or undefined when the spec names no variable. The error names the variable, never a value. */
-function bearer(spec: HttpTargetSpec, env: NodeJS.ProcessEnv): string | undefined {
+function bearer(spec: HttpTargetSpec, shown: string, env: NodeJS.ProcessEnv): string | undefined {
   if (spec.tokenEnv === undefined) return undefined;
   const token = env[spec.tokenEnv];
   if (token === undefined || token.trim() === '') {
     throw new TargetError(
-      `environment variable ${spec.tokenEnv} is not set; it must hold the bearer token for ${spec.url}`,
+      `environment variable ${spec.tokenEnv} is not set; it must hold the bearer token for ${shown}`,
       'CONFIG',
       false,
     );
@@ -109,8 +113,9 @@ function parseReading(text: string): ExposureReading | undefined {
   }
 }
 
+/** `url` is already redacted; the body (a service's page, a redirect's Location) may quote URLs of its own. */
 function statusError(method: string, url: string, status: number, body: string): TargetError {
-  const message = `${method} ${url} answered ${status}${bodySnippet(body)}`;
+  const message = redactUrl(`${method} ${url} answered ${status}${bodySnippet(body)}`);
   // 408/429 and 5xx are the server's momentary state; other 4xx mean the request itself is wrong.
   if (status >= 500 || status === 429 || status === 408) return new TargetError(message, 'UNAVAILABLE', true);
   return new TargetError(message, 'REJECTED', false);
@@ -119,7 +124,7 @@ function statusError(method: string, url: string, status: number, body: string):
 function unparsable(url: string, status: number, problem: string, body: string): TargetError {
   // Retryable: a half-deployed service can briefly serve the wrong shape.
   return new TargetError(
-    `GET ${url} answered ${status} but the body ${problem}${bodySnippet(body)}`,
+    redactUrl(`GET ${url} answered ${status} but the body ${problem}${bodySnippet(body)}`),
     'UNPARSABLE',
     true,
   );

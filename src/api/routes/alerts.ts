@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { MAX_FLAG, MAX_LABEL, MAX_TEXT, truncate } from '../../domain/bounds.js';
 import type { GuardBreach } from '../../domain/commands.schema.js';
-import { rolloutIdFromIdOrFlag } from '../../domain/ids.js';
+import { ROLLOUT_ID_PREFIX, rolloutIdFromIdOrFlag } from '../../domain/ids.js';
 import { describeIssues, flattenIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { withTemporalDeadline, type ApiContext } from '../context.js';
@@ -13,6 +14,9 @@ interface BreachTarget {
   breach: GuardBreach;
 }
 
+/** The longest workflow ID a rollout has; a longer `rollout` label names none and is reported (truncated), not sent. */
+const MAX_ROLLOUT_ID = ROLLOUT_ID_PREFIX.length + MAX_FLAG;
+
 /** A number only when the whole annotation is one (`"0.12"`, not `"12%"` or `""`). */
 function numericValue(text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
@@ -20,20 +24,24 @@ function numericValue(text: string | undefined): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** The breach a firing alert stands for, or undefined when it does not name a rollout and a guard. */
+/**
+ * The breach a firing alert stands for, or undefined when it does not name a rollout and a guard. Alert text is
+ * the sender's: the guard label and the summary (or else the description) are cut to the bounds a breach has, so
+ * no alert, however large, grows the rollout's history or state by more than a breach may.
+ */
 export function breachOf(alert: AlertmanagerAlert): BreachTarget | undefined {
   const { rollout, guard } = alert.labels;
   if (alert.status !== 'firing' || !rollout || !guard) return undefined;
   const value = numericValue(alert.annotations.value);
-  const reason = alert.annotations.summary;
+  const reason = alert.annotations.summary || alert.annotations.description;
   return {
     // alert rules may label a rollout by its workflow ID (`rollout/checkout`) or just by its flag (`checkout`)
     workflowId: rolloutIdFromIdOrFlag(rollout),
     breach: {
-      guard,
+      guard: truncate(guard, MAX_LABEL),
       ...(value !== undefined ? { value } : {}),
       source: 'alertmanager',
-      ...(reason ? { reason } : {}),
+      ...(reason ? { reason: truncate(reason, MAX_TEXT) } : {}),
     },
   };
 }
@@ -93,6 +101,12 @@ async function signal(
   ctx: ApiContext,
   { workflowId, breach }: BreachTarget,
 ): Promise<AlertmanagerResponse['errors'][number] | undefined> {
+  if (workflowId.length > MAX_ROLLOUT_ID)
+    return {
+      rollout: truncate(workflowId, MAX_ROLLOUT_ID),
+      guard: breach.guard,
+      error: 'no running rollout with this ID',
+    };
   try {
     await withTemporalDeadline(ctx, () => ctx.client.breach(workflowId, breach));
     ctx.logger.warn(

@@ -1,23 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
 import { DrillClient } from '../../client/drills.js';
 import type { DrillSpecInput } from '../../domain/drill.schema.js';
-import { Duration } from '../../domain/duration.schema.js';
-import { toMs } from '../../domain/time.js';
+import { DURATION_FORM, toMs } from '../../domain/time.js';
 import { ValidationError } from '../../errors.js';
-import { cliClient, EXIT, printJson } from '../context.js';
+import { readYamlFile } from '../../spec/load.js';
+import { cliClient, EXIT, printErrorLines, printJson, printLines } from '../context.js';
 
-/** Reads a drill file; a `rolloutFile` (relative to the drill file) is inlined as `rollout`. */
+/** Reads a drill file (size, syntax and aliases checked as for specs); a `rolloutFile` is inlined as `rollout`. */
 export async function loadDrillFile(file: string): Promise<DrillSpecInput> {
   const parse = async (path: string) => {
-    const doc = parseDocument(await readFile(path, 'utf8'));
-    if (doc.errors.length)
-      throw new ValidationError(`${path}: ${doc.errors[0]!.message.split('\n')[0]}`, [
-        { path: '(root)', message: doc.errors[0]!.message },
-      ]);
-    return doc.toJS() as Record<string, unknown>;
+    const value = await readYamlFile(path);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new ValidationError(`${path}: must be a mapping of keys to values`, []);
+    return value as Record<string, unknown>;
   };
   const drill = await parse(file);
   if (typeof drill.rolloutFile === 'string' && drill.rollout === undefined) {
@@ -26,8 +22,9 @@ export async function loadDrillFile(file: string): Promise<DrillSpecInput> {
   return drill as DrillSpecInput;
 }
 
+/** A look-back such as `7d`: the duration form without the 90-day cap of `Duration`, which bounds timers. */
 const since = (v: string) => {
-  if (!Duration.safeParse(v).success)
+  if (!DURATION_FORM.test(v) || toMs(v) <= 0)
     throw new ValidationError(`--since must be a duration like 7d`, [
       { path: '--since', message: 'must be a duration' },
     ]);
@@ -52,24 +49,19 @@ export function registerDrillCommands(program: Command): void {
       const drills = await client(opts.taskQueue);
       const handle = await drills.run(await loadDrillFile(file));
       if (!opts.wait)
-        return opts.json
-          ? printJson({ workflowId: handle.workflowId })
-          : void process.stdout.write(`started ${handle.workflowId}\n`);
+        return opts.json ? printJson({ workflowId: handle.workflowId }) : printLines(`started ${handle.workflowId}`);
       try {
         const report = await handle.result();
         if (opts.json) printJson(report);
         else
-          process.stdout.write(
-            `drill passed: detected in ${report.timeToDetectMs} ms, rolled back in ${report.timeToRollbackMs} ms\n`,
+          printLines(
+            `drill passed: detected in ${report.timeToDetectMs} ms, rolled back in ${report.timeToRollbackMs} ms`,
           );
       } catch (err) {
         const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as
           { reasons?: string[] } | undefined;
         if (opts.json) printJson(details ?? { error: (err as Error).message });
-        else
-          process.stderr.write(
-            `drill FAILED:\n${(details?.reasons ?? [(err as Error).message]).map((r) => `  - ${r}`).join('\n')}\n`,
-          );
+        else printErrorLines('drill FAILED:', ...(details?.reasons ?? [(err as Error).message]).map((r) => `  - ${r}`));
         process.exitCode = EXIT.failed;
       }
     });
@@ -88,7 +80,7 @@ export function registerDrillCommands(program: Command): void {
         ...(opts.every ? { every: opts.every } : {}),
         ...(opts.cron ? { cron: opts.cron } : {}),
       });
-      process.stdout.write(`scheduled ${id}\n`);
+      printLines(`scheduled ${id}`);
     });
 
   drill
@@ -99,8 +91,8 @@ export function registerDrillCommands(program: Command): void {
       const rows = await (await client()).list();
       if (opts.json) return printJson(rows);
       for (const r of rows)
-        process.stdout.write(
-          `${r.scheduleId.padEnd(32)} ${r.paused ? 'paused ' : 'active '} next ${r.nextActionTimes[0] ?? '—'}\n`,
+        printLines(
+          `${r.scheduleId.padEnd(32)} ${r.paused ? 'paused ' : 'active '} next ${r.nextActionTimes[0] ?? '—'}`,
         );
     });
 
@@ -112,7 +104,7 @@ export function registerDrillCommands(program: Command): void {
       .action(async (id: string) => {
         const drills = await client();
         await drills[verb](id);
-        process.stdout.write(`${verb}: ${id}\n`);
+        printLines(`${verb}: ${id}`);
       });
   }
 
@@ -127,11 +119,12 @@ export function registerDrillCommands(program: Command): void {
       if (opts.json) return printJson(summary);
       const pct = (p: typeof summary.timeToRollbackMs) =>
         `p50 ${p.p50 ?? '—'} ms, p90 ${p.p90 ?? '—'} ms, p99 ${p.p99 ?? '—'} ms, max ${p.max ?? '—'} ms`;
-      process.stdout.write(
-        `drills since ${summary.since}: ${summary.drills} (${summary.passed} passed, ${summary.failed} failed, pass rate ${summary.passRate === null ? '—' : `${(summary.passRate * 100).toFixed(1)}%`})\n` +
-          `time to detect:   ${pct(summary.timeToDetectMs)}\ntime to rollback: ${pct(summary.timeToRollbackMs)}\n`,
+      printLines(
+        `drills since ${summary.since}: ${summary.drills} (${summary.passed} passed, ${summary.failed} failed, pass rate ${summary.passRate === null ? '—' : `${(summary.passRate * 100).toFixed(1)}%`})`,
+        `time to detect:   ${pct(summary.timeToDetectMs)}`,
+        `time to rollback: ${pct(summary.timeToRollbackMs)}`,
       );
       for (const r of summary.reports.filter((x) => !x.passed))
-        process.stdout.write(`  FAILED ${r.workflowId}: ${r.reasons.join('; ')}\n`);
+        printLines(`  FAILED ${r.workflowId}: ${r.reasons.join('; ')}`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { actorOf, cliClient, printJson, rolloutId } from '../context.js';
+import { actorOf, cliClient, printJson, printLines, rolloutId } from '../context.js';
 
 interface OperateOpts {
   actor?: string;
@@ -54,7 +54,7 @@ export function registerOperateCommands(program: Command): void {
         }
       })();
       if (opts.json) printJson(ack);
-      else process.stdout.write(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step}\n`);
+      else printLines(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step}`);
     });
   }
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { RolloutClient } from '../../client/rollout-client.js';
 import { ValidationError } from '../../errors.js';
 import { renderReportHtml, renderReportSvg } from '../../report/index.js';
-import { cliClient, rolloutId } from '../context.js';
+import { cliClient, printLines, rolloutId } from '../context.js';
 
 const FORMATS: Record<string, typeof renderReportHtml> = {
   '.html': renderReportHtml,
@@ -41,6 +41,6 @@ export function registerReportCommand(program: Command): void {
       if (!FORMATS[extname(opts.out).toLowerCase()])
         throw new ValidationError(`--out must end in .html or .svg (got ${opts.out})`, []);
       const { rollouts } = await cliClient();
-      process.stdout.write(`${await writeReport(rollouts, rolloutId(id), opts.out)}\n`);
+      printLines(await writeReport(rollouts, rolloutId(id), opts.out));
     });
 }

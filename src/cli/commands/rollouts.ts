@@ -4,7 +4,7 @@ import { Phase } from '../../domain/rollout-state.schema.js';
 import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { loadSpecFile, specJsonSchema } from '../../spec/load.js';
-import { cliClient, EXIT, printJson, rolloutId, uiLink } from '../context.js';
+import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
 import { createLiveView } from '../../view/live-view.js';
 import { renderStatus } from '../../view/render.js';
 
@@ -20,15 +20,13 @@ export function registerRolloutCommands(program: Command): void {
         const spec = await loadSpecFile(file);
         if (opts.json)
           printJson({ valid: true, name: spec.name, steps: spec.steps.length, guards: spec.guards.length });
-        else process.stdout.write(`${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)\n`);
+        else printLines(`${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         if (opts.json)
           printJson({ valid: false, issues: err.issues, error: err.issues.length ? undefined : err.message });
-        else
-          process.stderr.write(
-            `${err.issues.length ? `${file}: invalid\n${describeIssues(err.issues)}` : err.message}\n`,
-          );
+        else if (err.issues.length) printErrorLines(`${file}: invalid`, ...err.issues.map((i) => describeIssues([i])));
+        else printErrorLines(err.message);
         process.exitCode = EXIT.usage;
       }
     });
@@ -56,14 +54,14 @@ export function registerRolloutCommands(program: Command): void {
       const { rollouts, namespace } = await cliClient();
       const { workflowId, runId } = await rollouts.start(spec, { taskQueue: opts.taskQueue });
       const ui = uiLink(workflowId, namespace);
-      if (!opts.json) process.stdout.write(`started ${workflowId}\n${ui ? `Web UI: ${ui}\n` : ''}`);
+      if (!opts.json) printLines(`started ${workflowId}`, ...(ui ? [`Web UI: ${ui}`] : []));
       if (!opts.wait) {
         if (opts.json) printJson({ workflowId, runId, ui });
         return;
       }
       const result = await rollouts.result(workflowId);
       if (opts.json) printJson({ workflowId, runId, ui, result });
-      else process.stdout.write(`${workflowId}: ${result.phase} — ${result.reason}\n`);
+      else printLines(`${workflowId}: ${result.phase} — ${result.reason}`);
       process.exitCode = result.phase === 'Completed' ? EXIT.ok : EXIT.failed;
     });
 
@@ -76,7 +74,7 @@ export function registerRolloutCommands(program: Command): void {
       const { rollouts } = await cliClient();
       const status = await rollouts.status(rolloutId(id));
       if (opts.json) printJson(status);
-      else process.stdout.write(`${renderStatus(rolloutId(id), status).join('\n')}\n`);
+      else printLines(...renderStatus(rolloutId(id), status));
     });
 
   program
@@ -98,8 +96,8 @@ export function registerRolloutCommands(program: Command): void {
       });
       if (opts.json) return printJson(rows);
       for (const r of rows)
-        process.stdout.write(
-          `${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}\n`,
+        printLines(
+          `${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}`,
         );
     });
 
@@ -114,13 +112,13 @@ export function registerRolloutCommands(program: Command): void {
       if (opts.json)
         return printJson({ timeline: status.timeline, measurements: status.measurements, windows: status.windows });
       for (const t of status.timeline) {
-        process.stdout.write(
-          `${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}\n`,
+        printLines(
+          `${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}`,
         );
       }
       for (const m of status.measurements)
-        process.stdout.write(
-          `${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}\n`,
+        printLines(
+          `${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}`,
         );
     });
 
@@ -144,8 +142,8 @@ async function watch(id: string, intervalMs: number): Promise<void> {
     if (view) {
       view.frame(lines, text);
     } else if (text !== previous) {
-      process.stdout.write(
-        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}\n`,
+      printLines(
+        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}`,
       );
     }
     previous = text;

@@ -192,6 +192,15 @@ describe('http-json source', () => {
     });
   });
 
+  it('never quotes a URL’s credentials in an error, nor keeps the raw error (with the URL) as its cause', async () => {
+    const s = source({ url: `http://ops:s3cret-pw@127.0.0.1:1/x` });
+    const err = (await s.instant('$.x', now).catch((e: unknown) => e)) as SourceError;
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).not.toContain('s3cret-pw');
+    expect(err.cause).toBeUndefined();
+  });
+
   it('fails with CONFIG when the token variable is missing, naming the variable and sending nothing', async () => {
     const failure = await source({}, {})
       .instant('$.x', now)

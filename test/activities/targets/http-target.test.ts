@@ -15,7 +15,7 @@ interface Seen {
 }
 
 /** The next answer the fake flag service gives; `hang` never answers, to exercise the timeout. */
-let reply: { status: number; body: string } | 'hang' = { status: 204, body: '' };
+let reply: { status: number; body: string; headers?: Record<string, string> } | 'hang' = { status: 204, body: '' };
 let seen: Seen[] = [];
 let server: Server;
 let url: string;
@@ -28,7 +28,7 @@ beforeAll(async () => {
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       if (reply === 'hang') return;
-      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -174,5 +174,40 @@ describe('http target', () => {
     const error = await failure(target().read());
     expect(error).toMatchObject({ code: 'UNPARSABLE', retryable: true });
     expect(error.message).toContain(`GET ${url}`);
+  });
+
+  describe('URLs with userinfo', () => {
+    const PASSWORD = 'pa55-w0rd-in-url';
+    const withUserinfo = () => url.replace('http://', `http://deploy:${PASSWORD}@`);
+
+    it('never shows the userinfo: not in describe, nor in the error fetch raises for such a URL', async () => {
+      const t = target({ url: withUserinfo() });
+      expect(t.describe).toBe(`http:${url.replace('http://', 'http://***@')}#new-ranker`);
+      for (const error of [await failure(t.apply({ percent: 5, idempotencyKey: 'k' })), await failure(t.read())]) {
+        expect(error).toMatchObject({ code: 'UNAVAILABLE' });
+        expect(error.message).toContain('http://***@127.0.0.1');
+        expect(error.message).not.toContain(PASSWORD);
+        expect(error.message).not.toContain('deploy:');
+        expect(JSON.stringify(error.cause ?? null)).not.toContain(PASSWORD);
+      }
+    });
+
+    it('redacts userinfo in a redirect target and in a body that quotes URLs', async () => {
+      reply = { status: 302, body: '', headers: { location: `http://admin:${PASSWORD}@elsewhere.example/flags` } };
+      const redirected = await failure(target().apply({ percent: 5, idempotencyKey: 'k' }));
+      expect(redirected.message).toContain('redirected to http://***@elsewhere.example/flags');
+      expect(redirected.message).not.toContain(PASSWORD);
+
+      reply = { status: 503, body: `{"error":"upstream http://svc:${PASSWORD}@10.0.0.1:8080/x is down"}` };
+      const unavailable = await failure(target().apply({ percent: 5, idempotencyKey: 'k' }));
+      expect(unavailable.message).toContain('upstream http://***@10.0.0.1:8080/x is down');
+      expect(unavailable.message).not.toContain(PASSWORD);
+    });
+
+    it('names the URL without userinfo when the token variable is missing', async () => {
+      const error = await failure(target({ url: withUserinfo() }, {}).read());
+      expect(error).toMatchObject({ code: 'CONFIG' });
+      expect(error.message).not.toContain(PASSWORD);
+    });
   });
 });
