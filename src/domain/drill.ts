@@ -57,7 +57,9 @@ export function judgeDrill(args: {
   const baselineVerified = args.baseline.actual === args.baseline.expected;
   if (!baselineVerified)
     reasons.push(
-      `the target reads ${args.baseline.actual ?? 'nothing'}%, expected its baseline ${args.baseline.expected}%`,
+      args.baseline.actual === undefined
+        ? `the target could not be read back, expected its baseline ${args.baseline.expected}%`
+        : `the target reads ${args.baseline.actual}%, expected its baseline ${args.baseline.expected}%`,
     );
   for (const c of args.compensations)
     if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);

@@ -34,3 +34,6 @@ export function escapeControls(text: string): string {
 export function terminalJson(value: unknown): string {
   return String(JSON.stringify(value, null, 2)).replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c.charCodeAt(0), 4)}`);
 }
+
+/** What a human reads where a value is absent (a run that never set it, a target that could not be read). */
+export const ABSENT = '—';

@@ -109,6 +109,34 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     }
   });
 
+  it('list shows an absent phase and exposure as "—" (a run that failed on its spec set neither), never "null"', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('cli-absent');
+      // started as another SDK would, without search attributes, with a spec the workflow refuses
+      const handle = await suite.env.client.workflow.start('progressiveRollout', {
+        taskQueue: h.taskQueue,
+        workflowId: rolloutIdForFlag(flag),
+        args: [{ spec: flagdSpec(flag, [{ exposure: 150 }]) }],
+      });
+      await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'InvalidSpec' } });
+      let row: string | undefined;
+      await waitFor(
+        async () => {
+          const list = await cli(['list']);
+          row = list.stdout.split('\n').find((line) => line.startsWith(`${rolloutIdForFlag(flag)} `));
+          return row !== undefined && /Failed|FAILED/i.test(row);
+        },
+        60_000,
+        'the failed run to be listed',
+      );
+      expect(row).not.toMatch(/null|undefined/);
+      expect(row!.split(/\s+/).filter((cell) => cell === '—')).toHaveLength(2);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('history, status, list and watch show control characters from callers escaped, never raw', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {

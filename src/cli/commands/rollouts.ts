@@ -7,6 +7,7 @@ import { loadSpecFile, specJsonSchema } from '../../spec/load.js';
 import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
 import { createLiveView } from '../../view/live-view.js';
 import { renderStatus } from '../../view/render.js';
+import { ABSENT } from '../../view/terminal-text.js';
 
 /** `validate`, `schema`, `start`, `status`, `list`, `history`, `watch`. */
 export function registerRolloutCommands(program: Command): void {
@@ -97,7 +98,7 @@ export function registerRolloutCommands(program: Command): void {
       if (opts.json) return printJson(rows);
       for (const r of rows)
         printLines(
-          `${r.workflowId.padEnd(40)} ${String(r.phase).padEnd(16)} ${String(r.exposure ?? '').padStart(6)}%  ${r.status}`,
+          `${r.workflowId.padEnd(40)} ${(r.phase ?? ABSENT).padEnd(16)} ${(r.exposure === null ? ABSENT : `${r.exposure}%`).padStart(7)}  ${r.status}`,
         );
     });
 
