@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { worstVerdict, emptyTally, tallyMeasurement, windowVerdict } from '../../src/domain/tally.js';
+import { worstVerdict, emptyTally, measuredValue, tallyMeasurement, windowVerdict } from '../../src/domain/tally.js';
 import { type GuardTally, type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
 import { toMs } from '../../src/domain/time.js';
 import type { GuardSpec } from '../../src/domain/guard-spec.schema.js';
@@ -121,7 +121,7 @@ async function measure(
   const pick = judgements.find((j) => j.verdict === worst) ?? judgements[0]!;
   const others =
     judgements.length > 1
-      ? ` (cohorts: ${judgements.map((j) => `${j.cohort}=${j.value ?? 'no data'} ${j.verdict}`).join(', ')})`
+      ? ` (cohorts: ${judgements.map((j) => `${j.cohort}=${measuredValue(j.value)} ${j.verdict}`).join(', ')})`
       : '';
   return {
     ...base,

@@ -1,5 +1,6 @@
 import type { MeasurementRecord, GuardTally, Verdict } from './tally.schema.js';
 import type { GuardSpec } from './guard-spec.schema.js';
+import { formatNumber } from '../analysis/verdict.js';
 
 /*
  * Guard assessment as pure functions over a tally. Zod-free: workflow code imports this module.
@@ -52,7 +53,7 @@ export function tallyMeasurement(
       next.consecutiveErrors += 1;
       break;
   }
-  const shown = `${m.value ?? 'no data'} vs ${m.threshold}${m.cohort ? ` in ${m.cohort}` : ''}`;
+  const shown = `${measuredValue(m.value)} vs ${m.threshold}${m.cohort ? ` in ${m.cohort}` : ''}`;
   if (m.verdict === 'Failed' && limits.critical) {
     return { tally: next, decision: { kind: 'fail', reason: `critical guard ${m.guard} failed: ${shown}` } };
   }
@@ -96,4 +97,9 @@ const RANK: Record<Verdict, number> = { Successful: 0, Inconclusive: 1, Error: 2
 export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
   if (verdicts.length === 0) return 'Inconclusive';
   return verdicts.reduce((a, b) => (RANK[b] > RANK[a] ? b : a));
+}
+
+/** A measured value as a human reads it: four significant digits, or `no data`. */
+export function measuredValue(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'no data' : formatNumber(value);
 }

@@ -1,4 +1,5 @@
 import type { RolloutStatus } from '../../workflows/messages.js';
+import { measuredValue } from '../domain/tally.js';
 import { formatMs } from '../domain/time.js';
 import { escapeControls } from './terminal-text.js';
 
@@ -28,7 +29,7 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   if (s.guards.length) {
     lines.push(`guards${s.guardsAsOf ? ` (live, ${new Date(s.guardsAsOf).toISOString().slice(11, 19)})` : ''}:`);
     for (const g of s.guards) {
-      const value = g.value === null ? 'no data' : Number(g.value.toPrecision(4)).toString();
+      const value = measuredValue(g.value);
       lines.push(
         `  ${g.name.padEnd(22)} ${value.padStart(10)}  ${g.threshold.padEnd(24)} ${g.verdict}${g.checks !== undefined ? ` (${g.checks} checks)` : ''}${g.cohort ? ` worst cohort ${g.cohort}` : ''}`,
       );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyTally, tallyMeasurement, windowVerdict, worstVerdict } from '../../src/domain/tally.js';
+import { emptyTally, measuredValue, tallyMeasurement, windowVerdict, worstVerdict } from '../../src/domain/tally.js';
 import { type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
 
 const m = (verdict: Verdict, value: number | null = 1): MeasurementRecord => ({
@@ -56,5 +56,26 @@ describe('guard assessment', () => {
     expect(worstVerdict(['Successful', 'Inconclusive', 'Error'])).toBe('Error');
     expect(worstVerdict(['Error', 'Failed', 'Successful'])).toBe('Failed');
     expect(worstVerdict([])).toBe('Inconclusive');
+  });
+});
+
+describe('measured values as a human reads them', () => {
+  it('rounds to four significant digits, and says when there is no data', () => {
+    expect(measuredValue(0.17033964220897072)).toBe('0.1703');
+    expect(measuredValue(1234567)).toBe('1235000');
+    expect(measuredValue(0.05)).toBe('0.05');
+    expect(measuredValue(null)).toBe('no data');
+  });
+
+  it('a failing guard’s reason shows the rounded value, not the raw float', () => {
+    const r = tallyMeasurement(
+      emptyTally('g'),
+      { ...m('Failed', 0.17033964220897072), threshold: '≤ 0.05' },
+      {
+        ...limits,
+        critical: true,
+      },
+    );
+    expect(r.decision).toEqual({ kind: 'fail', reason: 'critical guard g failed: 0.1703 vs ≤ 0.05' });
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { isTerminal } from '../../domain/rollout-state.js';
+import { measuredValue } from '../../domain/tally.js';
 import { Phase } from '../../domain/rollout-state.schema.js';
 import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
@@ -119,7 +120,7 @@ export function registerRolloutCommands(program: Command): void {
       }
       for (const m of status.measurements)
         printLines(
-          `${m.at}  measurement ${m.guard}: ${m.verdict} ${m.value ?? 'no data'} vs ${m.threshold} — ${m.detail}`,
+          `${m.at}  measurement ${m.guard}: ${m.verdict} ${measuredValue(m.value)} vs ${m.threshold} — ${m.detail}`,
         );
     });
 
@@ -144,7 +145,7 @@ async function watch(id: string, intervalMs: number): Promise<void> {
       view.frame(lines, text);
     } else if (text !== previous) {
       printLines(
-        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${g.value ?? 'no data'}(${g.verdict})`).join('')}`,
+        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value)}(${g.verdict})`).join('')}`,
       );
     }
     previous = text;
