@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Cohort, Exposure, ExposureReading } from '../../../src/domain/exposure.schema.js';
 import { FlagdTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
@@ -32,9 +33,11 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
       const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);
       return raw === undefined ? { percent: 0 } : readingOf(spec, file.shown, parseFlag(file, spec.flag, raw));
     },
-    async apply(change) {
-      const file = await locate();
-      return serialized(file.real, async () => {
+    apply(change) {
+      // Queued at once, in call order, by the path as written; located inside the queue. Queuing after an await
+      // would let a later apply overtake an earlier one (the last call must win).
+      return serialized(path.resolve(root, String(spec.path)), async () => {
+        const file = await locate();
         const loaded = await loadFlagFile(file);
         const raw = loaded ? own(loaded.flags, spec.flag) : undefined;
         const existing = raw === undefined ? undefined : parseFlag(file, spec.flag, raw);
