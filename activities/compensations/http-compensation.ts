@@ -2,6 +2,7 @@ import type { Compensation } from '../../src/domain/spec.schema.js';
 import { bodySnippet, describeFetchError, redactToken } from '../../src/util/http-text.js';
 import { redactUrl } from '../../src/util/redact-url.js';
 import { TargetError } from '../targets/port.js';
+import { secretFromEnv } from '../secrets.js';
 
 /**
  * Calls a custom compensation hook. The `Idempotency-Key` header lets the hook recognise a retry of a
@@ -15,7 +16,7 @@ export async function callHttpCompensation(
   const { url, method, body, headers, tokenEnv, timeoutMs } = compensation.http;
   const auth: Record<string, string> = {};
   if (tokenEnv) {
-    const token = env[tokenEnv];
+    const token = secretFromEnv(tokenEnv, env);
     if (!token)
       throw new TargetError(
         `compensation ${redactUrl(url)}: environment variable ${tokenEnv} is not set`,

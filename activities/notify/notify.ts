@@ -3,6 +3,7 @@ import type { Notifier } from '../../src/domain/spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 import { describeFetchError } from '../../src/util/http-text.js';
 import { redactUrl } from '../../src/util/redact-url.js';
+import { secretFromEnv } from '../secrets.js';
 
 /** A phase change as sent to notifiers. */
 export interface RolloutEvent {
@@ -27,7 +28,7 @@ export async function sendNotifications(
       deps.logger.info({ event }, `rollout ${event.rollout}: ${event.phase} (${event.cause})`);
     } else if ('webhook' in notifier) {
       const { url, tokenEnv } = notifier.webhook;
-      const token = tokenEnv ? deps.env[tokenEnv] : undefined;
+      const token = secretFromEnv(tokenEnv, deps.env);
       if (tokenEnv && !token)
         throw new Error(`notifier ${redactUrl(url)}: environment variable ${tokenEnv} is not set`);
       const res = await fetch(url, {

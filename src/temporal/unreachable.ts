@@ -1,5 +1,6 @@
 import { createConnection } from 'node:net';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { truncate } from '../domain/bounds.js';
 import { TemporalServerError } from '../errors.js';
 
 const GRPC_UNAVAILABLE = 14;
@@ -36,7 +37,7 @@ function shortMessage(err: unknown): string {
   const details = typeof e?.cause?.details === 'string' ? e.cause.details : undefined;
   const text = details || (typeof e?.message === 'string' ? e.message : String(err));
   const line = text.split('\n')[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+  return truncate(line, 200);
 }
 
 /** Why a TCP connection to `address` fails, or undefined when it succeeds (the problem is above TCP: TLS, gRPC). */

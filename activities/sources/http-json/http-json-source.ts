@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/http-text.js';
+import { secretFromEnv } from '../../secrets.js';
 
 /**
  * Any HTTP endpoint answering JSON. Each query GETs `spec.url`; the expression is a JSON path into the answer
@@ -229,7 +230,7 @@ function errorText(text: string): string {
  */
 export function bearerToken(tokenEnv: string | undefined, env: NodeJS.ProcessEnv, who: string): string | undefined {
   if (tokenEnv === undefined) return undefined;
-  const token = env[tokenEnv]?.trim();
+  const token = secretFromEnv(tokenEnv, env);
   if (!token)
     throw new SourceError(
       `${who}: environment variable ${tokenEnv} (tokenEnv) is not set; it must hold the bearer token`,

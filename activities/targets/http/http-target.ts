@@ -4,6 +4,7 @@ import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 import { redactUrl } from '../../../src/util/redact-url.js';
+import { secretFromEnv } from '../../secrets.js';
 
 /**
  * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
@@ -93,15 +94,15 @@ export function createHttpTarget(
 /** The token, or undefined when the spec names no variable. The error names the variable, never a value. */
 function bearer(spec: HttpTargetSpec, shown: string, env: NodeJS.ProcessEnv): string | undefined {
   if (spec.tokenEnv === undefined) return undefined;
-  const token = env[spec.tokenEnv];
-  if (token === undefined || token.trim() === '') {
+  const token = secretFromEnv(spec.tokenEnv, env);
+  if (token === undefined) {
     throw new TargetError(
       `environment variable ${spec.tokenEnv} is not set; it must hold the bearer token for ${shown}`,
       'CONFIG',
       false,
     );
   }
-  return token.trim();
+  return token;
 }
 
 function parseReading(text: string): ExposureReading | undefined {
