@@ -1,15 +1,17 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.schema.js';
-import type { DrillSpec } from '../src/domain/drill.schema.js';
-import type { Compensation, Notifier, RolloutSpec } from '../src/domain/spec.schema.js';
+import type { PreparedDrill } from '../src/domain/drill.schema.js';
+import { emptyCatalog, rootDir, type LoadedCatalog } from '../src/catalog/load.js';
+import { SecretStore } from '../src/catalog/secrets.js';
+import type { Compensation, Notifier, ResolvedSpec } from '../src/domain/spec.schema.js';
 import type { TargetSpec } from '../src/domain/target-spec.schema.js';
 import type { PinoLogger } from '../src/logger.js';
 import { callHttpCompensation } from './compensations/http-compensation.js';
 import { observeWindow, type ObserveWindowInput, type WindowReport } from './guards/observe-window.js';
 export type { ObserveProgress, ObserveWindowInput, WindowReport } from './guards/observe-window.js';
 import { createMetricSource } from './sources/index.js';
-import { toFailure } from './errors.js';
+import { redacting, toFailure } from './errors.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
 import { createTarget, MemoryTargetRegistry } from './targets/index.js';
 import { checkDrillSpec, checkRolloutSpec } from './validate.js';
@@ -19,9 +21,17 @@ export interface ActivityDeps {
   logger: PinoLogger;
   /** Shared state of `memory` targets (tests, drills). */
   memory?: MemoryTargetRegistry;
-  /** Directory relative flag-file paths resolve against (default: the worker's cwd). */
-  baseDir?: string;
+  /**
+   * The operator's catalog: what specs may name, where flag files live, and the secrets activities read when they
+   * call out. Default: an empty catalog (memory targets and synthetic sources only).
+   */
+  catalog?: LoadedCatalog;
+  /** Where the catalog's `env` secrets are read (default: `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** The catalog's secrets (default: a store over `catalog` and `env`); the worker shares it with its logger. */
+  secrets?: SecretStore;
+  /** The directory of flagd targets recorded before the catalog, which name no root (default: the catalog's). */
+  baseDir?: string;
 }
 
 export interface ApplyExposureInput {
@@ -37,20 +47,34 @@ export interface CompensationInput {
 
 /**
  * Builds the activity implementations over their dependencies. Every activity is idempotent: exposure is
- * absolute, and hooks get an idempotency key derived from the rollout's run ID and the operation.
+ * absolute, and hooks get an idempotency key derived from the rollout's run ID and the operation. Every result and
+ * every error passes through the secret store's redactor: no secret value reaches workflow history.
  */
 export function createActivities(deps: ActivityDeps) {
   const memory = deps.memory ?? new MemoryTargetRegistry();
-  const env = deps.env ?? process.env;
+  const loaded = deps.catalog ?? emptyCatalog();
+  const secrets = deps.secrets ?? new SecretStore(loaded, deps.env ?? process.env);
+  const secret = (name: string) => secrets.get(name);
   const targetOf = (spec: TargetSpec) =>
-    createTarget(spec, { memory, env, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) });
+    createTarget(spec, {
+      memory,
+      secret,
+      rootDir: (root) => (root === undefined ? (deps.baseDir ?? loaded.dir) : rootDir(loaded, root)),
+    });
+  // read at each check: \`rollout dev --demo\` adds the demo's entries to a running worker's catalog
+  const checks = {
+    get catalog() {
+      return loaded.catalog;
+    },
+    targetOf,
+  };
   const log = () =>
     deps.logger.child({
       activity: Context.current().info.activityType,
       workflowId: Context.current().info.workflowExecution?.workflowId,
     });
 
-  return {
+  return redacting(secrets, {
     /** Sets the target's exposure and verifies it by reading it back. */
     async applyExposure(input: ApplyExposureInput): Promise<ExposureReading> {
       const target = targetOf(input.target);
@@ -85,7 +109,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Runs one custom compensation hook. */
     async runCompensation(input: CompensationInput): Promise<{ status: number }> {
       try {
-        const result = await callHttpCompensation(input.compensation, input.idempotencyKey, env);
+        const result = await callHttpCompensation(input.compensation, input.idempotencyKey, secret);
         log().info(
           { compensation: input.compensation.name ?? input.compensation.http.url, key: input.idempotencyKey },
           'compensation ran',
@@ -98,27 +122,30 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Watches the guards through one observation window (one activity, heartbeating each check). */
     async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
-      return observeWindow(input, (guard) => createMetricSource(guard.source, { env }));
+      return observeWindow(input, (guard) => createMetricSource(guard.source, { secret }));
     },
 
-    /** Validates a rollout spec and fills its defaults (a local activity: no I/O, no retries needed). */
-    async validateRolloutSpec(spec: unknown): Promise<RolloutSpec> {
-      return checkRolloutSpec(spec);
+    /**
+     * The workflow's spec check (a local activity): the spec resolved against the catalog and the target's policy,
+     * then the target's own check (an existing flag has both variants), before anything changes.
+     */
+    async validateRolloutSpec(spec: unknown, firstRun = true): Promise<ResolvedSpec> {
+      return checkRolloutSpec(spec, checks, firstRun);
     },
 
-    /** Validates a drill spec and builds the rollout it runs (a local activity). */
-    async prepareDrill(drill: unknown): Promise<{ drill: DrillSpec; spec: RolloutSpec }> {
-      return checkDrillSpec(drill);
+    /** Checks a drill spec and resolves the rollout it runs (a local activity). */
+    async prepareDrill(drill: unknown): Promise<PreparedDrill> {
+      return checkDrillSpec(drill, checks);
     },
 
     /** Tells the spec's notifiers about a phase change. */
     async notify(input: { notifiers: Notifier[]; event: RolloutEvent; idempotencyKey: string }): Promise<void> {
       await sendNotifications(input.notifiers, input.event, {
         logger: deps.logger,
-        env,
+        secret,
         idempotencyKey: input.idempotencyKey,
       });
     },
-  };
+  });
 }
 export type RolloutActivities = ReturnType<typeof createActivities>;

@@ -16,6 +16,7 @@ import type { PinoLogger } from '../src/logger.js';
 import type { ResolvedCli } from '../src/temporal/cli-provision.js';
 import type { DevServer } from '../src/temporal/dev-server.js';
 import { createRolloutWorker } from '../src/worker/worker.js';
+import { testCatalog } from '../test/helpers/catalog.js';
 import type { MeasurementResult } from './report.js';
 
 export interface BenchContext {
@@ -62,7 +63,7 @@ export async function startRolloutWorker(ctx: BenchContext, label: string): Prom
     namespace: ctx.server.namespace,
     taskQueue,
     workflowBundle: ctx.bundle,
-    deps: { logger: ctx.logger, baseDir: ctx.dir },
+    deps: { logger: ctx.logger, baseDir: ctx.dir, catalog: testCatalog(ctx.dir) },
   });
   return runWorker(worker, taskQueue);
 }

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from '@temporalio/worker';
 import type { RolloutSpecInput } from '../src/domain/spec.schema.js';
 import { createRolloutWorker } from '../src/worker/worker.js';
+import { testCatalog } from '../test/helpers/catalog.js';
 import { createBaselineActivities } from './baseline-activities.js';
 import { BASELINE_WORKFLOW_TYPE, type baselineRollout } from './baseline-workflows.js';
 import { runWorker, type BenchContext, type Measurement, type RunningWorker } from './context.js';
@@ -33,7 +34,7 @@ export async function createSharedWorker(ctx: BenchContext, taskQueue: string): 
       namespace: ctx.server.namespace,
       taskQueue,
       workflowBundle: ctx.bundle,
-      deps: { logger: ctx.logger, baseDir: ctx.dir },
+      deps: { logger: ctx.logger, baseDir: ctx.dir, catalog: testCatalog(ctx.dir) },
     });
     return runWorker(worker, taskQueue);
   } finally {

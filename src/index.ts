@@ -6,7 +6,7 @@ export { RolloutClient, CommandRejectedError } from './client/rollout-client.js'
 export { startRollout, rolloutWorkflowId, RolloutAlreadyRunningError, type StartOptions } from './client/start.js';
 export { DrillClient, validateDrill, type DrillSummary } from './client/drills.js';
 export type { ListQuery, RolloutSummary } from './client/visibility.js';
-export { RolloutSpec, type RolloutSpecInput, type Step } from './domain/spec.schema.js';
+export { RolloutSpec, ResolvedSpec, type RolloutSpecInput, type Step } from './domain/spec.schema.js';
 export { GuardSpec, type ThresholdGuard, type CompareGuard } from './domain/guard-spec.schema.js';
 export { DrillSpec, type DrillSpecInput } from './domain/drill.schema.js';
 export { type DrillReport } from './domain/drill.js';
@@ -27,7 +27,11 @@ export type {
   GuardBreach,
 } from './domain/commands.schema.js';
 export type { CommandAck } from './domain/commands.js';
-export { parseSpecText, validateSpec, loadSpecFile, specJsonSchema } from './spec/load.js';
+export { parseSpecText, validateSpec, specJsonSchema, catalogJsonSchema } from './spec/load.js';
+export { checkSpec, loadSpecFile, type SpecCheck } from './spec/check.js';
+export { Catalog, type CatalogInput } from './domain/catalog.schema.js';
+export { checkCatalog } from './domain/catalog.js';
+export { catalogOf, loadCatalogFile, type LoadedCatalog } from './catalog/load.js';
 export { RolloutError, ValidationError } from './errors.js';
 export { TASK_QUEUE, loadTemporalSettings, connectClient } from './temporal/connection.js';
 export {

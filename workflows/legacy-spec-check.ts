@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { buildDrillRollout, DrillSpec } from '../src/domain/drill.schema.js';
-import type { RolloutSpec } from '../src/domain/spec.schema.js';
-import { RolloutSpec as RolloutSpecSchema } from '../src/domain/spec.schema.js';
+import { buildDrillRollout, DrillSpec, type PreparedDrill } from '../src/domain/drill.schema.js';
+import type { ResolvedSpec } from '../src/domain/spec.schema.js';
+import { ResolvedSpec as RolloutSpecSchema } from '../src/domain/spec.schema.js';
 import { describeIssues, flattenIssues } from '../src/domain/validation.js';
 
 /*
@@ -10,7 +10,7 @@ import { describeIssues, flattenIssues } from '../src/domain/validation.js';
  * stays in the one bundle), and new runs never evaluate zod.
  */
 
-export function checkSpecInWorkflow(spec: unknown): RolloutSpec {
+export function checkSpecInWorkflow(spec: unknown): ResolvedSpec {
   const parsed = RolloutSpecSchema.safeParse(spec);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
@@ -21,7 +21,7 @@ export function checkSpecInWorkflow(spec: unknown): RolloutSpec {
   return parsed.data;
 }
 
-export function checkDrillInWorkflow(drill: unknown): { drill: DrillSpec; spec: RolloutSpec } {
+export function checkDrillInWorkflow(drill: unknown): PreparedDrill {
   const parsed = DrillSpec.safeParse(drill);
   if (!parsed.success)
     throw ApplicationFailure.nonRetryable(`invalid drill spec: ${parsed.error.message}`, 'InvalidDrillSpec');
@@ -31,5 +31,7 @@ export function checkDrillInWorkflow(drill: unknown): { drill: DrillSpec; spec: 
       `invalid drill spec:\n${built.issues.map((i) => `${i.path}: ${i.message}`).join('\n')}`,
       'InvalidDrillSpec',
     );
-  return { drill: parsed.data, spec: built.spec };
+  // drills recorded before the catalog wrote every part inline: the built rollout is already in its resolved shape
+  const spec = checkSpecInWorkflow(built.spec);
+  return { drill: { ...parsed.data, notify: parsed.data.notify as PreparedDrill['drill']['notify'] }, spec };
 }

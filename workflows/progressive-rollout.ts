@@ -32,7 +32,7 @@ export { WORKFLOW_TYPE } from './messages.js';
  */
 export async function progressiveRollout(input: RolloutInput): Promise<RolloutResult> {
   const provisional = registerProvisionalStatus(input, workflowInfo().runId, now());
-  const spec = await acceptRolloutSpec(input.spec);
+  const spec = await acceptRolloutSpec(input.spec, input.carried === undefined);
   const state: RolloutState =
     input.carried ??
     initialState({
@@ -43,7 +43,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     });
   if (input.carried) state.runs += 1;
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
-  const rollout = new Rollout(spec, state, parent);
+  const rollout = new Rollout(spec, state, input.spec, parent);
   registerHandlers(rollout);
 
   try {
@@ -95,7 +95,7 @@ async function runSteps(r: Rollout): Promise<void> {
     if (shouldContinueAsNew() && state.step < spec.steps.length) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof progressiveRollout>({
-        spec: r.spec,
+        spec: r.request,
         carried: state,
         ...(r.reportTo ? { reportPhases: true } : {}),
       });

@@ -10,7 +10,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { detailsMarkdown } from '../src/domain/describe.js';
 import type { RolloutState } from '../src/domain/rollout-state.schema.js';
-import type { RolloutSpec } from '../src/domain/spec.schema.js';
+import type { ResolvedSpec } from '../src/domain/spec.schema.js';
 import {
   ROLLOUT_SEARCH_ATTRIBUTES,
   RolloutExposureKey,
@@ -39,7 +39,7 @@ export class Publisher {
   private visible?: Map<string, unknown>;
 
   constructor(
-    private readonly spec: RolloutSpec,
+    private readonly spec: ResolvedSpec,
     private readonly state: RolloutState,
     /** Parent workflow ID to report phase changes to, when the starter asked for it. */
     private readonly reportTo: string | undefined,

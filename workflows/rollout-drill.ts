@@ -26,7 +26,7 @@ const { readExposure, notify } = drillActivities;
  * A failed drill fails this workflow (visible in the UI) with the report as failure details.
  */
 export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<DrillReport> {
-  const { drill, spec } = await acceptDrillSpec(input.drill);
+  const { drill, spec, request } = await acceptDrillSpec(input.drill);
   const deadlineAt = Date.now() + toMs(drill.deadline);
   const reports: PhaseReport[] = [];
   setHandler(rolloutPhaseSignal, (r) => void reports.push(r));
@@ -34,7 +34,8 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
   const rolloutWorkflowId = `${workflowInfo().workflowId}/rollout`;
   const child = await startChild(progressiveRollout, {
     workflowId: rolloutWorkflowId,
-    args: [{ spec, reportPhases: true }],
+    // the child resolves the rollout again: its input is a caller's spec, checked like any other
+    args: [{ spec: request ?? spec, reportPhases: true }],
     // a drill that gives up must not leave its sandbox rollout running
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     staticSummary: `drill ${drill.name}: breach at step ${drill.inject.atStep} by ${drill.inject.method}`,

@@ -9,7 +9,7 @@ import type {
 } from '../src/domain/commands.schema.js';
 import { enterPhase, PUSHED_BREACH_CHECK, recordPushedBreach } from '../src/domain/rollout-state.js';
 import type { PauseReason, Phase, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
-import type { RolloutSpec } from '../src/domain/spec.schema.js';
+import type { ResolvedSpec, RolloutSpecInput } from '../src/domain/spec.schema.js';
 import { ROLLOUT_V3_PATCH } from './patches.js';
 import { Publisher } from './publisher.js';
 import type { WindowTimer } from './window-timer.js';
@@ -28,8 +28,10 @@ export class Rollout {
   private readonly publisher: Publisher;
 
   constructor(
-    readonly spec: RolloutSpec,
+    readonly spec: ResolvedSpec,
     readonly state: RolloutState,
+    /** The spec as the caller sent it: a continue-as-new carries this, and the next run resolves it again. */
+    readonly request: RolloutSpecInput,
     /** Parent workflow ID to report phase changes to, when the starter asked for it. */
     readonly reportTo?: string,
   ) {

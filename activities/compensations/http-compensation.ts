@@ -1,37 +1,28 @@
 import type { Compensation } from '../../src/domain/spec.schema.js';
-import { bodySnippet, describeFetchError, redactToken } from '../../src/util/http-text.js';
+import { bodySnippet, describeFetchError } from '../../src/util/http-text.js';
 import { redactUrl } from '../../src/util/redact-url.js';
 import { TargetError } from '../targets/port.js';
-import { secretFromEnv } from '../secrets.js';
+import { credentialHeaders, redactHeaders, type SecretLookup } from '../credentials.js';
 
 /**
  * Calls a custom compensation hook. The `Idempotency-Key` header lets the hook recognise a retry of a
- * call that did reach it; the bearer token comes from the environment variable the spec names.
+ * call that did reach it; headers and credentials come from the catalog hook, their secrets read now.
  */
 export async function callHttpCompensation(
   compensation: Compensation,
   idempotencyKey: string,
-  env: NodeJS.ProcessEnv,
+  secret: SecretLookup,
 ): Promise<{ status: number }> {
-  const { url, method, body, headers, tokenEnv, timeoutMs } = compensation.http;
-  const auth: Record<string, string> = {};
-  if (tokenEnv) {
-    const token = secretFromEnv(tokenEnv, env);
-    if (!token)
-      throw new TargetError(
-        `compensation ${redactUrl(url)}: environment variable ${tokenEnv} is not set`,
-        'CONFIG',
-        true,
-      );
-    auth.authorization = `Bearer ${token}`;
-  }
+  const { url, method, body, timeoutMs } = compensation.http;
+  const credentials = await credentialHeaders(compensation.http, secret).catch((err: Error) => {
+    throw new TargetError(`compensation ${redactUrl(url)}: ${err.message}`, 'CONFIG', true);
+  });
   let res: Response;
   try {
     res = await fetch(url, {
       method,
       headers: {
-        ...headers,
-        ...auth,
+        ...credentials,
         'idempotency-key': idempotencyKey,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -48,7 +39,7 @@ export async function callHttpCompensation(
   }
   if (!res.ok) {
     // a hook that echoes request headers must not put the token into history
-    const snippet = bodySnippet(redactToken(await res.text().catch(() => ''), auth.authorization?.slice(7)));
+    const snippet = bodySnippet(redactHeaders(await res.text().catch(() => ''), credentials));
     // every failure is retried: rollback never gives up, a human can fix the hook meanwhile
     throw new TargetError(
       `compensation ${method} ${redactUrl(url)} answered ${res.status}${snippet}`,

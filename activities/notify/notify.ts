@@ -3,7 +3,7 @@ import type { Notifier } from '../../src/domain/spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 import { describeFetchError } from '../../src/util/http-text.js';
 import { redactUrl } from '../../src/util/redact-url.js';
-import { secretFromEnv } from '../secrets.js';
+import { credentialHeaders, type SecretLookup } from '../credentials.js';
 
 /** A phase change as sent to notifiers. */
 export interface RolloutEvent {
@@ -21,22 +21,22 @@ export interface RolloutEvent {
 export async function sendNotifications(
   notifiers: readonly Notifier[],
   event: RolloutEvent,
-  deps: { logger: PinoLogger; env: NodeJS.ProcessEnv; idempotencyKey: string },
+  deps: { logger: PinoLogger; secret: SecretLookup; idempotencyKey: string },
 ): Promise<void> {
   for (const notifier of notifiers) {
     if ('log' in notifier) {
       deps.logger.info({ event }, `rollout ${event.rollout}: ${event.phase} (${event.cause})`);
     } else if ('webhook' in notifier) {
-      const { url, tokenEnv } = notifier.webhook;
-      const token = secretFromEnv(tokenEnv, deps.env);
-      if (tokenEnv && !token)
-        throw new Error(`notifier ${redactUrl(url)}: environment variable ${tokenEnv} is not set`);
+      const { url } = notifier.webhook;
+      const credentials = await credentialHeaders(notifier.webhook, deps.secret).catch((err: Error) => {
+        throw new Error(`notifier ${redactUrl(url)}: ${err.message}`);
+      });
       const res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'idempotency-key': deps.idempotencyKey,
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...credentials,
         },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(10_000),

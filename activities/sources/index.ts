@@ -1,5 +1,6 @@
 import type { MetricSourceSpec } from '../../src/domain/guard-spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
+import type { SecretLookup } from '../credentials.js';
 import { createHttpJsonSource } from './http-json/http-json-source.js';
 import type { MetricSource } from './port.js';
 import { createPrometheusSource } from './prometheus/prometheus-source.js';
@@ -19,14 +20,14 @@ export { createPrometheusSource } from './prometheus/prometheus-source.js';
 export { createScrapeSource } from './scrape/scrape-source.js';
 export { createSyntheticSource } from './synthetic/synthetic-source.js';
 
-/** Dependencies of metric sources; `env` holds the tokens named by `tokenEnv` (default: `process.env`). */
+/** Dependencies of metric sources: the catalog's secrets, read when a source calls out. */
 export interface MetricSourceDeps {
-  env?: NodeJS.ProcessEnv;
+  secret?: SecretLookup;
 }
 
 /** The adapter for a guard's `source` spec. Creating one does no I/O; configuration errors surface on first query. */
 export function createMetricSource(spec: MetricSourceSpec, deps: MetricSourceDeps = {}): MetricSource {
-  const opts = deps.env !== undefined ? { env: deps.env } : {};
+  const opts = deps.secret !== undefined ? { secret: deps.secret } : {};
   switch (spec.type) {
     case 'prometheus':
       return createPrometheusSource(spec, opts);

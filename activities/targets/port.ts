@@ -12,6 +12,11 @@ export interface ExposureTarget {
   apply(change: ExposureChange): Promise<ExposureReading>;
   /** Reads the exposure the target currently holds. */
   read(): Promise<ExposureReading>;
+  /**
+   * Checks, writing nothing, that the rollout can run here: e.g. an existing flag defines both variants. Throws a
+   * {@link TargetError} (`CONFIG` or `REFUSED` when the spec must change). Run before the first exposure change.
+   */
+  check?(): Promise<void>;
 }
 
 /**

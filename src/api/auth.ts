@@ -1,12 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../domain/catalog.schema.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without a bearer token (liveness probes). */
     public?: boolean;
+    /** The role a principal needs for this route; routes without one need only a valid token (reads). */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    /** Who called: the principal whose token the request presented. */
+    principal?: ApiPrincipal;
   }
 }
+
+/** An authenticated caller of the API: a catalog principal's name and roles. */
+export interface ApiPrincipal {
+  name: string;
+  roles: readonly Role[];
+}
+
+/** The principal a presented token belongs to, or undefined; tokens are compared in constant time. */
+export type Authenticate = (token: string) => Promise<ApiPrincipal | undefined>;
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
@@ -24,27 +40,51 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** Whether `principal` holds `role` (`admin` holds every role). */
+export const hasRole = (principal: ApiPrincipal, role: Role): boolean =>
+  principal.roles.includes('admin') || principal.roles.includes(role);
+
 /**
- * Requires `Authorization: Bearer <token>` on every route not marked `config: { public: true }`, including
- * unknown ones (an unauthenticated caller cannot probe which routes exist). Refuses an empty token: the API
- * never runs unauthenticated.
+ * Principals from `(name, roles, token)` entries: every entry's token is compared (no early exit, so the time taken
+ * does not say which principal matched). A token read fresh per request lets a rotated secret apply at once.
  */
-export function installBearerAuth(app: FastifyInstance, token: string): void {
-  if (token.trim() === '') {
-    throw new Error(
-      'The rollout API needs a bearer token (options.token is empty); refusing to serve unauthenticated.',
-    );
-  }
+export function principalAuthenticator(
+  entries: () => Promise<readonly { name: string; roles: readonly Role[]; token: string | undefined }[]>,
+): Authenticate {
+  return async (presented) => {
+    let found: ApiPrincipal | undefined;
+    for (const entry of await entries()) {
+      if (entry.token !== undefined && tokenMatches(presented, entry.token) && !found)
+        found = { name: entry.name, roles: entry.roles };
+    }
+    return found;
+  };
+}
+
+/**
+ * Requires `Authorization: Bearer <token>` of a known principal on every route not marked `config: { public: true }`,
+ * including unknown ones (an unauthenticated caller cannot probe which routes exist), and the route's `role`: 401
+ * without a valid token, 403 without the role.
+ */
+export function installBearerAuth(app: FastifyInstance, authenticate: Authenticate): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config.public === true) return;
     const presented = bearerToken(request.headers.authorization);
-    if (presented !== undefined && tokenMatches(presented, token)) return;
-    await reply
-      .code(401)
-      .header('www-authenticate', 'Bearer realm="rollout"')
-      .send({
-        error:
-          presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'invalid bearer token',
-      });
+    const principal = presented === undefined ? undefined : await authenticate(presented);
+    if (!principal) {
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="rollout"')
+        .send({
+          error:
+            presented === undefined ? 'missing bearer token (Authorization: Bearer <token>)' : 'invalid bearer token',
+        });
+      return;
+    }
+    request.principal = principal;
+    const role = request.routeOptions.config.role;
+    if (role !== undefined && !hasRole(principal, role)) {
+      await reply.code(403).send({ error: `principal "${principal.name}" does not hold the role ${role}` });
+    }
   });
 }

@@ -3,11 +3,14 @@ import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
 import type { RolloutClient } from '../client/rollout-client.js';
 import { rolloutIdForFlag } from '../domain/ids.js';
 import type { PinoLogger } from '../logger.js';
+import type { Catalog, Role } from '../domain/catalog.schema.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RouteDoc } from './openapi.js';
 
 /** What every route module needs. */
 export interface ApiContext {
+  /** The operator's catalog, when the API has one: specs are checked against it before they start. */
+  catalog?: Catalog;
   client: RolloutClient;
   temporalClient: Client;
   logger: PinoLogger;
@@ -38,11 +41,13 @@ export function rolloutRoute(
   suffix: string,
   doc: RouteDoc,
   handler: (id: string, ...args: Parameters<RouteHandlerMethod>) => ReturnType<RouteHandlerMethod>,
+  role?: Role,
 ): void {
+  const needs = role === undefined ? {} : { role };
   app.route({
     method,
     url: `/rollouts/:id${suffix}`,
-    config: { doc },
+    config: { doc, ...needs },
     handler(request, reply) {
       return handler.call(this, (request.params as { id: string }).id, request, reply);
     },
@@ -50,7 +55,7 @@ export function rolloutRoute(
   app.route({
     method,
     url: `/rollouts/rollout/:flag${suffix}`,
-    config: { doc: { ...doc, summary: `${doc.summary} (ID given as rollout/{flag})` } },
+    config: { doc: { ...doc, summary: `${doc.summary} (ID given as rollout/{flag})` }, ...needs },
     handler(request, reply) {
       return handler.call(this, rolloutIdForFlag((request.params as { flag: string }).flag), request, reply);
     },

@@ -2,7 +2,10 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RolloutClient } from '../client/rollout-client.js';
 import type { PinoLogger } from '../logger.js';
-import { installBearerAuth } from './auth.js';
+import { installBearerAuth, principalAuthenticator, type Authenticate } from './auth.js';
+import type { LoadedCatalog } from '../catalog/load.js';
+import { SecretStore } from '../catalog/secrets.js';
+import { RolloutError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { createApiMetrics } from './metrics.js';
@@ -19,8 +22,15 @@ export interface ApiServerOptions {
   client: RolloutClient;
   /** The raw Temporal client, for visibility (list and count) and health checks. */
   temporalClient: Client;
-  /** Every route but `/healthz` requires `Authorization: Bearer <token>`. Must not be empty. */
-  token: string;
+  /**
+   * The operator's catalog: its principals are the API's callers (a token each, by secret name, and roles), and
+   * every spec is checked against it before anything starts.
+   */
+  catalog?: LoadedCatalog;
+  /** The catalog's secrets (principal tokens); default: a store over `catalog` and `process.env`. */
+  secrets?: SecretStore;
+  /** One more principal, `api`, with every role: the single `ROLLOUT_API_TOKEN` of deployments without principals. */
+  token?: string;
   logger: PinoLogger;
   bodyLimitBytes?: number;
   /** Task queue new rollouts are started on (default: the workers' `rollouts`). */
@@ -46,7 +56,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
 
-  installBearerAuth(app, options.token);
+  installBearerAuth(app, authenticatorOf(options));
   installErrorHandlers(app);
   // YAML (and JSON sent as text) arrives as a string; the spec parser reads both
   app.removeContentTypeParser('text/plain');
@@ -54,6 +64,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const openApiDocument = collectOpenApi(app, { title: 'rollout-orchestrator API', version: API_VERSION });
 
   const ctx: ApiContext = {
+    ...(options.catalog ? { catalog: options.catalog.catalog } : {}),
     client: options.client,
     temporalClient: options.temporalClient,
     logger,
@@ -66,4 +77,33 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   await app.register(alertRoutes(ctx));
   await app.register(opsRoutes(ctx, openApiDocument));
   return app;
+}
+
+/** The name of the principal `options.token` authenticates. */
+export const TOKEN_PRINCIPAL = 'api';
+
+/**
+ * The API's principals: the catalog's (each token read from its secret per request, so a rotated one applies at
+ * once) and, with `token`, `api` holding every role. Refuses to serve with none: the API never runs unauthenticated.
+ */
+function authenticatorOf(options: ApiServerOptions): Authenticate {
+  const principals = Object.entries(options.catalog?.catalog.principals ?? {});
+  const token = options.token?.trim() ? options.token : undefined;
+  if (principals.length === 0 && token === undefined) {
+    throw new RolloutError(
+      'The HTTP API has no principals: declare `principals` in the catalog, or set ROLLOUT_API_TOKEN.',
+      'Refusing to serve unauthenticated.',
+    );
+  }
+  const secrets = options.secrets ?? (options.catalog ? new SecretStore(options.catalog) : undefined);
+  return principalAuthenticator(async () => [
+    ...(await Promise.all(
+      principals.map(async ([name, p]) => ({
+        name,
+        roles: p.roles,
+        token: await secrets?.get(p.token).catch(() => undefined),
+      })),
+    )),
+    ...(token !== undefined ? [{ name: TOKEN_PRINCIPAL, roles: ['admin' as const], token }] : []),
+  ]);
 }

@@ -7,14 +7,18 @@ import { RolloutClient } from '../client/rollout-client.js';
 import { RolloutError } from '../errors.js';
 import type { PinoLogger } from '../logger.js';
 import { createApiServer } from './server.js';
+import type { LoadedCatalog } from '../catalog/load.js';
+import type { SecretStore } from '../catalog/secrets.js';
 
 export interface ServeOptions {
   client: Client;
   logger: PinoLogger;
   host: string;
   port: number;
-  /** Bearer token; by default `ROLLOUT_API_TOKEN`. */
+  /** One more principal with every role (`api`); by default `ROLLOUT_API_TOKEN`. Optional when the catalog has principals. */
   token?: string;
+  catalog?: LoadedCatalog;
+  secrets?: SecretStore;
   /** For `rollout dev`: when no token is configured, create one in this file (mode 600) instead of failing. */
   tokenFile?: string;
   uiUrl?: string;
@@ -22,13 +26,17 @@ export interface ServeOptions {
 }
 
 /** Resolves the API token: explicit, `ROLLOUT_API_TOKEN`, or (dev only) a generated one kept in a file. */
-export async function resolveApiToken(options: Pick<ServeOptions, 'token' | 'tokenFile'>): Promise<string> {
+export async function resolveApiToken(
+  options: Pick<ServeOptions, 'token' | 'tokenFile' | 'catalog'>,
+): Promise<string | undefined> {
   const token = options.token ?? process.env.ROLLOUT_API_TOKEN;
   if (token) return token;
+  const principals = Object.keys(options.catalog?.catalog.principals ?? {}).length;
+  if (principals > 0 && !options.tokenFile) return undefined;
   if (!options.tokenFile) {
     throw new RolloutError(
       'The HTTP API needs a bearer token and none is configured.',
-      'Set ROLLOUT_API_TOKEN to a long random secret.',
+      'Declare principals in the catalog (--config), or set ROLLOUT_API_TOKEN to a long random secret.',
     );
   }
   const existing = await readFile(options.tokenFile, 'utf8').catch(() => '');
@@ -45,7 +53,9 @@ export async function serveApi(options: ServeOptions): Promise<{ app: FastifyIns
   const app = await createApiServer({
     client: new RolloutClient(options.client),
     temporalClient: options.client,
-    token,
+    ...(token !== undefined ? { token } : {}),
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
     logger: options.logger,
     ...(options.uiUrl ? { uiUrl: options.uiUrl } : {}),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),

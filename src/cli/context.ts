@@ -23,9 +23,19 @@ export function uiLink(workflowId: string, namespace: string): string | undefine
   return base ? workflowWebUiUrl(base, namespace, workflowId) : undefined;
 }
 
-/** The acting user: `--actor`, else the OS user. */
+/** How the CLI labels who acts: it talks to Temporal directly, so nobody vouched for the name. */
+export const UNAUTHENTICATED = ' (unauthenticated)';
+
+/**
+ * The acting user as history and status record it: `--actor`, else the OS user, labelled unauthenticated. Only the
+ * HTTP API authenticates a caller (its principal is the actor), so a step restricted to `approvers` is approved
+ * through the API; direct Temporal access is trusted at Temporal's own level (its mTLS or authorizer).
+ */
 export function actorOf(opts: { actor?: string }): string {
-  if (opts.actor) return opts.actor;
+  return `${opts.actor ?? osUser()}${UNAUTHENTICATED}`;
+}
+
+function osUser(): string {
   try {
     return userInfo().username;
   } catch {

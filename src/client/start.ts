@@ -5,10 +5,13 @@ import {
 } from '@temporalio/client';
 import { describeStep } from '../domain/describe.js';
 import { rolloutIdForFlag } from '../domain/ids.js';
-import type { RolloutSpec } from '../domain/spec.schema.js';
+import type { ResolvedSpec, RolloutSpec } from '../domain/spec.schema.js';
 import { describeIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
 import { validateSpec } from '../spec/load.js';
+import { checkSpec } from '../spec/check.js';
+import { targetKey } from '../domain/resolve.js';
+import type { Catalog } from '../domain/catalog.schema.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
 import {
   RolloutExposureKey,
@@ -19,9 +22,12 @@ import {
 import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
 import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 
-/** One active rollout per flag: the workflow ID is derived from the target flag. */
+/**
+ * One active rollout per target: the workflow ID is derived from the catalog target's name (or an inline target's
+ * flag), so a second start for the same target is refused while one runs.
+ */
 export function rolloutWorkflowId(spec: Pick<RolloutSpec, 'target'>): string {
-  return rolloutIdForFlag(spec.target.flag);
+  return rolloutIdForFlag(targetKey(spec.target));
 }
 
 /** A second start for the same flag while one runs. */
@@ -42,6 +48,12 @@ export interface StartOptions {
   taskQueue?: string;
   /** Override the derived workflow ID (tests). */
   workflowId?: string;
+  /**
+   * The operator's catalog, when this side has it (`rollout serve`, `--config`): the spec is then resolved and
+   * checked against it and its policy before anything starts. Without it only the spec's shape is checked here; the
+   * workflow's own check (against the worker's catalog) is the one that decides.
+   */
+  catalog?: Catalog;
 }
 
 /**
@@ -53,9 +65,12 @@ export async function startRollout(
   input: unknown,
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof progressiveRollout>> {
-  const result = validateSpec(input);
-  if (!result.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
-  const spec = result.spec;
+  const checked = checkedSpec(input, options.catalog);
+  const spec = checked.request;
+  const target = targetKey(spec.target);
+  const variant =
+    checked.resolved?.target.variant ??
+    (typeof spec.target === 'string' ? undefined : (spec.target.variant as string | undefined));
   const workflowId = options.workflowId ?? rolloutWorkflowId(spec);
   try {
     return await client.workflow.start<typeof progressiveRollout>(WORKFLOW_TYPE, {
@@ -66,11 +81,11 @@ export async function startRollout(
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: RolloutPhaseKey, value: 'Pending' },
-        { key: RolloutTargetKey, value: spec.target.flag },
+        { key: RolloutTargetKey, value: target },
         { key: RolloutExposureKey, value: spec.rollback.exposure },
         { key: RolloutStepKey, value: 0 },
       ],
-      staticSummary: `${spec.name}: ${spec.target.flag} → ${spec.target.variant} in ${spec.steps.length} steps`,
+      staticSummary: `${spec.name}: ${target}${variant !== undefined ? ` → ${variant}` : ''} in ${spec.steps.length} steps`,
       staticDetails: spec.steps.map((s, i) => `${i}. ${describeStep(s)}`).join('\n'),
     });
   } catch (err) {
@@ -83,4 +98,16 @@ export async function startRollout(
     }
     throw err;
   }
+}
+
+/** The spec checked as far as this side can: fully against a catalog, else its shape. */
+function checkedSpec(input: unknown, catalog: Catalog | undefined): { request: RolloutSpec; resolved?: ResolvedSpec } {
+  if (catalog === undefined) {
+    const shape = validateSpec(input);
+    if (!shape.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(shape.issues)}`, shape.issues);
+    return { request: shape.spec };
+  }
+  const full = checkSpec(input, catalog, { startingAt: new Date() });
+  if (!full.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(full.issues)}`, full.issues);
+  return { request: full.request, resolved: full.spec };
 }

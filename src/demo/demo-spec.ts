@@ -1,3 +1,5 @@
+import { basename, dirname, resolve } from 'node:path';
+import type { CatalogInput } from '../domain/catalog.schema.js';
 import { Duration } from '../domain/duration.schema.js';
 import { rolloutIdForFlag } from '../domain/ids.js';
 import { toMs } from '../domain/time.js';
@@ -32,35 +34,75 @@ export function demoWindow(env: NodeJS.ProcessEnv = process.env): string {
   return raw;
 }
 
+/** The catalog names the demo adds to the worker's catalog (`extendCatalog`) and its spec refers to. */
+export const DEMO_NAMES = {
+  root: 'demo',
+  target: DEMO_FLAG.key,
+  provider: 'demo-metrics',
+  errorRatio: 'canary-error-ratio',
+  latency: 'canary-latency-mean',
+} as const;
+
 /**
- * The demo rollout: `demo-checkout` to the `new` variant, 1% → 10% → 50% → 100%, each step observed for `window`
- * while two guards check the canary (the `new` variant) every 2 s over the window so far. A window without
- * enough canary traffic to judge (1% of 40 rps is 0.4 requests a second) is extended, up to three times, rather
- * than passed: missing data never passes.
+ * The demo's catalog entries: its flag file (under `.rollout/demo` of `baseDir`) as target `demo-checkout`, its
+ * metrics as provider `demo-metrics`, and two guard templates over them, each with its limit as an argument.
  */
-export function demoSpec(opts: { metrics: DemoMetrics; window: string }): RolloutSpecInput {
-  const { metrics, window } = opts;
+export function demoCatalog(opts: { metrics: DemoMetrics; baseDir: string }): CatalogInput {
+  const { metrics } = opts;
   const queries = metrics.kind === 'prometheus' ? promQueries() : scrapeQueries();
-  const source =
-    metrics.kind === 'prometheus'
-      ? { type: 'prometheus' as const, url: metrics.url }
-      : { type: 'scrape' as const, url: metrics.url };
-  const common = { source, interval: '2s', failureLimit: 1, inconclusiveLimit: 2 };
+  const guard = (query: string) => ({
+    source: DEMO_NAMES.provider,
+    query,
+    max: '{{ args.max }}',
+    interval: '2s',
+    failureLimit: 1,
+    inconclusiveLimit: 2,
+  });
+  return {
+    roots: { [DEMO_NAMES.root]: resolve(opts.baseDir, dirname(DEMO_FLAG.path)) },
+    targets: {
+      [DEMO_NAMES.target]: {
+        type: 'flagd',
+        root: DEMO_NAMES.root,
+        path: basename(DEMO_FLAG.path),
+        flag: DEMO_FLAG.key,
+        variant: DEMO_FLAG.variant,
+        baselineVariant: DEMO_FLAG.baselineVariant,
+      },
+    },
+    providers: {
+      [DEMO_NAMES.provider]:
+        metrics.kind === 'prometheus' ? { type: 'prometheus', url: metrics.url } : { type: 'scrape', url: metrics.url },
+    },
+    templates: {
+      [DEMO_NAMES.errorRatio]: {
+        description: "The canary's share of 5xx answers over the window so far",
+        args: { max: { type: 'number', default: DEMO_LIMITS.errorRatio, min: 0, max: 1 } },
+        guard: guard(queries.errorRatio),
+      },
+      [DEMO_NAMES.latency]: {
+        description: "The canary's mean latency (seconds) over the window so far",
+        args: { max: { type: 'number', default: DEMO_LIMITS.meanLatencySeconds, min: 0 } },
+        guard: guard(queries.meanLatency),
+      },
+    },
+  };
+}
+
+/**
+ * The demo rollout: target `demo-checkout` to the `new` variant, 1% → 10% → 50% → 100%, each step observed for
+ * `window` while two guard templates check the canary (the `new` variant) every 2 s over the window so far. A
+ * window without enough canary traffic to judge (1% of 40 rps is 0.4 requests a second) is extended, up to three
+ * times, rather than passed: missing data never passes. Every name is an entry of {@link demoCatalog}.
+ */
+export function demoSpec(opts: { window: string }): RolloutSpecInput {
+  const { window } = opts;
   return {
     name: 'demo-checkout',
     description: 'The rollout-orchestrator demo: a new checkout variant, guarded by its error ratio and latency.',
-    target: {
-      type: 'flagd',
-      path: DEMO_FLAG.path,
-      flag: DEMO_FLAG.key,
-      variant: DEMO_FLAG.variant,
-      baselineVariant: DEMO_FLAG.baselineVariant,
-    },
+    target: DEMO_NAMES.target,
     steps: DEMO_STEPS.map((exposure, i) => (i < DEMO_STEPS.length - 1 ? { exposure, observe: window } : { exposure })),
-    guards: [
-      { name: 'canary-error-ratio', query: queries.errorRatio, max: DEMO_LIMITS.errorRatio, ...common },
-      { name: 'canary-latency-mean', query: queries.meanLatency, max: DEMO_LIMITS.meanLatencySeconds, ...common },
-    ],
+    guards: [{ template: DEMO_NAMES.errorRatio }, { template: DEMO_NAMES.latency }],
     analysis: {
       extendBy: `${Math.max(1, Math.round(toMs(window) / 2_000))}s`,
       maxExtensions: 3,

@@ -9,7 +9,8 @@ import { isTerminal } from '../domain/rollout-state.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
 import { createLiveView } from '../view/live-view.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
-import { DEMO_FLAG, DEMO_ROLLOUT_ID, DEMO_STEPS, demoSpec, FAULT_AT_STEP, type DemoMetrics } from './demo-spec.js';
+import { demoCatalog, DEMO_FLAG, DEMO_ROLLOUT_ID, DEMO_STEPS, demoSpec, FAULT_AT_STEP, type DemoMetrics } from './demo-spec.js';
+import { extendCatalog } from '../catalog/dev-default.js';
 import { demoFrame, demoHeader, demoSummary, type DemoViewState } from './demo-view.js';
 import { startDemoService, type DemoService } from './demo-service.js';
 import { startLoad } from './load.js';
@@ -63,6 +64,8 @@ export function demoCompanion(options: DemoOptions): (ctx: CompanionContext) => 
       cleanup.push(() => service.stop());
       const { metrics, prometheus } = await guardMetrics(options.metrics, service);
       if (prometheus) cleanup.push(() => prometheus.stop());
+      // the demo's target, provider and guard templates join the worker's catalog; its spec names them
+      extendCatalog(ctx.catalog, demoCatalog({ metrics, baseDir: options.baseDir ?? process.cwd() }));
       const load = startLoad({ url: service.url, rps: options.rps });
       cleanup.push(() => load.stop());
       const watcher = watchDemo(ctx, options, { service, metrics, prometheus, load });
@@ -167,7 +170,7 @@ function watchDemo(
     let resumed = running;
     if (!running) {
       try {
-        await rollouts.start(demoSpec({ metrics: parts.metrics, window: options.window }), { taskQueue: TASK_QUEUE });
+        await rollouts.start(demoSpec({ window: options.window }), { taskQueue: TASK_QUEUE });
       } catch (err) {
         if (!(err instanceof RolloutAlreadyRunningError)) throw err;
         resumed = true;

@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PinoLogger } from '../logger.js';
+import { emptyCatalog, type LoadedCatalog } from '../catalog/load.js';
+import { SecretStore } from '../catalog/secrets.js';
 import { resolveTemporalCli } from '../temporal/cli-provision.js';
 import { serveApi } from '../api/start.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
@@ -17,6 +19,9 @@ export interface OrchestratorOptions {
   uiPort?: number;
   /** Where the Temporal CLI provisioning lines go (one per phase); defaults to `logger.info`. */
   provisionLog?: (message: string) => void;
+  /** The operator's catalog the worker and the API use (default: an empty one), and its secrets. */
+  catalog?: LoadedCatalog;
+  secrets?: SecretStore;
   /** Also serve the HTTP API (dev generates a token into `.rollout/api-token` when none is set). */
   api?: { host: string; port: number; tokenFile?: string };
   /** Called once everything is up; for the demo and tests. */
@@ -33,6 +38,8 @@ export interface CompanionContext {
   uiUrl: string | undefined;
   logger: PinoLogger;
   requestStop: () => void;
+  /** The catalog the worker runs with; a companion may add its own entries (`extendCatalog`). */
+  catalog: LoadedCatalog;
 }
 
 /** A running companion. */
@@ -53,6 +60,8 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   const settings = loadTemporalSettings();
   let server: DevServer | undefined;
   const stop = stopOnSignals(logger);
+  const catalog = options.catalog ?? emptyCatalog();
+  const secrets = options.secrets ?? new SecretStore(catalog);
 
   try {
     if (options.embedded) {
@@ -77,16 +86,26 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
       target,
       namespace,
       signal: stop.signal,
+      catalog,
+      secrets,
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () => {
-        if (options.api) await serveApiUntil(stop.signal, options.api, { target, logger, uiUrl: server?.uiUrl });
+        if (options.api)
+          await serveApiUntil(stop.signal, options.api, { target, logger, uiUrl: server?.uiUrl, catalog, secrets });
         logger.info({ address, namespace, taskQueue: TASK_QUEUE, ui: server?.uiUrl }, 'rollout worker running');
         if (server?.uiUrl) process.stderr.write(`\nTemporal Web UI: ${server.uiUrl}\nPress Ctrl-C to stop.\n\n`);
         options.onReady?.({ address, namespace, uiUrl: server?.uiUrl });
         companion = options.companion
           ? startCompanion(options.companion, {
               connect: () => connectClient(target),
-              context: { address, namespace, uiUrl: server?.uiUrl, logger, requestStop: () => stop.stop('quit key') },
+              context: {
+                address,
+                namespace,
+                uiUrl: server?.uiUrl,
+                logger,
+                catalog,
+                requestStop: () => stop.stop('quit key'),
+              },
               onFailure: () => stop.stop('quit key'),
             })
           : undefined;
@@ -106,7 +125,13 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
 async function serveApiUntil(
   signal: AbortSignal,
   api: NonNullable<OrchestratorOptions['api']>,
-  opts: { target: TemporalSettings; logger: PinoLogger; uiUrl: string | undefined },
+  opts: {
+    target: TemporalSettings;
+    logger: PinoLogger;
+    uiUrl: string | undefined;
+    catalog: LoadedCatalog;
+    secrets: SecretStore;
+  },
 ): Promise<void> {
   const client = await connectClient(opts.target);
   const { app, url } = await serveApi({
@@ -114,6 +139,8 @@ async function serveApiUntil(
     logger: opts.logger,
     host: api.host,
     port: api.port,
+    catalog: opts.catalog,
+    secrets: opts.secrets,
     ...(api.tokenFile ? { tokenFile: api.tokenFile } : {}),
     ...(opts.uiUrl ? { uiUrl: opts.uiUrl } : {}),
   });

@@ -26,8 +26,13 @@ export const MAX_URL = 2_048;
 export const MAX_HEADER_VALUE = 4_000;
 /** Where a breach came from (`alertmanager`, a service's name). */
 export const MAX_SOURCE = 200;
-/** The name of an environment variable a spec points at for a secret. */
+/** The name of an environment variable the catalog reads a secret from. */
 export const MAX_ENV_NAME = 128;
+/** A name in the operator's catalog that a spec refers to (a target, provider, template, notifier, hook). */
+export const MAX_CATALOG_NAME = 63;
+/** Arguments a spec passes to a guard template, and each string argument's length. */
+export const MAX_TEMPLATE_ARGS = 20;
+export const MAX_TEMPLATE_ARG = 200;
 /** A path a spec or drill names (a file next to it). */
 export const MAX_PATH = 1_024;
 /** A duration string; its value is capped separately ({@link MAX_DURATION_MS}). */

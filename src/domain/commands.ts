@@ -1,6 +1,6 @@
 import { boundedText, MAX_ACTOR, MAX_LABEL, MAX_OPERATOR_PAUSES, MAX_SOURCE, MAX_TEXT } from './bounds.js';
 import type { AbortCommand, ApproveCommand, PauseCommand, PromoteCommand, ResumeCommand } from './commands.schema.js';
-import type { RolloutSpec } from './spec.schema.js';
+import type { ResolvedSpec } from './spec.schema.js';
 import type { RolloutState } from './rollout-state.schema.js';
 import { asApprovalStep, stepKind } from './spec.js';
 import { isTerminal } from './rollout-state.js';
@@ -53,7 +53,7 @@ const closed = (s: RolloutState): string | undefined => {
   return undefined;
 };
 
-const waitsForApproval = (s: RolloutState, spec: RolloutSpec) => {
+const waitsForApproval = (s: RolloutState, spec: ResolvedSpec) => {
   const step = spec.steps[s.step];
   return (
     step !== undefined &&
@@ -82,7 +82,7 @@ export function rejectPause(s: RolloutState, cmd: PauseCommand): string | undefi
   return undefined;
 }
 
-export function rejectResume(s: RolloutState, spec: RolloutSpec, cmd: ResumeCommand): string | undefined {
+export function rejectResume(s: RolloutState, spec: ResolvedSpec, cmd: ResumeCommand): string | undefined {
   const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
   if (bad) return `cannot resume: ${bad}`;
   if (closed(s)) return `cannot resume: ${closed(s)}`;
@@ -94,7 +94,7 @@ export function rejectResume(s: RolloutState, spec: RolloutSpec, cmd: ResumeComm
   return undefined;
 }
 
-export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCommand): string | undefined {
+export function rejectPromote(s: RolloutState, spec: ResolvedSpec, cmd: PromoteCommand): string | undefined {
   const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
   if (bad) return `cannot promote: ${bad}`;
   if (closed(s)) return `cannot promote: ${closed(s)}`;
@@ -105,7 +105,7 @@ export function rejectPromote(s: RolloutState, spec: RolloutSpec, cmd: PromoteCo
   return `cannot promote: nothing to end early in phase ${s.phase}`;
 }
 
-export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCommand): string | undefined {
+export function rejectApprove(s: RolloutState, spec: ResolvedSpec, cmd: ApproveCommand): string | undefined {
   const bad = malformed(cmd, {
     step: stepIndex,
     actor: text(MAX_ACTOR),
@@ -124,7 +124,7 @@ export function rejectApprove(s: RolloutState, spec: RolloutSpec, cmd: ApproveCo
   }
   const approvers = approval.approval.approvers;
   if (approvers && !approvers.includes(cmd.actor)) {
-    return `cannot approve: ${cmd.actor} is not among the approvers of step ${cmd.step} (${approvers.join(', ')})`;
+    return `cannot approve: ${cmd.actor} is not an approver of step ${cmd.step}`;
   }
   return undefined;
 }

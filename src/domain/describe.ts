@@ -1,5 +1,5 @@
 import type { RolloutState } from './rollout-state.schema.js';
-import type { RolloutSpec, Step } from './spec.schema.js';
+import type { ResolvedSpec, Step } from './spec.schema.js';
 import { kindOf, pauseDuration } from './spec.js';
 import { assertNever } from '../util/assert-never.js';
 import { formatMs, toMs } from './time.js';
@@ -28,7 +28,7 @@ export function describeStep(step: Step | undefined): string {
 }
 
 /** Markdown for the Web UI's "current details": the step table and where the rollout is. */
-export function detailsMarkdown(spec: RolloutSpec, s: RolloutState): string {
+export function detailsMarkdown(spec: ResolvedSpec, s: RolloutState): string {
   const rows = spec.steps.map((step, i) => {
     const mark = i < s.step ? '✔' : i === s.step && s.phase !== 'Completed' ? '▶' : ' ';
     return `| ${mark} | ${i} | ${describeStep(step)} |`;

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { MAX_NAME, MAX_NOTIFIERS, MAX_PATH, MAX_STEPS } from './bounds.js';
 import { BoundedText } from './common.schema.js';
 import { Duration } from './duration.schema.js';
-import type { GuardSpec } from './guard-spec.schema.js';
-import { Notifier, RolloutSpec, Step, type RolloutSpecInput } from './spec.schema.js';
-import { TargetSpec } from './target-spec.schema.js';
+import type { InlineGuard } from './guard-spec.schema.js';
+import { NotifierRef, RolloutSpec, Step, type Notifier, type ResolvedSpec, type RolloutSpecInput } from './spec.schema.js';
+import { TargetRef } from './target-spec.schema.js';
 
 import { flattenIssues, type ValidationIssue } from './validation.js';
 
@@ -25,7 +25,7 @@ export const DrillSpec = z
     /** Replace parts of the rollout for the drill, typically a sandbox `target`. */
     overrides: z
       .object({
-        target: TargetSpec.optional(),
+        target: TargetRef.optional(),
         steps: z.array(Step).min(1).max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`).optional(),
       })
       .strict()
@@ -51,10 +51,22 @@ export const DrillSpec = z
       .default({ detectWithin: '10s', rollbackWithin: '30s' }),
     /** The whole drill must end within this; a rollback that never finishes fails the drill here. */
     deadline: Duration.default('10m'),
-    notify: z.array(Notifier).max(MAX_NOTIFIERS, `must list at most ${MAX_NOTIFIERS} notifiers`).default([]),
+    notify: z.array(NotifierRef).max(MAX_NOTIFIERS, `must list at most ${MAX_NOTIFIERS} notifiers`).default([]),
   })
   .strict();
 export type DrillSpec = z.infer<typeof DrillSpec>;
+/** A drill as the worker runs it: its notifiers resolved against the catalog. */
+export type ResolvedDrill = Omit<DrillSpec, 'notify'> & { notify: Notifier[] };
+
+/**
+ * What the drill's spec check returns: the drill, the rollout it runs resolved (`spec`), and that rollout as a
+ * caller's spec (`request`: the child rollout's input, which it resolves again; absent in older histories).
+ */
+export interface PreparedDrill {
+  drill: ResolvedDrill;
+  spec: ResolvedSpec;
+  request?: RolloutSpec;
+}
 export type DrillSpecInput = z.input<typeof DrillSpec>;
 
 export const DRILL_GUARD = 'drill-injected-breach';
@@ -92,7 +104,7 @@ export function buildDrillRollout(
     };
   }
   if (drill.inject.method === 'guard') {
-    const injected: GuardSpec = {
+    const injected: InlineGuard = {
       name: DRILL_GUARD,
       source: { type: 'synthetic', series: { breach: [0] }, steps: { [String(drill.inject.atStep)]: { breach: [1] } } },
       query: 'breach',

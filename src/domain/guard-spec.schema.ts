@@ -1,28 +1,20 @@
 import { z } from 'zod';
-import { MAX_QUERY } from './bounds.js';
-import { BoundedText, EnvVarName, HttpUrl, Label } from './common.schema.js';
+import { MAX_QUERY, MAX_TEMPLATE_ARG, MAX_TEMPLATE_ARGS } from './bounds.js';
+import { BoundedText, CatalogName, Headers, HttpAuth, HttpUrl, Label } from './common.schema.js';
 import { Duration } from './duration.schema.js';
 
+const Endpoint = {
+  url: HttpUrl,
+  timeoutMs: z.number().int().positive().max(60_000).default(5_000),
+};
+/** Credentials and headers: set only in the catalog, never inline in a spec. */
+const Credentials = { auth: HttpAuth.optional(), headers: Headers.optional() };
+
 /** Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). */
-export const PrometheusSource = z
-  .object({
-    type: z.literal('prometheus'),
-    url: HttpUrl,
-    /** Bearer token, by environment variable name. */
-    tokenEnv: EnvVarName.optional(),
-    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
-  })
-  .strict();
+export const PrometheusSource = z.object({ type: z.literal('prometheus'), ...Endpoint, ...Credentials }).strict();
 
 /** Any HTTP endpoint returning JSON; `query` is a JSON path (`$.data.errorRate`, `$.samples[*]`). */
-export const HttpJsonSource = z
-  .object({
-    type: z.literal('http-json'),
-    url: HttpUrl,
-    tokenEnv: EnvVarName.optional(),
-    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
-  })
-  .strict();
+export const HttpJsonSource = z.object({ type: z.literal('http-json'), ...Endpoint, ...Credentials }).strict();
 
 /**
  * A deterministic scripted series, for drills and tests: `query` names a series; check n reads element n
@@ -51,18 +43,12 @@ export type ScriptPoint = z.infer<typeof ScriptPoint>;
  * A Prometheus text endpoint (`/metrics`) scraped directly, with no Prometheus server in between. Its queries are
  * a small expression form of its own, NOT PromQL (see activities/sources/scrape/scrape-expression.ts).
  */
-export const ScrapeSource = z
-  .object({
-    type: z.literal('scrape'),
-    url: HttpUrl,
-    tokenEnv: EnvVarName.optional(),
-    timeoutMs: z.number().int().positive().max(60_000).default(5_000),
-  })
-  .strict();
+export const ScrapeSource = z.object({ type: z.literal('scrape'), ...Endpoint, ...Credentials }).strict();
 export type ScrapeSource = z.infer<typeof ScrapeSource>;
 
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
+/** A metric source as the worker uses it: a catalog provider, or an inline source the catalog allows. */
 export const MetricSourceSpec = z.discriminatedUnion('type', [
   PrometheusSource,
   HttpJsonSource,
@@ -70,6 +56,19 @@ export const MetricSourceSpec = z.discriminatedUnion('type', [
   ScrapeSource,
 ]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
+
+/** A source written inline in a spec, where the catalog allows it: a URL with no credentials, or a script. */
+export const InlineSourceSpec = z.discriminatedUnion('type', [
+  PrometheusSource.omit({ auth: true, headers: true }).strict(),
+  HttpJsonSource.omit({ auth: true, headers: true }).strict(),
+  SyntheticSource,
+  ScrapeSource.omit({ auth: true, headers: true }).strict(),
+]);
+export type InlineSourceSpec = z.infer<typeof InlineSourceSpec>;
+
+/** What a guard says about its source: a catalog provider's name, or an inline source. */
+export const SourceRef = z.union([CatalogName, InlineSourceSpec]);
+export type SourceRef = z.infer<typeof SourceRef>;
 
 /** A metric query: PromQL, a JSON path or a scrape expression, at most 4,000 characters. */
 const Query = BoundedText(MAX_QUERY).min(1);
@@ -101,52 +100,93 @@ const Limits = {
 };
 
 /** A threshold guard: `query` must stay within `min`/`max`. */
-export const ThresholdGuard = z
-  .object({
-    name: Label,
-    source: MetricSourceSpec,
-    query: Query,
-    max: z.number().optional(),
-    min: z.number().optional(),
-    ...Limits,
-  })
-  .strict()
-  .refine((g) => g.max !== undefined || g.min !== undefined, { message: 'must set max, min or both', path: ['max'] })
-  .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, {
-    message: 'must be ≥ min',
-    path: ['max'],
-  });
-export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
+const thresholdGuard = <S extends z.ZodType>(source: S) =>
+  z
+    .object({
+      name: Label,
+      source,
+      query: Query,
+      max: z.number().optional(),
+      min: z.number().optional(),
+      ...Limits,
+    })
+    .strict()
+    .refine((g) => g.max !== undefined || g.min !== undefined, { message: 'must set max, min or both', path: ['max'] })
+    .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, {
+      message: 'must be ≥ min',
+      path: ['max'],
+    });
 
 /** A canary-versus-baseline guard judged by a statistical test. */
-export const CompareGuard = z
-  .object({
-    name: Label,
-    source: MetricSourceSpec,
-    compare: z.object({ canary: CompareSide, baseline: CompareSide }).strict(),
-    test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential']),
-    direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
-    /** Tolerated canary/baseline ratio (ratio test) or effect size (statistical tests). */
-    maxRatio: z.number().positive().default(1.2),
-    confidence: z.number().gt(0.5).lt(1).default(0.95),
-    ...Limits,
-  })
-  .strict()
-  .superRefine((g, ctx) => {
-    for (const side of ['canary', 'baseline'] as const) {
-      const s = g.compare[side];
-      const counts = g.test === 'two-proportion' || (g.test === 'sequential' && s.errors !== undefined);
-      if (counts && (!s.errors || !s.total)) {
-        ctx.addIssue({ code: 'custom', path: ['compare', side], message: `${g.test} needs errors and total queries` });
+const compareGuard = <S extends z.ZodType>(source: S) =>
+  z
+    .object({
+      name: Label,
+      source,
+      compare: z.object({ canary: CompareSide, baseline: CompareSide }).strict(),
+      test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential']),
+      direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
+      /** Tolerated canary/baseline ratio (ratio test) or effect size (statistical tests). */
+      maxRatio: z.number().positive().default(1.2),
+      confidence: z.number().gt(0.5).lt(1).default(0.95),
+      ...Limits,
+    })
+    .strict()
+    .superRefine((g, ctx) => {
+      for (const side of ['canary', 'baseline'] as const) {
+        const s = g.compare[side];
+        const counts = g.test === 'two-proportion' || (g.test === 'sequential' && s.errors !== undefined);
+        if (counts && (!s.errors || !s.total)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['compare', side],
+            message: `${g.test} needs errors and total queries`,
+          });
+        }
+        if (!counts && !s.query)
+          ctx.addIssue({ code: 'custom', path: ['compare', side, 'query'], message: `${g.test} needs a query` });
       }
-      if (!counts && !s.query)
-        ctx.addIssue({ code: 'custom', path: ['compare', side, 'query'], message: `${g.test} needs a query` });
-    }
-  });
+    });
+
+export const ThresholdGuard = thresholdGuard(MetricSourceSpec);
+export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
+export const CompareGuard = compareGuard(MetricSourceSpec);
 export type CompareGuard = z.infer<typeof CompareGuard>;
 
+/** A guard as the worker runs it: its source resolved, its template (if any) expanded. */
 export const GuardSpec = z.union([ThresholdGuard, CompareGuard]);
 export type GuardSpec = z.infer<typeof GuardSpec>;
+
+/** A guard written out in a spec (or a catalog template's body): its source by provider name or inline. */
+export const InlineGuard = z.union([thresholdGuard(SourceRef), compareGuard(SourceRef)]);
+export type InlineGuard = z.infer<typeof InlineGuard>;
+
+/** A value a spec passes to a template argument. */
+export const TemplateArgValue = z.union([BoundedText(MAX_TEMPLATE_ARG), z.number().finite(), z.boolean()]);
+export type TemplateArgValue = z.infer<typeof TemplateArgValue>;
+
+/**
+ * A guard from a catalog template (the Argo AnalysisTemplate idea): `{ template: error-rate, args: { service: x } }`.
+ * The guard is named after the template unless `name` says otherwise.
+ */
+export const TemplateGuard = z
+  .object({
+    template: CatalogName,
+    name: Label.optional(),
+    args: z
+      .record(Label, TemplateArgValue)
+      .refine((a) => Object.keys(a).length <= MAX_TEMPLATE_ARGS, `must pass at most ${MAX_TEMPLATE_ARGS} arguments`)
+      .default({}),
+  })
+  .strict();
+export type TemplateGuard = z.infer<typeof TemplateGuard>;
+
+/** What a spec says about a guard: a catalog template with arguments, or a guard written out. */
+export const GuardRef = z.union([TemplateGuard, InlineGuard]);
+export type GuardRef = z.infer<typeof GuardRef>;
+
+/** The name a guard reference gives its guard. */
+export const guardRefName = (g: GuardRef): string => ('template' in g ? (g.name ?? g.template) : g.name);
 
 export const isCompareGuard = (g: GuardSpec): g is CompareGuard => 'compare' in g;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_PATH } from './bounds.js';
-import { EnvVarName, HttpUrl } from './common.schema.js';
+import { CatalogName, Headers, HttpAuth, HttpUrl } from './common.schema.js';
 
 /**
  * Names a target must not use for a flag or a variant: the flag file's flags and variants are JSON object keys, and
@@ -50,27 +50,25 @@ const Common = {
   baselineVariant: Variant,
 };
 
-/** A flag in an OpenFeature flagd flag-definition file. */
-export const FlagdTargetSpec = z
-  .object({
-    type: z.literal('flagd'),
-    path: FlagdPath,
-    ...Common,
-  })
-  .strict();
+const FlagdShape = { type: z.literal('flagd'), path: FlagdPath, ...Common };
+const HttpShape = {
+  type: z.literal('http'),
+  url: HttpUrl,
+  method: z.enum(['PUT', 'POST']).default('PUT'),
+  timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+  ...Common,
+};
+
+/**
+ * A flag in an OpenFeature flagd flag-definition file, under one of the catalog's `roots` (by name; absent in runs
+ * recorded before the catalog: the worker's base directory).
+ */
+export const FlagdTargetSpec = z.object({ ...FlagdShape, root: CatalogName.optional() }).strict();
 export type FlagdTargetSpec = z.infer<typeof FlagdTargetSpec>;
 
 /** A flag service reached over HTTP: PUT/POST `{ flag, variant, percent, cohort }`, GET to read back. */
 export const HttpTargetSpec = z
-  .object({
-    type: z.literal('http'),
-    url: HttpUrl,
-    method: z.enum(['PUT', 'POST']).default('PUT'),
-    /** Name of the environment variable that holds the bearer token; never the token itself. */
-    tokenEnv: EnvVarName.optional(),
-    timeoutMs: z.number().int().positive().max(120_000).default(10_000),
-    ...Common,
-  })
+  .object({ ...HttpShape, auth: HttpAuth.optional(), headers: Headers.optional() })
   .strict();
 export type HttpTargetSpec = z.infer<typeof HttpTargetSpec>;
 
@@ -84,10 +82,29 @@ export const MemoryTargetSpec = z
   .strict();
 export type MemoryTargetSpec = z.infer<typeof MemoryTargetSpec>;
 
+const variantsDiffer = { message: 'variant and baselineVariant must differ', path: ['variant'] };
+
+/** A target as the worker uses it: a catalog entry, or an inline target the catalog allows, resolved. */
 export const TargetSpec = z
   .discriminatedUnion('type', [FlagdTargetSpec, HttpTargetSpec, MemoryTargetSpec])
-  .refine((t) => t.variant !== t.baselineVariant, {
-    message: 'variant and baselineVariant must differ',
-    path: ['variant'],
-  });
+  .refine((t) => t.variant !== t.baselineVariant, variantsDiffer);
 export type TargetSpec = z.infer<typeof TargetSpec>;
+
+/**
+ * A target written inline in a spec, where the catalog allows it (`inline`): no credentials, no headers and no
+ * root; a flag file lands under the root the catalog gives inline targets, a URL must match an allowed prefix.
+ */
+export const InlineTargetSpec = z
+  .discriminatedUnion('type', [z.object(FlagdShape).strict(), z.object(HttpShape).strict(), MemoryTargetSpec])
+  .refine((t) => t.variant !== t.baselineVariant, variantsDiffer);
+export type InlineTargetSpec = z.infer<typeof InlineTargetSpec>;
+
+/** A catalog target by name, optionally choosing other variants of the same flag. */
+export const NamedTarget = z
+  .object({ name: CatalogName, variant: Variant.optional(), baselineVariant: Variant.optional() })
+  .strict();
+export type NamedTarget = z.infer<typeof NamedTarget>;
+
+/** What a spec says about its target: a catalog name, a name with variants, or an inline target. */
+export const TargetRef = z.union([CatalogName, NamedTarget, InlineTargetSpec]);
+export type TargetRef = z.infer<typeof TargetRef>;

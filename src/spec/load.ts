@@ -3,7 +3,8 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { MAX_SPEC_TEXT_BYTES, MAX_YAML_ALIASES } from '../domain/bounds.js';
 import { RolloutSpec } from '../domain/spec.schema.js';
-import { describeIssues, flattenIssues, type ValidationIssue } from '../domain/validation.js';
+import { Catalog } from '../domain/catalog.schema.js';
+import { flattenIssues, type ValidationIssue } from '../domain/validation.js';
 import { ValidationError } from '../errors.js';
 
 export type SpecResult = { ok: true; spec: RolloutSpec } | { ok: false; issues: ValidationIssue[] };
@@ -78,18 +79,17 @@ export async function readYamlFile(path: string): Promise<unknown> {
   return read.value;
 }
 
-/** Reads and validates a spec file; throws a {@link ValidationError} listing every problem. */
-export async function loadSpecFile(path: string): Promise<RolloutSpec> {
-  const result = validateSpec(await readYamlFile(path));
-  if (!result.ok) {
-    throw new ValidationError(`${path} is not a valid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
-  }
-  return result.spec;
-}
-
 /** The JSON Schema of the spec as users write it (defaults optional), for editors. */
 export function specJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(RolloutSpec, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** The JSON Schema of the operator's catalog (`rollout.config.yaml`), for editors. */
+export function catalogJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(Catalog, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<
     string,
     unknown
   >;

@@ -1,5 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
-import type { PinoLogger } from '../logger.js';
+import type { LineRedactor, PinoLogger } from '../logger.js';
+import { catalogFromOptions, CONFIG_ENV, emptyCatalog, type LoadedCatalog } from '../catalog/load.js';
+import { SecretStore } from '../catalog/secrets.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectWorker, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
 import { installRuntime } from './runtime.js';
@@ -44,6 +46,9 @@ export interface RunRolloutWorkerOptions {
   namespace: string;
   /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
+  /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
+  catalog?: LoadedCatalog;
+  secrets?: SecretStore;
   /** Aborted to stop the run. */
   signal: AbortSignal;
   /** Runs once the worker polls, before the stop signal is watched: starts what lives beside the worker. */
@@ -62,7 +67,11 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
   const worker = await createRolloutWorker({
     connection,
     namespace: options.namespace,
-    deps: { logger },
+    deps: {
+      logger,
+      ...(options.catalog ? { catalog: options.catalog } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
   const running = worker.run();
@@ -75,11 +84,34 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
   await connection.close();
 }
 
+/**
+ * The catalog the worker runs with: `--config`, else `ROLLOUT_CONFIG`, else an empty one (with a warning), and its
+ * secret store, preloaded so the logger redacts every secret's value from the first line on.
+ */
+export async function workerCatalog(
+  config: string | undefined,
+  logger: PinoLogger,
+  redactor?: LineRedactor,
+): Promise<{ catalog: LoadedCatalog; secrets: SecretStore }> {
+  const loaded = await catalogFromOptions(config);
+  if (!loaded)
+    logger.warn(
+      `no catalog (--config or ${CONFIG_ENV}): specs may name nothing, and only memory targets and synthetic sources run`,
+    );
+  const catalog = loaded ?? emptyCatalog();
+  const secrets = new SecretStore(catalog);
+  await secrets.preload();
+  if (redactor) redactor.redact = (line) => secrets.redact(line);
+  if (loaded) logger.info({ catalog: loaded.file }, 'catalog loaded');
+  return { catalog, secrets };
+}
+
 /** `rollout worker`: runs a rollout worker against the configured Temporal until SIGINT or SIGTERM. */
-export async function runWorker(options: { logger: PinoLogger }): Promise<void> {
+export async function runWorker(options: { logger: PinoLogger; config?: string; redactor?: LineRedactor }): Promise<void> {
   const { logger } = options;
-  // a bad ROLLOUT_PAYLOAD_KEY fails here, before the native runtime (which keeps the process alive) starts
+  // a bad ROLLOUT_PAYLOAD_KEY or catalog fails here, before the native runtime (which keeps the process alive) starts
   const dataConverter = dataConverterFromEnv();
+  const { catalog, secrets } = await workerCatalog(options.config, logger, options.redactor);
   installRuntime(logger);
   const target = loadTemporalSettings();
   const stop = stopOnSignals(logger);
@@ -89,6 +121,8 @@ export async function runWorker(options: { logger: PinoLogger }): Promise<void> 
       target,
       namespace: target.namespace,
       signal: stop.signal,
+      catalog,
+      secrets,
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () =>
         logger.info(

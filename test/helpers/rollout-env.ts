@@ -10,6 +10,7 @@ import { MemoryTargetRegistry } from '../../activities/targets/index.js';
 import { startRollout } from '../../src/client/start.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
+import { testCatalog } from './catalog.js';
 import { uniqueTaskQueue } from './temporal.js';
 
 /** A worker on its own task queue plus what a test needs to start and inspect rollouts. */
@@ -38,7 +39,7 @@ export async function rolloutHarness(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
-    deps: { logger: createLogger({ level: 'warn' }), memory, baseDir: dir, ...deps },
+    deps: { logger: createLogger({ level: 'warn' }), memory, baseDir: dir, catalog: testCatalog(dir), ...deps },
   });
   const run = worker.run();
   return {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
-import { bodySnippet, redactToken, describeFetchError } from '../../../src/util/http-text.js';
-import { secretFromEnv } from '../../secrets.js';
+import { bodySnippet, describeFetchError } from '../../../src/util/http-text.js';
+import { credentialHeaders, noSecrets, redactHeaders, type SecretLookup } from '../../credentials.js';
 
 /**
  * Any HTTP endpoint answering JSON. Each query GETs `spec.url`; the expression is a JSON path into the answer
@@ -20,20 +20,19 @@ import { secretFromEnv } from '../../secrets.js';
  */
 export function createHttpJsonSource(
   spec: HttpJsonSource,
-  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+  opts: SourceOptions = {},
 ): MetricSource {
-  const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const service = 'HTTP JSON source';
 
   async function select(expression: string, signal: AbortSignal | undefined): Promise<unknown> {
     const path = parseJsonPath(expression, service);
-    const token = bearerToken(spec.tokenEnv, env, `${service} ${displayUrl(spec.url)}`);
+    const headers = await endpointHeaders(spec, opts.secret, `${service} ${displayUrl(spec.url)}`);
     const body = await getJson({
       service,
       url: new URL(spec.url),
       query: expression,
-      token,
+      headers,
       timeoutMs: spec.timeoutMs,
       signal,
       fetch: doFetch,
@@ -147,7 +146,8 @@ export interface JsonGet {
   url: URL;
   /** The user's query, named in every error. */
   query: string;
-  token: string | undefined;
+  /** Credentials from the catalog (see {@link endpointHeaders}); their values are redacted from answers. */
+  headers: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   fetch: typeof fetch;
@@ -177,7 +177,7 @@ export interface TextGet {
   /** Names the endpoint in every error. */
   where: string;
   accept: string;
-  token: string | undefined;
+  headers: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   fetch: typeof fetch;
@@ -190,11 +190,10 @@ export interface TextGet {
 export async function getText(req: TextGet): Promise<{ response: Response; text: string }> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-  const headers: Record<string, string> = { accept: req.accept };
-  if (req.token !== undefined) headers.authorization = `Bearer ${req.token}`;
+  const headers: Record<string, string> = { ...req.headers, accept: req.accept };
   try {
     const response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
-    return { response, text: redactToken(await response.text(), req.token) };
+    return { response, text: redactHeaders(await response.text(), req.headers) };
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
     const why = timeout.aborted ? `no answer within ${req.timeoutMs} ms` : `unreachable: ${describeFetchError(err)}`;
@@ -224,19 +223,26 @@ function errorText(text: string): string {
   return bodySnippet(text);
 }
 
+/** What HTTP sources are built with: the catalog's secrets (read per call) and, in tests, a fetch. */
+export interface SourceOptions {
+  secret?: SecretLookup;
+  fetch?: typeof fetch;
+}
+
 /**
- * The bearer token from `env[tokenEnv]`, read on every call so a rotated secret applies at once; undefined when no
- * variable is named. A missing variable is CONFIG, and the message names the variable, never a value.
+ * The credential headers of a source's catalog entry, read on every call so a rotated secret applies at once. A
+ * secret that is undeclared or unset is CONFIG, and the message names the secret, never a value.
  */
-export function bearerToken(tokenEnv: string | undefined, env: NodeJS.ProcessEnv, who: string): string | undefined {
-  if (tokenEnv === undefined) return undefined;
-  const token = secretFromEnv(tokenEnv, env);
-  if (!token)
-    throw new SourceError(
-      `${who}: environment variable ${tokenEnv} (tokenEnv) is not set; it must hold the bearer token`,
-      'CONFIG',
-    );
-  return token;
+export async function endpointHeaders(
+  spec: Parameters<typeof credentialHeaders>[0],
+  secret: SecretLookup | undefined,
+  who: string,
+): Promise<Record<string, string>> {
+  try {
+    return await credentialHeaders(spec, secret ?? noSecrets);
+  } catch (err) {
+    throw new SourceError(`${who}: ${(err as Error).message}`, 'CONFIG');
+  }
 }
 
 /** The URL for messages: no credentials and no query string (either may hold a secret). */

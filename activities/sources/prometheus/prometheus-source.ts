@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
-import { bearerToken, displayUrl, getJson } from '../http-json/http-json-source.js';
+import { displayUrl, endpointHeaders, getJson, type SourceOptions } from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 
 const SERVICE = 'Prometheus';
@@ -15,9 +15,8 @@ const SERVICE = 'Prometheus';
  */
 export function createPrometheusSource(
   spec: PrometheusSource,
-  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+  opts: SourceOptions = {},
 ): MetricSource {
-  const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   // A trailing slash makes the API paths resolve under a prefix instead of replacing its last segment.
   const base = new URL(spec.url.endsWith('/') ? spec.url : `${spec.url}/`);
@@ -31,12 +30,12 @@ export function createPrometheusSource(
     const url = new URL(`api/v1/${endpoint}`, base);
     url.searchParams.set('query', expression);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    const token = bearerToken(spec.tokenEnv, env, `${SERVICE} ${displayUrl(url)}`);
+    const headers = await endpointHeaders(spec, opts.secret, `${SERVICE} ${displayUrl(url)}`);
     const body = await getJson({
       service: SERVICE,
       url,
       query: expression,
-      token,
+      headers,
       timeoutMs: spec.timeoutMs,
       signal,
       fetch: doFetch,

@@ -1,6 +1,6 @@
 import type { ScrapeSource } from '../../../src/domain/guard-spec.schema.js';
 import { bodySnippet } from '../../../src/util/http-text.js';
-import { bearerToken, displayUrl, getText } from '../http-json/http-json-source.js';
+import { displayUrl, endpointHeaders, getText, type SourceOptions } from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSource } from '../port.js';
 import { matches, parseScrapeExpression, type ScrapeExpression, type Selector } from './scrape-expression.js';
 import { parseExposition, seriesKey, type ExposedSample } from './text-format.js';
@@ -43,9 +43,8 @@ const history = new Map<string, { scrapes: Scrape[]; inflight?: Promise<Scrape> 
  */
 export function createScrapeSource(
   spec: ScrapeSource,
-  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+  opts: SourceOptions = {},
 ): MetricSource {
-  const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const where = `scrape ${displayUrl(spec.url)}`;
 
@@ -55,11 +54,11 @@ export function createScrapeSource(
     const latest = entry.scrapes.at(-1);
     if (latest && Date.now() - latest.atMs < COALESCE_MS) return latest;
     if (entry.inflight) return entry.inflight;
-    const token = bearerToken(spec.tokenEnv, env, where);
+    const headers = await endpointHeaders(spec, opts.secret, where);
     entry.inflight = fetchScrape({
       url: spec.url,
       where,
-      token,
+      headers,
       timeoutMs: spec.timeoutMs,
       signal,
       fetch: doFetch,
@@ -142,7 +141,7 @@ function sumOf(samples: readonly ExposedSample[], selector: Selector): number | 
 interface ScrapeGet {
   url: string;
   where: string;
-  token: string | undefined;
+  headers: Record<string, string>;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   fetch: typeof fetch;

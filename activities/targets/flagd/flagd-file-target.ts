@@ -28,6 +28,11 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
   const locate = async (): Promise<ConfinedFile> => confine(root, checked(spec).path);
   return {
     describe: `flagd:${spec.path}#${spec.flag}`,
+    async check() {
+      const file = await locate();
+      const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);
+      if (raw !== undefined) checkVariants(spec, file, parseFlag(file, spec.flag, raw), { percent: 100 });
+    },
     async read() {
       const file = await locate();
       const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);

@@ -4,18 +4,17 @@ import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 import { redactUrl } from '../../../src/util/redact-url.js';
-import { secretFromEnv } from '../../secrets.js';
+import { credentialHeaders, noSecrets, redactHeaders, type SecretLookup } from '../../credentials.js';
 
 /**
  * A flag service over HTTP. `apply` sends `spec.method` with `{ flag, variant, baselineVariant, percent, cohort?,
  * idempotencyKey }` and an `Idempotency-Key` header; `read` GETs the same URL and expects `{ percent, cohort?, lastKey? }`.
- * The bearer token is read from `env[spec.tokenEnv]` on every call, so a rotated secret is picked up without a restart.
+ * Credentials come from the catalog entry's secrets, read on every call, so a rotated secret applies without a restart.
  */
 export function createHttpTarget(
   spec: HttpTargetSpec,
-  opts: { env?: NodeJS.ProcessEnv; fetch?: typeof fetch } = {},
+  opts: { secret?: SecretLookup; fetch?: typeof fetch } = {},
 ): ExposureTarget {
-  const env = opts.env ?? process.env;
   const doFetch = opts.fetch ?? fetch;
   const shown = redactUrl(spec.url);
 
@@ -24,10 +23,12 @@ export function createHttpTarget(
     headers: Record<string, string>,
     body?: string,
   ): Promise<{ status: number; text: string }> {
-    const auth = bearer(spec, shown, env);
+    const credentials = await credentialHeaders(spec, opts.secret ?? noSecrets).catch((err: Error) => {
+      throw new TargetError(`${shown}: ${err.message}`, 'CONFIG', true);
+    });
     const init: RequestInit = {
       method,
-      headers: { accept: 'application/json', ...headers, ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      headers: { accept: 'application/json', ...headers, ...credentials },
       signal: AbortSignal.timeout(spec.timeoutMs),
       // A redirect is a wrong URL to fix, not something to follow with a bearer token attached.
       redirect: 'manual',
@@ -46,10 +47,10 @@ export function createHttpTarget(
     }
     if (!response.ok) {
       const location = response.headers.get('location');
-      const body = location ? `redirected to ${location}` : redactToken(text, auth);
+      const body = location ? `redirected to ${location}` : redactHeaders(text, credentials);
       throw statusError(method, shown, response.status, body);
     }
-    return { status: response.status, text: redactToken(text, auth) };
+    return { status: response.status, text: redactHeaders(text, credentials) };
   }
 
   return {
@@ -91,19 +92,6 @@ export function createHttpTarget(
   };
 }
 
-/** The token, or undefined when the spec names no variable. The error names the variable, never a value. */
-function bearer(spec: HttpTargetSpec, shown: string, env: NodeJS.ProcessEnv): string | undefined {
-  if (spec.tokenEnv === undefined) return undefined;
-  const token = secretFromEnv(spec.tokenEnv, env);
-  if (token === undefined) {
-    throw new TargetError(
-      `environment variable ${spec.tokenEnv} is not set; it must hold the bearer token for ${shown}`,
-      'CONFIG',
-      false,
-    );
-  }
-  return token;
-}
 
 function parseReading(text: string): ExposureReading | undefined {
   try {

@@ -58,6 +58,7 @@ export function alertRoutes(ctx: ApiContext) {
       '/alerts/alertmanager',
       {
         config: {
+          role: 'operate',
           doc: {
             summary: 'Alertmanager webhook (v4): firing alerts labelled rollout+guard signal guardBreach',
             tags: ['alerts'],
@@ -65,6 +66,7 @@ export function alertRoutes(ctx: ApiContext) {
             responses: {
               200: ['alerts handled', 'AlertmanagerResponse'],
               400: 'not an Alertmanager v4 payload',
+              403: 'the principal lacks the operate role',
               413: 'body too large',
             },
           },

@@ -45,14 +45,25 @@ export function commandRoutes(ctx: ApiContext) {
           responses: {
             200: ['accepted', 'CommandAck'],
             400: 'invalid command body (issues name the paths)',
+            403: `the principal lacks the ${name === 'approve' ? 'approve' : 'operate'} role, or the body names another actor`,
             404: 'no such rollout',
             409: 'the rollout refused the command now (the error says why); nothing changed',
           },
         },
-        async (id, request) => {
+        async (id, request, reply) => {
+          const body = (request.body ?? {}) as Record<string, unknown>;
+          const principal = request.principal!;
+          // the actor is who called: a body may repeat it, never name somebody else
+          if (body.actor !== undefined && body.actor !== principal.name) {
+            return reply
+              .code(403)
+              .send({ error: `actor must be the calling principal ("${principal.name}") or left out` });
+          }
+          const cmd = typeof body === 'object' && !Array.isArray(body) ? { ...body, actor: principal.name } : body;
           // RolloutClient turns an Update to a finished rollout into a CommandRejectedError (409)
-          return withTemporalDeadline(ctx, () => command.run(ctx.client, id, request.body as never));
+          return withTemporalDeadline(ctx, () => command.run(ctx.client, id, cmd as never));
         },
+        name === 'approve' ? 'approve' : 'operate',
       );
     }
   };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { describeIssues, flattenIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
-import { parseSpecText, validateSpec } from '../../spec/load.js';
+import { readYamlText } from '../../spec/load.js';
 import { workflowWebUiUrl } from '../../temporal/web-ui.js';
 import type { progressiveRollout } from '../../../workflows/progressive-rollout.js';
 import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
@@ -19,13 +19,15 @@ export function rolloutRoutes(ctx: ApiContext) {
       '/rollouts',
       {
         config: {
+          role: 'start',
           doc: {
-            summary: 'Validate a spec (JSON or YAML) and start its rollout',
+            summary: 'Validate a spec (JSON or YAML) against the catalog and start its rollout',
             tags: ['rollouts'],
             body: { schema: 'RolloutSpec', contentTypes: ['application/json', ...YAML_TYPES] },
             responses: {
               201: ['started', 'StartResponse'],
-              400: 'invalid spec (issues name the paths); nothing was started',
+              400: 'invalid spec, or one the catalog or its policy refuses (issues name the paths); nothing was started',
+              403: 'the principal lacks the start role',
               409: 'a rollout for this flag is already running',
               413: 'body too large',
               415: 'unsupported content type',
@@ -35,11 +37,17 @@ export function rolloutRoutes(ctx: ApiContext) {
       },
       async (request, reply) => {
         const body = request.body;
-        const result = typeof body === 'string' ? parseSpecText(body) : validateSpec(body);
-        if (!result.ok)
-          throw new ValidationError(`invalid rollout spec:\n${describeIssues(result.issues)}`, result.issues);
-        const options = ctx.taskQueue === undefined ? {} : { taskQueue: ctx.taskQueue };
-        const started = await withTemporalDeadline(ctx, () => ctx.client.start(result.spec, options));
+        const read = typeof body === 'string' ? readYamlText(body) : { ok: true as const, value: body };
+        if (!read.ok) {
+          const issues = [{ path: '(root)', message: read.problem }];
+          throw new ValidationError(`invalid rollout spec:\n${describeIssues(issues)}`, issues);
+        }
+        // the client checks the spec against the catalog (or its shape, without one) before anything starts
+        const options = {
+          ...(ctx.taskQueue === undefined ? {} : { taskQueue: ctx.taskQueue }),
+          ...(ctx.catalog === undefined ? {} : { catalog: ctx.catalog }),
+        };
+        const started = await withTemporalDeadline(ctx, () => ctx.client.start(read.value, options));
         request.log.info({ workflowId: started.workflowId, runId: started.runId }, 'rollout started');
         const uiUrl =
           ctx.uiUrl &&

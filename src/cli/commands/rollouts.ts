@@ -4,7 +4,11 @@ import { measuredValue } from '../../domain/tally.js';
 import { Phase } from '../../domain/rollout-state.schema.js';
 import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
-import { loadSpecFile, specJsonSchema } from '../../spec/load.js';
+import { catalogJsonSchema, specJsonSchema } from '../../spec/load.js';
+import { loadSpecFile } from '../../spec/check.js';
+import { catalogFromOptions, CONFIG_ENV } from '../../catalog/load.js';
+import type { TargetSpec } from '../../domain/target-spec.schema.js';
+import { redactUrl } from '../../util/redact-url.js';
 import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
 import { createLiveView } from '../../view/live-view.js';
 import { renderStatus } from '../../view/render.js';
@@ -16,13 +20,27 @@ export function registerRolloutCommands(program: Command): void {
     .command('validate')
     .argument('<file>', 'rollout spec (YAML or JSON)')
     .option('--json', 'print the result as JSON')
-    .description('check a spec; prints every problem with its path, exit 2 on any')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--config <file>', `check against this catalog, as the worker will (default: ${CONFIG_ENV})`)
+    .description('check a spec (against the catalog when given); prints every problem with its path, exit 2 on any')
+    .action(async (file: string, opts: { json?: boolean; config?: string }) => {
       try {
-        const spec = await loadSpecFile(file);
+        const loaded = await catalogFromOptions(opts.config);
+        const { request: spec, resolved } = await loadSpecFile(file, loaded?.catalog);
+        const target = resolved ? describeTarget(resolved.target) : undefined;
         if (opts.json)
-          printJson({ valid: true, name: spec.name, steps: spec.steps.length, guards: spec.guards.length });
-        else printLines(`${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)`);
+          printJson({
+            valid: true,
+            name: spec.name,
+            steps: spec.steps.length,
+            guards: spec.guards.length,
+            ...(loaded ? { catalog: loaded.file, target } : {}),
+          });
+        else
+          printLines(
+            `${file}: valid (${spec.steps.length} steps, ${spec.guards.length} guards)` +
+              (loaded ? ` against ${loaded.file}` : ' (shape only: pass --config to check it against a catalog)'),
+            ...(target ? [`target: ${target}`] : []),
+          );
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         if (opts.json)
@@ -35,14 +53,20 @@ export function registerRolloutCommands(program: Command): void {
 
   program
     .command('schema')
-    .description('print the JSON Schema of the rollout spec (for editors)')
-    .action(() =>
-      printJson({
+    .description('print the JSON Schemas of the rollout spec and of the catalog (for editors)')
+    .option('--spec', 'only the rollout spec schema')
+    .option('--catalog', 'only the catalog (rollout.config.yaml) schema')
+    .action((opts: { spec?: boolean; catalog?: boolean }) => {
+      const spec = { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Rollout spec', ...specJsonSchema() };
+      const catalog = {
         $schema: 'https://json-schema.org/draft/2020-12/schema',
-        title: 'Rollout spec',
-        ...specJsonSchema(),
-      }),
-    );
+        title: 'Rollout catalog (rollout.config.yaml)',
+        ...catalogJsonSchema(),
+      };
+      if (opts.spec && !opts.catalog) printJson(spec);
+      else if (opts.catalog && !opts.spec) printJson(catalog);
+      else printJson({ spec, catalog });
+    });
 
   program
     .command('start')
@@ -50,9 +74,11 @@ export function registerRolloutCommands(program: Command): void {
     .option('--wait', 'follow the rollout to its end; exit 0 only on Completed')
     .option('--json', 'print the result as JSON')
     .option('--task-queue <queue>', 'task queue of the workers', 'rollouts')
+    .option('--config <file>', `check against this catalog before starting (default: ${CONFIG_ENV})`)
     .description('validate and start a rollout; prints its ID and Web UI link')
-    .action(async (file: string, opts: { wait?: boolean; json?: boolean; taskQueue: string }) => {
-      const spec = await loadSpecFile(file);
+    .action(async (file: string, opts: { wait?: boolean; json?: boolean; taskQueue: string; config?: string }) => {
+      const loaded = await catalogFromOptions(opts.config);
+      const { request: spec } = await loadSpecFile(file, loaded?.catalog);
       const { rollouts, namespace } = await cliClient();
       const { workflowId, runId } = await rollouts.start(spec, { taskQueue: opts.taskQueue });
       const ui = uiLink(workflowId, namespace);
@@ -155,4 +181,10 @@ async function watch(id: string, intervalMs: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A resolved target in one line: what `validate` says a spec's target resolved to. */
+function describeTarget(t: TargetSpec): string {
+  const where = t.type === 'flagd' ? `${t.root ?? '.'}:${t.path}` : t.type === 'http' ? redactUrl(t.url) : t.name;
+  return `${t.type} ${where} flag ${t.flag}: ${t.baselineVariant} → ${t.variant}`;
 }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../errors.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, type LineRedactor } from '../../logger.js';
+import { CONFIG_ENV } from '../../catalog/load.js';
 import { resolveTemporalCli } from '../../temporal/cli-provision.js';
 
 /** `provision`, `worker` and `dev`: the long-running parts. */
@@ -17,15 +18,18 @@ export function registerServerCommands(program: Command): void {
   program
     .command('worker')
     .description('run a rollout worker against the configured Temporal (TEMPORAL_ADDRESS, profiles)')
-    .action(async () => {
+    .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV})`)
+    .action(async (opts: { config?: string }) => {
       const { runWorker } = await import('../../worker/run-worker.js');
-      await runWorker({ logger: createLogger() });
+      const redactor: LineRedactor = {};
+      await runWorker({ logger: createLogger({ redactor }), redactor, ...(opts.config ? { config: opts.config } : {}) });
     });
 
   program
     .command('dev')
     .description('run the embedded Temporal dev server (SQLite), its Web UI and a worker in one process tree')
     .option('--db <file>', 'SQLite file for the embedded server', '.rollout/temporal.db')
+    .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV}, else ./rollout.config.yaml, written on first run)`)
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
     .option('--api-port <port>', 'HTTP API port (0 disables the API)', (v) => Number(v), 8080)
@@ -47,13 +51,23 @@ export function registerServerCommands(program: Command): void {
       const { runOrchestrator } = await import('../../dev/orchestrator.js');
       const demo = opts.demo ? await demoCompanionOf(opts) : undefined;
       // the demo's live view owns the terminal: routine info logs would scroll it away (LOG_LEVEL still wins)
-      const logger = createLogger(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' } : {});
+      const redactor: LineRedactor = {};
+      const logger = createLogger({ redactor, ...(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' as const } : {}) });
+      const { devCatalog } = await import('../../catalog/dev-default.js');
+      const { loaded, wrote } = await devCatalog(opts.config);
+      if (wrote) process.stderr.write(`Wrote the default catalog to ${wrote}: edit it to declare targets and providers.\n`);
+      const { SecretStore } = await import('../../catalog/secrets.js');
+      const secrets = new SecretStore(loaded);
+      await secrets.preload();
+      redactor.redact = (line) => secrets.redact(line);
       // provisioning runs before the live view and can take minutes: its lines stay visible at the default level
       const provisionLogger = process.env.LOG_LEVEL ? logger : logger.child({}, { level: 'info' });
       await runOrchestrator({
         logger,
         provisionLog: (m) => provisionLogger.info(m),
         embedded: true,
+        catalog: loaded,
+        secrets,
         dbFile: opts.db,
         port: opts.port,
         uiPort: opts.uiPort,
@@ -64,17 +78,25 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command('serve')
-    .description('serve the HTTP API (bearer token from ROLLOUT_API_TOKEN) against the configured Temporal')
+    .description(
+      "serve the HTTP API against the configured Temporal: the catalog's principals (or ROLLOUT_API_TOKEN) may call it",
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', (v) => Number(v), 8080)
-    .action(async (opts: { host: string; port: number }) => {
+    .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV})`)
+    .action(async (opts: { host: string; port: number; config?: string }) => {
       const { serveApi } = await import('../../api/start.js');
       const { connectClient, loadTemporalSettings } = await import('../../temporal/connection.js');
-      const logger = createLogger();
+      const redactor: LineRedactor = {};
+      const logger = createLogger({ redactor });
+      const { workerCatalog } = await import('../../worker/run-worker.js');
+      const { catalog, secrets } = await workerCatalog(opts.config, logger, redactor);
       const client = await connectClient(loadTemporalSettings());
       const { app, url } = await serveApi({
         client,
         logger,
+        catalog,
+        secrets,
         host: opts.host,
         port: opts.port,
         ...(process.env.ROLLOUT_UI_URL ? { uiUrl: process.env.ROLLOUT_UI_URL } : {}),
@@ -91,6 +113,7 @@ export function registerServerCommands(program: Command): void {
 
 interface DevOptions {
   db: string;
+  config?: string;
   port: number;
   uiPort: number;
   apiPort: number;
