@@ -91,8 +91,8 @@ function authenticatorOf(options: ApiServerOptions): Authenticate {
   const token = options.token?.trim() ? options.token : undefined;
   if (principals.length === 0 && token === undefined) {
     throw new RolloutError(
-      'The HTTP API has no principals: declare `principals` in the catalog, or set ROLLOUT_API_TOKEN.',
-      'Refusing to serve unauthenticated.',
+      'The HTTP API has no principals (none in the catalog, no ROLLOUT_API_TOKEN): refusing to serve unauthenticated.',
+      'Declare `principals` in the catalog (--config), or set ROLLOUT_API_TOKEN to a long random secret.',
     );
   }
   const secrets = options.secrets ?? (options.catalog ? new SecretStore(options.catalog) : undefined);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_LABEL, MAX_PATH, MAX_TEMPLATE_ARG, MAX_URL } from './bounds.js';
 import { BoundedText, CatalogName, EnvVarName, HttpUrl, Label } from './common.schema.js';
 import { Percent } from './exposure.schema.js';
+import { isPattern } from './template.js';
 import { MetricSourceSpec } from './guard-spec.schema.js';
 import { HttpCompensation, Notifier } from './spec.schema.js';
 import { FlagdTargetSpec, HttpTargetSpec, MemoryTargetSpec } from './target-spec.schema.js';
@@ -40,7 +41,9 @@ export const TemplateArg = z.discriminatedUnion('type', [
        * The values accepted (a regular expression over the whole value). The default keeps arguments to names and
        * label values, so an argument cannot change the query around it (PromQL or a JSON path).
        */
-      pattern: BoundedText(500).default('^[A-Za-z0-9_.:/-]{1,128}$'),
+      pattern: BoundedText(500)
+        .refine(isPattern, 'must be a regular expression')
+        .default('^[A-Za-z0-9_.:/-]{1,128}$'),
       enum: z.array(BoundedText(MAX_TEMPLATE_ARG)).min(1).max(100).optional(),
       description: BoundedText(MAX_LABEL * 5).optional(),
     })

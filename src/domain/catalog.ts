@@ -1,6 +1,6 @@
 import { Catalog } from './catalog.schema.js';
 import { InlineGuard } from './guard-spec.schema.js';
-import { expandTemplate, sampleArgs } from './template.js';
+import { argProblem, expandTemplate, sampleArgs, undeclaredPlaceholders } from './template.js';
 import { flattenIssues, type ValidationIssue } from './validation.js';
 
 export type CatalogResult = { ok: true; catalog: Catalog } | { ok: false; issues: ValidationIssue[] };
@@ -39,6 +39,12 @@ export function checkCatalog(value: unknown): CatalogResult {
   for (const name of Object.keys(c.policy.targets)) need(c.targets, name, `policy.targets.${name}`, 'target');
   if (c.inline.flagdRoot !== undefined) need(c.roots, c.inline.flagdRoot, 'inline.flagdRoot', 'root');
   for (const [name, template] of Object.entries(c.templates)) {
+    for (const [arg, spec] of Object.entries(template.args)) {
+      const problem = spec.default === undefined ? undefined : argProblem(spec, spec.default);
+      if (problem) issues.push({ path: `templates.${name}.args.${arg}.default`, message: problem });
+    }
+    for (const typo of undeclaredPlaceholders(template))
+      issues.push({ path: `templates.${name}.guard`, message: `{{ args.${typo} }} names no argument of the template` });
     const guard = InlineGuard.safeParse({ ...(expandTemplate(template, sampleArgs(template)) as object), name });
     if (!guard.success) {
       for (const i of flattenIssues(guard.error.issues))

@@ -164,11 +164,36 @@ export function resolveSpec(spec: RolloutSpec, catalog: Catalog, options: Resolv
   });
   if (!resolved.success) return { ok: false, issues: flattenIssues(resolved.error.issues) };
   const targetName = typeof spec.target === 'string' ? spec.target : 'type' in spec.target ? undefined : spec.target.name;
-  const policy = (targetName !== undefined ? own(catalog.policy.targets, targetName) : undefined) ?? catalog.policy.default;
-  const broken = policy ? checkPolicy(spec, policy, targetName, options.startingAt) : [];
+  // an inline target that writes a catalog target's flag is held to that target's policy
+  const policyName = targetName ?? sameFlagAs(resolved.data.target, catalog);
+  const policy = (policyName !== undefined ? own(catalog.policy.targets, policyName) : undefined) ?? catalog.policy.default;
+  const broken = policy ? checkPolicy(spec, policy, policyName, options.startingAt) : [];
   if (broken.length > 0) return { ok: false, issues: broken };
   return { ok: true, spec: resolved.data, ...(targetName !== undefined ? { targetName } : {}) };
 }
+
+/** The catalog target that writes the same flag (same file or URL) as `target`, if any. */
+function sameFlagAs(target: TargetSpec, catalog: Catalog): string | undefined {
+  const same = (t: TargetSpec) =>
+    t.flag === target.flag &&
+    ((t.type === 'flagd' && target.type === 'flagd' && t.root === target.root && samePath(t.path, target.path)) ||
+      (t.type === 'http' && target.type === 'http' && sameUrl(t.url, target.url)));
+  return Object.entries(catalog.targets).find(([, t]) => same(t))?.[0];
+}
+
+const samePath = (a: string, b: string) => normalizePath(a) === normalizePath(b);
+const normalizePath = (p: string) =>
+  p
+    .split(/[\\/]+/)
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
+const sameUrl = (a: string, b: string) => {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return false;
+  }
+};
 
 /** The name a rollout is known by before it runs: its catalog target's name, or an inline target's flag. */
 export function targetKey(ref: TargetRef): string {

@@ -12,7 +12,7 @@ type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 const own = (record: object, key: string): boolean => Object.hasOwn(record, key);
 
 /** Why `value` does not fit `arg`, or undefined when it does. */
-function argProblem(arg: TemplateArg, value: TemplateArgValue): string | undefined {
+export function argProblem(arg: TemplateArg, value: TemplateArgValue): string | undefined {
   switch (arg.type) {
     case 'string': {
       if (typeof value !== 'string') return 'must be a string';
@@ -30,10 +30,27 @@ function argProblem(arg: TemplateArg, value: TemplateArgValue): string | undefin
   }
 }
 
-/** The whole value matches (a pattern without anchors would otherwise accept any value containing a match). */
+/**
+ * The whole value matches (a pattern without anchors would otherwise accept any value containing a match, and the
+ * first alternative to match a prefix would hide one that matches the whole). A pattern that does not compile
+ * matches nothing; the catalog refuses such patterns when it loads.
+ */
 function fullMatch(pattern: string, value: string): boolean {
-  const match = new RegExp(`(?:${pattern})`).exec(value);
-  return match !== null && match.index === 0 && match[0].length === value.length;
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u').test(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an operator's pattern compiles as a regular expression. */
+export function isPattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The arguments a template call passes, defaults filled in, or the problems by path under `at`. */
@@ -77,6 +94,19 @@ export function expandTemplate(template: GuardTemplate, args: Readonly<Record<st
     return value as Json;
   };
   return walk(template.guard);
+}
+
+/** Every `{{ args.NAME }}` in the template's body whose NAME the template does not declare (a typo stays text). */
+export function undeclaredPlaceholders(template: GuardTemplate): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(PLACEHOLDER)) if (!own(template.args, m[1]!)) found.add(m[1]!);
+    } else if (Array.isArray(value)) value.forEach(walk);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(template.guard);
+  return [...found];
 }
 
 /** Sample arguments (defaults, else a value of the right type) to check a template's body when the catalog loads. */

@@ -147,14 +147,19 @@ describe('rollout HTTP API', () => {
     const again = await api('POST', '/rollouts', { body: yaml, type: 'text/yaml' });
     expect(again).toMatchObject({ status: 409, json: { error: expect.stringContaining(`already running: ${id}`) } });
 
-    const early = await api('POST', `/rollouts/rollout/${flag}/approve`, { body: { step: 1, actor: 'lead' } });
+    const early = await api('POST', `/rollouts/rollout/${flag}/approve`, { body: { step: 1 } });
     expect(early).toMatchObject({
       status: 409,
       json: { error: expect.stringMatching(/^cannot approve: step 1 is not waiting for approval/) },
     });
-    const badBody = await api('POST', `/rollouts/${encodeURIComponent(id)}/pause`, { body: { actor: 'ana' } });
+    const badBody = await api('POST', `/rollouts/${encodeURIComponent(id)}/pause`, { body: {} });
     expect(badBody.status).toBe(400);
     expect(badBody.json.issues).toEqual([expect.objectContaining({ path: 'reason' })]);
+    // the actor is the caller's principal (the token's: `api`); a body cannot name somebody else
+    const impersonating = await api('POST', `/rollouts/${encodeURIComponent(id)}/pause`, {
+      body: { reason: 'x', actor: 'ana' },
+    });
+    expect(impersonating).toMatchObject({ status: 403, json: { error: expect.stringContaining('"api"') } });
 
     let listed = await api('GET', `/rollouts?target=${flag}&phase=Observing`);
     await waitFor(
@@ -178,13 +183,15 @@ describe('rollout HTTP API', () => {
     expect((await api('GET', `/rollouts?target=${encodeURIComponent("x' OR 'a'='a")}`)).json).toEqual({ rollouts: [] });
 
     const abort = await api('POST', `/rollouts/${encodeURIComponent(id)}/abort`, {
-      body: { reason: 'api test', actor: 'oncall' },
+      body: { reason: 'api test', actor: 'api' },
     });
     expect(abort).toMatchObject({ status: 200, json: { accepted: true } });
-    expect((await suite.client.result(id)).phase).toBe('Aborted');
+    const aborted = await suite.client.result(id);
+    expect(aborted.phase).toBe('Aborted');
+    expect(aborted.timeline.some((e) => e.actor === 'api')).toBe(true);
     expect(await flagPercent(flag)).toBe(0);
     expect(await phaseOf(id)).toBe('Aborted'); // the status call feeds the time-to-rollback histogram
-    const late = await api('POST', `/rollouts/rollout/${flag}/resume`, { body: { actor: 'ana' } });
+    const late = await api('POST', `/rollouts/rollout/${flag}/resume`, { body: {} });
     expect(late).toMatchObject({
       status: 409,
       json: { error: expect.stringMatching(/^cannot resume: the rollout has ended/) },

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { parseExposition } from '../../activities/sources/scrape/text-format.js';
-import { DEMO_FLAG, demoSpec } from '../../src/demo/demo-spec.js';
+import { DEMO_FLAG, demoCatalog, demoSpec } from '../../src/demo/demo-spec.js';
+import { emptyCatalog, rootDir } from '../../src/catalog/load.js';
+import { extendCatalog } from '../../src/catalog/dev-default.js';
+import { checkSpec } from '../../src/spec/check.js';
 import { FAULT, startDemoService, type DemoService } from '../../src/demo/demo-service.js';
 import { startLoad } from '../../src/demo/load.js';
-import { validateSpec } from '../../src/spec/load.js';
 import { waitFor } from '../helpers/rollout-env.js';
 
 const target = (dir: string) =>
@@ -132,12 +134,19 @@ describe('the demo rollout spec', () => {
     { kind: 'prometheus' as const, url: 'http://127.0.0.1:8090/prometheus' },
     { kind: 'scrape' as const, url: 'http://127.0.0.1:8090/metrics' },
   ])('is valid with $kind metrics: 1 → 10 → 50 → 100 % with an error-ratio and a latency guard', (metrics) => {
-    const result = validateSpec(demoSpec({ metrics, window: '20s' }));
+    // the spec names only catalog entries; the demo adds them to an empty catalog, as `rollout dev --demo` does
+    const loaded = emptyCatalog('/tmp');
+    extendCatalog(loaded, demoCatalog({ metrics, baseDir: '/srv/app' }));
+    const result = checkSpec(demoSpec({ window: '20s' }), loaded.catalog);
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.request.target).toBe(DEMO_FLAG.key);
+    expect(result.spec.target).toMatchObject({ type: 'flagd', root: 'demo', path: 'flags.json', flag: DEMO_FLAG.key });
+    expect(rootDir(loaded, 'demo')).toBe('/srv/app/.rollout/demo');
     expect(result.spec.steps.map((s) => ('exposure' in s ? s.exposure : undefined))).toEqual([1, 10, 50, 100]);
     expect(result.spec.guards.map((g) => [g.name, g.source.type, g.interval, g.failureLimit])).toEqual([
       ['canary-error-ratio', metrics.kind, '2s', 1],
       ['canary-latency-mean', metrics.kind, '2s', 1],
     ]);
+    expect(result.spec.guards.map((g) => ('max' in g ? g.max : undefined))).toEqual([0.05, 0.2]);
   });
 });

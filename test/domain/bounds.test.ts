@@ -14,7 +14,9 @@ import { GuardBreach, PauseCommand } from '../../src/domain/commands.schema.js';
 import { boundBreach, rejectAbort, rejectPause } from '../../src/domain/commands.js';
 import { initialState, PUSHED_BREACH_CHECK, recordPushedBreach } from '../../src/domain/rollout-state.js';
 import type { RolloutState } from '../../src/domain/rollout-state.schema.js';
+import { ResolvedSpec } from '../../src/domain/spec.schema.js';
 import type { MeasurementRecord } from '../../src/domain/tally.schema.js';
+import { flattenIssues } from '../../src/domain/validation.js';
 import { parseSpecText, validateSpec } from '../../src/spec/load.js';
 
 const target = { type: 'memory', name: 'm', flag: 'f', variant: 'on', baselineVariant: 'off' };
@@ -85,11 +87,18 @@ const OVER_THE_LIMIT: [Record<string, unknown>, string, RegExp][] = [
     'rollback.compensations',
     /at most 20 compensations/,
   ],
+  [{ target: 'c'.repeat(64) }, 'target', /at most 63 characters/],
+  [{ target: { name: 'c'.repeat(64) } }, 'target.name', /at most 63 characters/],
+  [{ guards: [{ template: 't'.repeat(64) }] }, 'guards[0].template', /at most 63 characters/],
+  [{ guards: [{ template: 't', args: { a: 'v'.repeat(201) } }] }, 'guards[0].args.a', /at most 200 characters/],
   [
-    { rollback: { compensations: [{ http: { url: 'http://h/x', headers: { a: 'v'.repeat(4_001) } } }] } },
-    'rollback.compensations[0].http.headers.a',
-    /at most 4000 characters/,
+    { guards: [{ template: 't', args: Object.fromEntries(many(21, (i) => [`a${i}`, i])) }] },
+    'guards[0].args',
+    /at most 20 arguments/,
   ],
+  [{ guards: [guard({ source: 'p'.repeat(64) })] }, 'guards[0].source', /at most 63 characters/],
+  [{ rollback: { compensations: [{ hook: 'h'.repeat(64) }] } }, 'rollback.compensations[0].hook', /at most 63/],
+  [{ notify: ['n'.repeat(64)] }, 'notify[0]', /at most 63 characters/],
   [{ notify: many(21, () => ({ log: {} })) }, 'notify', /at most 20 notifiers/],
   [{ notify: [{ webhook: { url: `http://h/${'p'.repeat(2_048)}` } }] }, 'notify[0].webhook.url', /at most 2048/],
   [{ steps: [{ exposure: 5, observe: '99999999999d' }] }, 'steps[0].observe', /at most 90d/],
@@ -127,10 +136,30 @@ describe('spec bounds: every caller-supplied string and list is refused past its
           { approval: { approvers: many(50, (i) => `${i}`.padEnd(200, 'a')), timeout: '2160h' } },
           ...many(98, () => ({ exposure: 50 })),
         ],
-        guards: [guard({ name: 'g'.repeat(100), query: 'q'.repeat(4_000), interval: '90d' })],
+        guards: [
+          guard({ name: 'g'.repeat(100), query: 'q'.repeat(4_000), interval: '90d', source: 'p'.repeat(63) }),
+          { template: 't'.repeat(63), args: Object.fromEntries(many(20, (i) => [`${i}`.padEnd(100, 'a'), 'v'.repeat(200)])) },
+        ],
+        rollback: { compensations: [{ hook: 'h'.repeat(63) }] },
+        notify: ['n'.repeat(63)],
       }),
     );
     expect(result.ok, JSON.stringify(result.ok ? '' : result.issues)).toBe(true);
+    expect(validateSpec(spec({ target: 'c'.repeat(63) })).ok).toBe(true);
+    expect(validateSpec(spec({ target: { name: 'c'.repeat(63), variant: 'v'.repeat(200) } })).ok).toBe(true);
+  });
+
+  it('bounds header values where they can still appear: the resolved spec (from the catalog), never a caller spec', () => {
+    const resolved = (value: string) =>
+      ResolvedSpec.safeParse(
+        spec({ rollback: { compensations: [{ http: { url: 'http://h/x', headers: { a: value } } }] } }),
+      );
+    expect(resolved('v'.repeat(4_000)).success).toBe(true);
+    const over = resolved('v'.repeat(4_001));
+    expect(over.success).toBe(false);
+    expect(flattenIssues(over.error?.issues ?? [])).toEqual([
+      { path: 'rollback.compensations[0].http.headers.a', message: 'must be at most 4000 characters' },
+    ]);
   });
 });
 

@@ -347,3 +347,34 @@ describe('catalog names that are Object.prototype keys', () => {
     }
   });
 });
+
+describe('guard templates the catalog refuses when it loads, not when a caller uses them', () => {
+  const withTemplate = (template: unknown) =>
+    checkCatalog({ providers: { prom: { type: 'prometheus', url: 'http://p:9090' } }, templates: { t: template } });
+
+  it('refuses a default that breaks its own argument rules, at the default', () => {
+    const result = withTemplate({
+      args: { service: { type: 'string', default: 'a"b' }, max: { type: 'number', max: 1, default: 5 } },
+      guard: { source: 'prom', query: 'up{service="{{ args.service }}"}', max: '{{ args.max }}' },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'templates.t.args.service.default', message: expect.stringMatching(/must match/) }),
+        expect.objectContaining({ path: 'templates.t.args.max.default', message: 'must be ≤ 1' }),
+      ]),
+    );
+  });
+
+  it('refuses a placeholder naming no argument (a typo would otherwise stay in the query as text)', () => {
+    const result = withTemplate({
+      args: { service: { type: 'string' } },
+      guard: { source: 'prom', query: 'up{service="{{ args.servce }}"}', max: 1 },
+    });
+    expect(result).toEqual({
+      ok: false,
+      issues: [{ path: 'templates.t.guard', message: '{{ args.servce }} names no argument of the template' }],
+    });
+  });
+});

@@ -3,12 +3,13 @@ import { AbortCommand, ApproveCommand, PauseCommand } from '../../src/domain/com
 import { rejectAbort, rejectApprove, rejectPause, rejectPromote, rejectResume } from '../../src/domain/commands.js';
 import { initialState } from '../../src/domain/rollout-state.js';
 import { type Phase, type RolloutState } from '../../src/domain/rollout-state.schema.js';
-import { RolloutSpec } from '../../src/domain/spec.schema.js';
+import { ResolvedSpec } from '../../src/domain/spec.schema.js';
 
-const spec = RolloutSpec.parse({
+/** Commands act on a running rollout: its spec as the worker runs it, resolved against the catalog. */
+const spec = ResolvedSpec.parse({
   name: 'x',
   target: { type: 'memory', name: 'm', flag: 'f', variant: 'on', baselineVariant: 'off' },
-  steps: [{ exposure: 5, observe: '1m' }, { approval: { approvers: ['lead'] } }, { pause: {} }, { exposure: 100 }],
+  steps: [{ exposure: 5, observe: '1m' }, { approval: { approvers: ['lead', 'sre-on-call'] } }, { pause: {} }, { exposure: 100 }],
 });
 
 function at(step: number, phase: Phase, extra: Partial<RolloutState> = {}): RolloutState {
@@ -62,7 +63,10 @@ describe('command validators: every command in every phase', () => {
     const waiting = at(1, 'AwaitingApproval');
     expect(rejectApprove(waiting, spec, { step: 0, actor: 'lead' })).toMatch(/step 0 is not an approval step/);
     expect(rejectApprove(waiting, spec, { step: 9, actor: 'lead' })).toMatch(/there is no step 9/);
-    expect(rejectApprove(waiting, spec, { step: 1, actor: 'eve' })).toMatch(/eve is not among the approvers/);
+    const notApprover = rejectApprove(waiting, spec, { step: 1, actor: 'eve' });
+    expect(notApprover).toBe('cannot approve: eve is not an approver of step 1');
+    // the refusal goes back to whoever asked: it does not tell them who may approve
+    for (const approver of ['lead', 'sre-on-call']) expect(notApprover).not.toContain(approver);
     expect(rejectPromote(waiting, spec, { actor: 'lead' })).toMatch(/waits for approval; use approve/);
     expect(rejectPromote(at(0, 'Progressing'), spec, { actor: 'x' })).toMatch(/in flight/);
     expect(rejectAbort(rollingBack(at(0, 'RollingBack')), { reason: 'r', actor: 'x' })).toMatch(/already|rolling back/);

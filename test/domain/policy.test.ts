@@ -10,7 +10,7 @@ import { checkSpec } from '../../src/spec/check.js';
 const WED_10_00 = new Date('2024-01-03T10:00:00Z');
 const SAT_10_00 = new Date('2024-01-06T10:00:00Z');
 
-const memory = { type: 'memory', name: 'sandbox', flag: 'sandbox', variant: 'on', baselineVariant: 'off' };
+const memory = { type: 'memory', name: 'sandbox', flag: 'sandbox', variant: 'on', baselineVariant: 'off' } as const;
 const synthetic = { type: 'synthetic' };
 const inlineGuard = (name: string) => ({ name, source: synthetic, query: 'up', max: 1 });
 
@@ -281,5 +281,44 @@ describe('the catalog policy, when a spec is checked', () => {
         message: 'policy of target "constructor", maxFirstStep: the first step may expose at most 1 %, not 5 %',
       },
     ]);
+  });
+});
+
+describe('an inline target that writes a catalog target’s flag', () => {
+  const catalog = (): Catalog => {
+    const checked = checkCatalog({
+      roots: { flags: '/srv/flags' },
+      targets: {
+        checkout: {
+          type: 'flagd',
+          root: 'flags',
+          path: 'checkout.json',
+          flag: 'new-checkout',
+          variant: 'on',
+          baselineVariant: 'off',
+        },
+      },
+      policy: { targets: { checkout: { maxFirstStep: 5 } } },
+      inline: { flagdRoot: 'flags' },
+    });
+    if (!checked.ok) throw new Error(describeIssues(checked.issues));
+    return checked.catalog;
+  };
+  const inline = (path: string, flag: string) => ({
+    name: 'sidestep',
+    target: { type: 'flagd', path, flag, variant: 'on', baselineVariant: 'off' },
+    steps: [{ exposure: 50 }],
+  });
+
+  it('is held to that target’s policy, however the path is spelled', () => {
+    for (const path of ['checkout.json', './checkout.json', './/checkout.json']) {
+      const result = checkSpec(inline(path, 'new-checkout'), catalog());
+      expect(result.ok, path).toBe(false);
+      if (!result.ok) expect(describeIssues(result.issues)).toMatch(/policy of target "checkout", maxFirstStep/);
+    }
+  });
+
+  it('is not, for another flag in the same file', () => {
+    expect(checkSpec(inline('checkout.json', 'other-flag'), catalog()).ok).toBe(true);
   });
 });

@@ -52,11 +52,6 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
     [{ target: { ...target, baselineVariant: 'on' } }, 'target.variant', /must differ/],
     [{ target: { ...target, type: 'http', url: 'ftp://x' } }, 'target.url', /http\(s\) URL/],
     [{ rollback: { exposure: 10 }, steps: [{ exposure: 5 }] }, 'steps[0].exposure', /≥ rollback.exposure/],
-    [
-      { rollback: { compensations: [{ http: { url: 'http://x', tokenEnv: 'sk-live-123' } }] } },
-      'rollback.compensations[0].http.tokenEnv',
-      /environment variable name/,
-    ],
     [{ extra: true }, '(root)', /unknown key: extra/],
   ])('rejects %j at %s', (patch, path, message) => {
     const result = validateSpec({ name: 'ok', target, steps: [{ exposure: 5 }], ...patch });
@@ -67,6 +62,89 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
     expect(issue!.message).toMatch(message);
   });
 
+  it('accepts every catalog-reference form, keeping the names for resolution', () => {
+    const result = parseSpecText(`
+name: checkout-v2
+target: checkout                 # a catalog target by name
+steps: [ { exposure: 5, observe: 1m }, { exposure: 100 } ]
+guards:
+  - { template: error-rate, args: { service: checkout, max: 0.02, strict: true } }
+  - { template: error-rate, name: error-rate-eu }
+  - { name: latency, source: prometheus-main, query: 'up', max: 0.5 }   # a provider by name
+rollback:
+  compensations: [ { hook: scale-down }, { name: note, http: { url: "http://127.0.0.1:1/hook", body: { a: 1 } } } ]
+notify: [ team-channel, { log: {} }, { webhook: { url: "http://127.0.0.1:1/notify" } } ]
+`);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!result.ok) return;
+    expect(result.spec.target).toBe('checkout');
+    expect(result.spec.guards).toEqual([
+      { template: 'error-rate', args: { service: 'checkout', max: 0.02, strict: true } },
+      { template: 'error-rate', name: 'error-rate-eu', args: {} },
+      expect.objectContaining({ name: 'latency', source: 'prometheus-main' }),
+    ]);
+    expect(result.spec.rollback.compensations[0]).toEqual({ hook: 'scale-down' });
+    expect(result.spec.notify).toEqual(['team-channel', { log: {} }, { webhook: { url: 'http://127.0.0.1:1/notify' } }]);
+
+    const named = validateSpec({
+      name: 'ok',
+      target: { name: 'checkout', variant: 'v2', baselineVariant: 'v1' },
+      steps: [{ exposure: 5 }],
+    });
+    expect(named.ok && named.spec.target).toEqual({ name: 'checkout', variant: 'v2', baselineVariant: 'v1' });
+  });
+
+  it.each([
+    [{ guards: [{ template: 'Error Rate' }] }, 'guards[0].template', /catalog name/],
+    [{ guards: [{ template: 'error-rate' }, { template: 'error-rate' }] }, 'guards[1].name', /duplicate guard name/],
+    [{ guards: [{ template: 'error-rate', source: 'prom' }] }, 'guards[0]', /unknown key: source/],
+    [{ target: 'Checkout' }, 'target', /catalog name/],
+    [{ target: { name: 'checkout', flag: 'other' } }, 'target', /unknown key: flag/],
+    [{ notify: ['Team Channel'] }, 'notify[0]', /catalog name/],
+    [{ rollback: { compensations: [{ hook: 'scale-down', name: 'x' }] } }, 'rollback.compensations[0]', /unknown key/],
+  ])('rejects the malformed reference %j at %s', (patch, path, message) => {
+    const result = validateSpec({ name: 'ok', target, steps: [{ exposure: 5 }], ...patch });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.find((i) => i.path === path)?.message, JSON.stringify(result.issues)).toMatch(message);
+  });
+
+  describe('a spec never carries a credential: tokenEnv, headers and auth are unknown keys wherever they are put', () => {
+    const http = { type: 'http', url: 'http://127.0.0.1:1/flags', flag: 'f', variant: 'on', baselineVariant: 'off' };
+    const SECRET = 'sk-live-123';
+    const credentials: [string, unknown][] = [
+      // even a well-formed environment variable name: a spec may not choose what the worker reads from its env
+      ['tokenEnv', 'DEPLOY_TOKEN'],
+      ['tokenEnv', SECRET],
+      ['headers', { authorization: `Bearer ${SECRET}` }],
+      ['auth', { bearer: 'deploy-token' }],
+      ['auth', { basic: { username: 'ci', password: 'deploy-password' } }],
+    ];
+    const places: [string, (key: string, value: unknown) => Record<string, unknown>][] = [
+      ['target', (k, v) => ({ target: { ...http, [k]: v } })],
+      ['target', (k, v) => ({ target: { name: 'checkout', [k]: v } })],
+      [
+        'guards[0].source',
+        (k, v) => ({ guards: [{ name: 'g', source: { type: 'prometheus', url: 'http://p', [k]: v }, query: 'q', max: 1 }] }),
+      ],
+      ['rollback.compensations[0].http', (k, v) => ({ rollback: { compensations: [{ http: { url: 'http://h', [k]: v } }] } })],
+      ['notify[0].webhook', (k, v) => ({ notify: [{ webhook: { url: 'http://h', [k]: v } }] })],
+      ['(root)', (k, v) => ({ [k]: v })],
+    ];
+    const cases = places.flatMap(([path, put]) =>
+      credentials.map(([key, value]) => ({ path, key, value, patch: put(key, value) })),
+    );
+
+    it.each(cases)('refuses $key at $path', ({ path, key, patch }) => {
+      const result = validateSpec({ name: 'ok', target, steps: [{ exposure: 5 }], ...patch });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.issues, JSON.stringify(result.issues)).toEqual([{ path, message: `unknown key: ${key}` }]);
+      // the refusal names the key, never the value put there
+      expect(JSON.stringify(result.issues)).not.toContain(SECRET);
+    });
+  });
+
   it('reports YAML syntax errors without throwing', () => {
     const result = parseSpecText('name: [unclosed');
     expect(result.ok).toBe(false);
@@ -75,8 +153,10 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
 
   it('exports a JSON Schema that names the public fields', () => {
     const schema = JSON.stringify(specJsonSchema());
-    for (const field of ['baselineVariant', 'observe', 'approval', 'onTimeout', 'compensations', 'cohort'])
+    for (const field of ['baselineVariant', 'observe', 'approval', 'onTimeout', 'compensations', 'cohort', 'template', 'hook'])
       expect(schema).toContain(field);
+    // what callers write: no credential field for an editor to offer
+    for (const field of ['"tokenEnv"', '"headers"', '"auth"', '"bearer"']) expect(schema).not.toContain(field);
   });
 
   it('parses and formats durations', () => {

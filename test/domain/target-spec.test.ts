@@ -4,7 +4,10 @@ import { parse } from 'yaml';
 import { checkDrill } from '../../src/domain/drill.schema.js';
 import { FlagdTargetSpec } from '../../src/domain/target-spec.schema.js';
 import { parseSpecText, validateSpec } from '../../src/spec/load.js';
-import { DEMO_FLAG } from '../../src/demo/demo-spec.js';
+import { catalogOf } from '../../src/catalog/load.js';
+import { DEMO_FLAG, DEMO_NAMES, demoCatalog, demoSpec, type DemoMetrics } from '../../src/demo/demo-spec.js';
+import { EMPTY_CATALOG } from '../../src/domain/catalog.js';
+import { checkSpec } from '../../src/spec/check.js';
 
 const target = { type: 'flagd', path: 'flags.json', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' };
 const repo = (file: string) => new URL(`../../${file}`, import.meta.url);
@@ -38,19 +41,38 @@ describe('flagd target spec: where the flag file may be', () => {
     (path) => expect(FlagdTargetSpec.safeParse({ ...target, path }).success).toBe(true),
   );
 
-  it('still accepts the examples, the README spec, the demo and the drill sandbox', async () => {
+  it('still accepts the examples, the README spec and the drill sandbox', async () => {
     const readme = await readFile(repo('README.md'), 'utf8');
     const block = /## A rollout spec\s+```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(block).toBeDefined();
     const example = await readFile(repo('examples/ranker-v2.yaml'), 'utf8');
-    for (const text of [block!, example]) {
+    for (const [where, text] of [
+      ['README.md', block!],
+      ['examples/ranker-v2.yaml', example],
+    ] as const) {
       const result = parseSpecText(text);
-      expect(result.ok, JSON.stringify(result)).toBe(true);
+      expect(result.ok, `${where}: ${JSON.stringify(result)}`).toBe(true);
     }
     const drill = parse(await readFile(repo('examples/ranker-drill.yaml'), 'utf8')) as Record<string, unknown>;
     const checked = checkDrill({ ...drill, rollout: parse(example) as unknown });
     expect(checked.ok, JSON.stringify(checked)).toBe(true);
+  });
+
+  it.each<DemoMetrics>([
+    { kind: 'prometheus', url: 'http://127.0.0.1:9090' },
+    { kind: 'scrape', url: 'http://127.0.0.1:8080/metrics' },
+  ])('the demo spec resolves against the demo catalog ($kind)', (metrics) => {
+    const { catalog } = catalogOf(demoCatalog({ metrics, baseDir: '/srv/demo' }));
+    const checked = checkSpec(demoSpec({ window: '20s' }), catalog);
+    expect(checked.ok, JSON.stringify(checked)).toBe(true);
+    if (!checked.ok) return;
+    expect(checked.targetName).toBe(DEMO_NAMES.target);
+    expect(checked.spec.target).toMatchObject({ type: 'flagd', flag: DEMO_FLAG.key, root: DEMO_NAMES.root });
+    // the flag file the demo writes is one a spec could name too: relative, under its root
     expect(FlagdTargetSpec.safeParse({ ...target, path: DEMO_FLAG.path }).success).toBe(true);
+    expect(checked.spec.guards.map((g) => g.name)).toEqual([DEMO_NAMES.errorRatio, DEMO_NAMES.latency]);
+    // …and it names catalog entries: on its own, with nothing declared, it does not resolve
+    expect(checkSpec(demoSpec({ window: '20s' }), EMPTY_CATALOG).ok).toBe(false);
   });
 });
 
@@ -94,5 +116,19 @@ describe('flag and variant names that are Object.prototype keys', () => {
     });
     expect(checked.ok).toBe(false);
     if (!checked.ok) expect(checked.issues.map((i) => i.path)).toContain('overrides.target.path');
+  });
+
+  it('takes a drill override target by catalog name, and refuses credentials in it', () => {
+    const rollout = { name: 'r', target, steps: [{ exposure: 5, observe: '1s' }] };
+    const drill = (override: unknown) =>
+      checkDrill({ name: 'd', rollout, overrides: { target: override }, inject: { atStep: 0 } });
+    const named = drill('sandbox');
+    expect(named.ok, JSON.stringify(named)).toBe(true);
+    if (named.ok) expect(named.spec.target).toBe('sandbox');
+    expect(drill({ name: 'sandbox', variant: 'on', baselineVariant: 'off' }).ok).toBe(true);
+    const { path: _path, ...common } = target;
+    const withToken = drill({ ...common, type: 'http', url: 'http://127.0.0.1:1/flags', tokenEnv: 'FLAG_TOKEN' });
+    expect(withToken.ok).toBe(false);
+    if (!withToken.ok) expect(withToken.issues).toEqual([{ path: 'overrides.target', message: 'unknown key: tokenEnv' }]);
   });
 });

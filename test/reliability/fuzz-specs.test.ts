@@ -88,8 +88,14 @@ describe('fuzzing rollout specs', () => {
     await fc.assert(
       fc.asyncProperty(malformed, fc.boolean(), async (m, asYaml) => {
         families.set(m.family, (families.get(m.family) ?? 0) + 1);
-        const target = (m.spec as { target?: { flag?: unknown } } | null)?.target;
-        if (typeof target?.flag === 'string') flags.add(target.flag);
+        // the workflow ID a start would take: an inline target's flag, or a catalog target's name
+        const target = (m.spec as { target?: unknown } | null)?.target;
+        if (typeof target === 'string') flags.add(target);
+        else if (target !== null && typeof target === 'object') {
+          const { flag: f, name: n, type } = target as { flag?: unknown; name?: unknown; type?: unknown };
+          if (typeof f === 'string') flags.add(f);
+          else if (type === undefined && typeof n === 'string') flags.add(n);
+        }
         const json = JSON.stringify(m.spec);
 
         const pure = validateSpec(m.spec);
@@ -130,10 +136,11 @@ describe('fuzzing rollout specs', () => {
     await suite.client.handle(workflowId).terminate('fuzz control');
   });
 
-  it('the built CLI `rollout validate` exits 2 and prints the path, for a malformed spec of each of 8 kinds', async () => {
+  it('the built CLI `rollout validate` exits 2 and prints the path, for a malformed spec of each of 9 kinds', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fuzz-cli-'));
     const kinds = [
-      'secret in tokenEnv',
+      'credential in spec',
+      'bad reference',
       'unknown key',
       'wrong type',
       'bad duration',

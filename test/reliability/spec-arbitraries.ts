@@ -21,11 +21,15 @@ export interface Malformed {
   /** The issue must be at this path or below it (`(root)` only for non-objects and unknown top-level keys). */
   at: string;
   mentions?: string;
-  /** Text that must not appear in any message (a secret put where an env var name belongs). */
+  /** Text that must not appear in any message (a credential a spec tried to carry). */
   secret?: string;
 }
 
-/** A valid spec touching every section, so every kind of mutation has something to break. */
+/**
+ * A valid spec touching every section, so every kind of mutation has something to break: every inline form a caller
+ * may write (no credentials: those live in the operator's catalog) and every catalog-reference form (a guard
+ * template with arguments, a provider, a notifier and a hook by name; the target's reference forms are mutations).
+ */
 export function baseSpec(flag: string): RolloutSpecInput {
   return {
     name: 'fuzz-base',
@@ -36,7 +40,6 @@ export function baseSpec(flag: string): RolloutSpecInput {
       flag,
       variant: 'on',
       baselineVariant: 'off',
-      tokenEnv: 'FLAG_TOKEN',
       timeoutMs: 5_000,
     },
     steps: [
@@ -49,7 +52,7 @@ export function baseSpec(flag: string): RolloutSpecInput {
     guards: [
       {
         name: 'error-rate',
-        source: { type: 'prometheus', url: 'http://127.0.0.1:9090', tokenEnv: 'PROM_TOKEN' },
+        source: { type: 'prometheus', url: 'http://127.0.0.1:9090' },
         query: 'up',
         max: 0.02,
         min: 0,
@@ -68,6 +71,10 @@ export function baseSpec(flag: string): RolloutSpecInput {
         confidence: 0.98,
         minSamples: 50,
       },
+      // a catalog template by name: its name defaults to the template's, so it is named apart from guards[0]
+      { template: 'error-rate', name: 'error-rate-eu', args: { service: 'checkout', max: 0.05, strict: true } },
+      // an inline guard whose source is a catalog provider by name
+      { name: 'latency', source: 'prometheus-main', query: 'latency', max: 0.3 },
     ],
     analysis: { extendBy: '5m', maxExtensions: 2, onInconclusive: 'pause' },
     rollback: {
@@ -79,21 +86,26 @@ export function baseSpec(flag: string): RolloutSpecInput {
             url: 'https://deploy.example/scale',
             method: 'POST',
             body: { replicas: 0 },
-            headers: { 'x-team': 'ml' },
-            tokenEnv: 'DEPLOY_TOKEN',
             timeoutMs: 5_000,
           },
         },
+        { hook: 'page-on-call' },
       ],
     },
-    notify: [{ webhook: { url: 'https://hooks.example/rollouts', tokenEnv: 'HOOK_TOKEN' } }, { log: {} }],
+    notify: [{ webhook: { url: 'https://hooks.example/rollouts' } }, { log: {} }, 'team-channel'],
   };
 }
 
 const COMP = ['rollback', 'compensations', 0, 'http'] as const;
+const TEMPLATED = ['guards', 2] as const;
+const HOOK = ['rollback', 'compensations', 1] as const;
 type JsonType = 'string' | 'number' | 'boolean' | 'object' | 'array';
-/** Leaves (and subtrees) of the base spec with the JSON type the schema requires there. */
-const TYPED: [Key[], JsonType][] = [
+/**
+ * Leaves (and subtrees) of the base spec with the JSON type the schema requires there, and where a wrong one is
+ * reported when not at the leaf itself: a template guard of the wrong shape reads as neither a template guard nor an
+ * inline guard, and is reported at the guard.
+ */
+const TYPED: [Key[], JsonType, string?][] = [
   [['name'], 'string'],
   [['description'], 'string'],
   [['target'], 'object'],
@@ -102,7 +114,6 @@ const TYPED: [Key[], JsonType][] = [
   [['target', 'flag'], 'string'],
   [['target', 'variant'], 'string'],
   [['target', 'method'], 'string'],
-  [['target', 'tokenEnv'], 'string'],
   [['target', 'timeoutMs'], 'number'],
   [['steps'], 'array'],
   [['steps', 0], 'object'],
@@ -125,16 +136,21 @@ const TYPED: [Key[], JsonType][] = [
   [['guards', 1, 'compare'], 'object'],
   [['guards', 1, 'confidence'], 'number'],
   [['guards', 1, 'minSamples'], 'number'],
+  [[...TEMPLATED, 'template'], 'string', 'guards[2]'],
+  [[...TEMPLATED, 'name'], 'string', 'guards[2]'],
+  [[...TEMPLATED, 'args'], 'object', 'guards[2]'],
+  [['guards', 3, 'source'], 'string'],
   [['analysis'], 'object'],
   [['analysis', 'maxExtensions'], 'number'],
   [['rollback'], 'object'],
   [['rollback', 'exposure'], 'number'],
   [['rollback', 'compensations'], 'array'],
   [[...COMP, 'url'], 'string'],
-  [[...COMP, 'headers'], 'object'],
   [[...COMP, 'timeoutMs'], 'number'],
   [['notify'], 'array'],
   [['notify', 0, 'webhook', 'url'], 'string'],
+  [['notify', 2], 'string'],
+  [[...HOOK, 'hook'], 'string'],
 ];
 
 /** Any JSON value whose type is not `type` (null counts as wrong everywhere: no field is nullable). */
@@ -257,10 +273,18 @@ const secret = fc.oneof(
     .map(([a, c, b]) => `${a}${c}${b}`),
 );
 
+/** A well-formed environment variable name: still refused in a spec, where no key takes one. */
+const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
+/** Not a catalog name: empty, upper case, spaces, slashes, non-ASCII, leading or trailing punctuation, too long. */
+const badCatalogName = fc.oneof(
+  fc.constantFrom('', 'Checkout', 'check out', '-checkout', 'checkout-', '.checkout', 'check/out', 'chéckout', 'c'.repeat(64)),
+  fc.string({ maxLength: 12 }).filter((s) => !/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(s)),
+);
+
 /** Objects of the base spec and the keys each allows; any other key is unknown. */
 const OBJECTS: [Key[], string[]][] = [
   [[], ['name', 'description', 'target', 'steps', 'guards', 'analysis', 'rollback', 'notify']],
-  [['target'], ['type', 'url', 'method', 'tokenEnv', 'timeoutMs', 'flag', 'variant', 'baselineVariant']],
+  [['target'], ['type', 'url', 'method', 'timeoutMs', 'flag', 'variant', 'baselineVariant']],
   [
     ['steps', 0],
     ['name', 'exposure', 'observe', 'cohort'],
@@ -302,8 +326,9 @@ const OBJECTS: [Key[], string[]][] = [
   ],
   [
     ['guards', 0, 'source'],
-    ['type', 'url', 'tokenEnv', 'timeoutMs'],
+    ['type', 'url', 'timeoutMs'],
   ],
+  [[...TEMPLATED], ['template', 'name', 'args']],
   [
     ['guards', 1, 'compare'],
     ['canary', 'baseline'],
@@ -318,11 +343,10 @@ const OBJECTS: [Key[], string[]][] = [
     ['rollback', 'compensations', 0],
     ['name', 'http'],
   ],
-  [[...COMP], ['url', 'method', 'body', 'headers', 'tokenEnv', 'timeoutMs']],
-  [
-    ['notify', 0, 'webhook'],
-    ['url', 'tokenEnv'],
-  ],
+  [[...COMP], ['url', 'method', 'body', 'timeoutMs']],
+  // `http` too: a hook with an `http` key reads as neither a hook nor an inline compensation
+  [[...HOOK], ['hook', 'http']],
+  [['notify', 0, 'webhook'], ['url']],
   [['notify', 1, 'log'], []],
 ];
 const unknownKey = fc.oneof(
@@ -354,6 +378,8 @@ const REQUIRED: [Key[], string, string?][] = [
   [['rollback', 'compensations', 0], 'http'],
   [[...COMP], 'url'],
   [['notify', 0, 'webhook'], 'url'],
+  [[...TEMPLATED], 'template', 'guards[2]'],
+  [[...HOOK], 'hook', 'rollback.compensations[1]'],
 ];
 
 /** ≥ 12 families of single mutations of the base spec, each invalid by construction. */
@@ -361,7 +387,9 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
   const base = baseSpec(flag);
   const m = (family: string, path: Key[], value: fc.Arbitrary<unknown>, extra: Partial<Malformed> = {}) =>
     mutate(base, family, path, value, extra);
-  const wrongType = fc.constantFrom(...TYPED).chain(([path, type]) => m('wrong type', path, otherThan(type)));
+  const wrongType = fc
+    .constantFrom(...TYPED)
+    .chain(([path, type, where]) => m('wrong type', path, otherThan(type), where ? { at: where } : {}));
   const outOfRange = fc.oneof(
     ...[0, 3, 4].map((i) => m('exposure out of range', ['steps', i, 'exposure'], outOf0to100)),
     m('exposure out of range', ['rollback', 'exposure'], outOf0to100),
@@ -527,16 +555,91 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
       ['notify', 0, 'webhook', 'url'],
     )
     .chain((p) => m('bad URL', p, badUrl));
+  // a spec never carries a credential: not even the name of a worker environment variable (`tokenEnv`)
+  const credentialHolders: [Key[], unknown][] = [
+    [['target'], base.target],
+    [['target'], { name: 'checkout' }],
+    [['guards', 0, 'source'], undefined],
+    [[...TEMPLATED], undefined],
+    [[...COMP], undefined],
+    [[...HOOK], undefined],
+    [['notify', 0, 'webhook'], undefined],
+    [[], undefined],
+  ];
+  const credentials = fc.oneof(
+    secret.map((s) => ({ key: 'tokenEnv', value: s as unknown, secret: s as string | undefined })),
+    envName.map((n) => ({ key: 'tokenEnv', value: n as unknown, secret: undefined })),
+    fc
+      .tuple(fc.constantFrom('authorization', 'x-api-key', 'cookie'), secret)
+      .map(([h, s]) => ({ key: 'headers', value: { [h]: `Bearer ${s}` } as unknown, secret: s })),
+    secret.map((s) => ({ key: 'headers', value: { 'x-token': { secret: s } } as unknown, secret: s })),
+    secret.map((s) => ({ key: 'auth', value: { bearer: s } as unknown, secret: s })),
+    secret.map((s) => ({ key: 'auth', value: { basic: { username: 'ci', password: s } } as unknown, secret: s })),
+  );
   const secrets = fc
-    .constantFrom<Key[]>(
-      ['target', 'tokenEnv'],
-      ['guards', 0, 'source', 'tokenEnv'],
-      [...COMP, 'tokenEnv'],
-      ['notify', 0, 'webhook', 'tokenEnv'],
-    )
-    .chain((p) =>
-      secret.map((s): Malformed => ({ family: 'secret in tokenEnv', spec: set(base, p, s), at: at(p), secret: s })),
-    );
+    .tuple(fc.constantFrom(...credentialHolders), credentials)
+    .map(([[path, holder], c]): Malformed => {
+      const spec = holder === undefined ? base : set(base, path, holder);
+      return {
+        family: 'credential in spec',
+        spec: set(spec, [...path, c.key], c.value),
+        at: at(path),
+        mentions: c.key,
+        ...(c.secret !== undefined ? { secret: c.secret } : {}),
+      };
+    });
+  const references = fc.oneof(
+    m('bad reference', ['target'], badCatalogName),
+    m('bad reference', ['target'], badCatalogName.map((name) => ({ name })), { at: 'target.name' }),
+    fc
+      .tuple(fc.constantFrom('variant', 'baselineVariant'), fc.constantFrom('', '__proto__', 'v'.repeat(201)))
+      .map(([k, v]): Malformed => ({
+        family: 'bad reference',
+        spec: set(base, ['target'], { name: 'checkout', [k]: v }),
+        at: `target.${k}`,
+      })),
+    // a catalog target is named, not patched: its flag, file or URL are the operator's
+    fc.constantFrom('flag', 'path', 'url', 'root', 'method').map(
+      (k): Malformed => ({
+        family: 'bad reference',
+        spec: set(base, ['target'], { name: 'checkout', [k]: 'x' }),
+        at: 'target',
+        mentions: k,
+      }),
+    ),
+    m('bad reference', [...TEMPLATED, 'template'], badCatalogName),
+    m('bad reference', [...TEMPLATED, 'name'], fc.constantFrom('', 'n'.repeat(101))),
+    m('bad reference', [...TEMPLATED, 'args', 'service'], fc.string({ minLength: 201, maxLength: 260 })),
+    m('bad reference', [...TEMPLATED, 'args', 'service'], otherThan('string').filter((v) => typeof v !== 'number' && typeof v !== 'boolean'), {
+      at: 'guards[2]',
+    }),
+    fc.integer({ min: 21, max: 40 }).map(
+      (n): Malformed => ({
+        family: 'bad reference',
+        spec: set(base, [...TEMPLATED, 'args'], Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, i]))),
+        at: 'guards[2].args',
+      }),
+    ),
+    // named after its template, the templated guard takes guards[0]'s name
+    fc.constant<Malformed>({
+      family: 'bad reference',
+      spec: remove(base, [...TEMPLATED, 'name']),
+      at: 'guards[2].name',
+      mentions: 'duplicate',
+    }),
+    // a template's source and query are the operator's: a spec passes arguments, nothing else
+    fc.constantFrom<[string, unknown]>(['source', 'prometheus-main'], ['query', 'up'], ['max', 1]).map(
+      ([k, v]): Malformed => ({
+        family: 'bad reference',
+        spec: set(base, [...TEMPLATED, k], v),
+        at: 'guards[2]',
+        mentions: k,
+      }),
+    ),
+    m('bad reference', ['guards', 3, 'source'], badCatalogName),
+    m('bad reference', ['notify', 2], badCatalogName),
+    m('bad reference', [...HOOK, 'hook'], badCatalogName),
+  );
   const names = fc.oneof(
     m(
       'bad name',
@@ -564,7 +667,19 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
     m('bad name', ['target', 'method'], fc.constantFrom('GET', 'DELETE', 'put', '')),
     m('bad name', ['target', 'variant'], fc.constant('')),
   );
-  return fc.oneof(wrongType, outOfRange, badDurations, unknownKeys, missing, stepShapes, guards, urls, secrets, names);
+  return fc.oneof(
+    wrongType,
+    outOfRange,
+    badDurations,
+    unknownKeys,
+    missing,
+    stepShapes,
+    guards,
+    urls,
+    secrets,
+    names,
+    references,
+  );
 }
 
 /** A non-object where the spec belongs: the only inputs allowed to be refused at `(root)`. */

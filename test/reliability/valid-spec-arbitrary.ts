@@ -1,7 +1,10 @@
 /**
  * A fast-check arbitrary for VALID rollout specs, written from the README's spec grammar rather than from the zod
  * schema, so that "every generated spec is accepted" checks the validator against the documented contract (and keeps
- * the malformed-spec fuzzer honest: a validator that rejected everything would fail here).
+ * the malformed-spec fuzzer honest: a validator that rejected everything would fail here). It writes both what a
+ * caller may write inline (never a credential: those are the catalog's) and every catalog-reference form: a target by
+ * name, guard templates with arguments, providers, notifiers and hooks by name. Valid here means well-formed: whether
+ * the names are declared is the catalog's question, asked when the spec is resolved.
  */
 import fc from 'fast-check';
 
@@ -10,7 +13,8 @@ const name = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/);
 /** Names that reach Object.prototype are reserved for flags and variants. */
 const RESERVED = ['__proto__', 'constructor', 'prototype'];
 const flag = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/).filter((s) => !RESERVED.includes(s));
-const envName = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/);
+/** The name of a catalog entry (a target, provider, template, notifier or hook). */
+const catalogName = fc.stringMatching(/^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/);
 const text = fc.string({ minLength: 1, maxLength: 12 });
 const url = fc.webUrl({ validSchemes: ['http', 'https'] });
 const timeoutMs = (max: number) => fc.integer({ min: 1, max });
@@ -45,6 +49,11 @@ const variantName = text.filter((s) => !RESERVED.includes(s));
 
 const target = fc.uniqueArray(variantName, { minLength: 2, maxLength: 2 }).chain(([variant, baselineVariant]) =>
   fc.oneof(
+    catalogName,
+    fc.record(
+      { name: catalogName, variant: fc.constant(variant), baselineVariant: fc.constant(baselineVariant) },
+      { requiredKeys: ['name'] },
+    ),
     fc.record({
       type: fc.constant('flagd'),
       path: flagdPath,
@@ -60,7 +69,6 @@ const target = fc.uniqueArray(variantName, { minLength: 2, maxLength: 2 }).chain
         variant: fc.constant(variant),
         baselineVariant: fc.constant(baselineVariant),
         method: fc.constantFrom('PUT', 'POST'),
-        tokenEnv: envName,
         timeoutMs: timeoutMs(120_000),
       },
       { requiredKeys: ['type', 'url', 'flag', 'variant', 'baselineVariant'] },
@@ -116,12 +124,9 @@ const scriptPoint = fc.oneof(
   fc.constant('error'),
 );
 const source = fc.oneof(
+  catalogName,
   fc.record(
-    { type: fc.constant('prometheus'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) },
-    { requiredKeys: ['type', 'url'] },
-  ),
-  fc.record(
-    { type: fc.constant('http-json'), url, tokenEnv: envName, timeoutMs: timeoutMs(60_000) },
+    { type: fc.constantFrom('prometheus', 'http-json', 'scrape'), url, timeoutMs: timeoutMs(60_000) },
     { requiredKeys: ['type', 'url'] },
   ),
   fc.record(
@@ -179,6 +184,20 @@ const compareGuard = fc.constantFrom('ratio', 'mann-whitney', 'two-proportion', 
   );
 });
 
+/** A guard from a catalog template: a name (else the template's), and up to 20 arguments. */
+const templateGuard = fc.record(
+  {
+    template: catalogName,
+    name: fc.string({ minLength: 1, maxLength: 100 }),
+    args: fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 100 }),
+      fc.oneof(fc.string({ maxLength: 200 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()),
+      { maxKeys: 20 },
+    ),
+  },
+  { requiredKeys: ['template'] },
+);
+
 const jsonish = fc.oneof(
   fc.integer(),
   fc.string(),
@@ -186,22 +205,23 @@ const jsonish = fc.oneof(
   fc.constant(null),
   fc.dictionary(fc.stringMatching(/^[a-z]{1,5}$/), fc.integer(), { maxKeys: 3 }),
 );
-const compensation = fc.record(
-  {
-    name: text,
-    http: fc.record(
-      {
-        url,
-        method: fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'),
-        body: jsonish,
-        headers: fc.dictionary(fc.stringMatching(/^[a-z-]{1,10}$/), fc.string(), { maxKeys: 3 }),
-        tokenEnv: envName,
-        timeoutMs: timeoutMs(120_000),
-      },
-      { requiredKeys: ['url'] },
-    ),
-  },
-  { requiredKeys: ['http'] },
+const compensation = fc.oneof(
+  fc.record({ hook: catalogName }),
+  fc.record(
+    {
+      name: text,
+      http: fc.record(
+        {
+          url,
+          method: fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE'),
+          body: jsonish,
+          timeoutMs: timeoutMs(120_000),
+        },
+        { requiredKeys: ['url'] },
+      ),
+    },
+    { requiredKeys: ['http'] },
+  ),
 );
 const analysis = fc.oneof(
   fc.record({ maxExtensions: fc.constant(0), onInconclusive: fc.constantFrom('pause', 'rollback') }, opt),
@@ -214,10 +234,7 @@ const analysis = fc.oneof(
     { requiredKeys: ['extendBy', 'maxExtensions'] },
   ),
 );
-const notifier = fc.oneof(
-  fc.record({ webhook: fc.record({ url, tokenEnv: envName }, { requiredKeys: ['url'] }) }),
-  fc.constant({ log: {} }),
-);
+const notifier = fc.oneof(catalogName, fc.record({ webhook: fc.record({ url }) }), fc.constant({ log: {} }));
 
 /** A valid spec: rollback exposure first, since every exposure step must be at or above it. */
 export const validSpec: fc.Arbitrary<Record<string, unknown>> = fc
@@ -229,7 +246,11 @@ export const validSpec: fc.Arbitrary<Record<string, unknown>> = fc
         description: fc.string({ maxLength: 200 }),
         target,
         steps: steps(floor),
-        guards: fc.uniqueArray(fc.oneof(thresholdGuard, compareGuard), { selector: (g) => g.name, maxLength: 3 }),
+        // a template guard without a name is named after its template: names are unique either way
+        guards: fc.uniqueArray(fc.oneof(thresholdGuard, compareGuard, templateGuard), {
+          selector: (g: { name?: string; template?: string }) => g.name ?? g.template,
+          maxLength: 4,
+        }),
         analysis,
         rollback: fc.record(
           { exposure: fc.constant(floor), compensations: fc.array(compensation, { maxLength: 2 }) },

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpJsonSource, evaluateJsonPath } from '../../../activities/sources/http-json/http-json-source.js';
 import { createMetricSource, SourceError } from '../../../activities/sources/index.js';
 import { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
+import { catalogSecrets } from '../catalog-secrets.js';
 
 const TOKEN = 'metrics-s3cr3t-token';
 
@@ -35,10 +36,12 @@ beforeEach(() => {
   seen = [];
 });
 
+/** The provider's catalog entry names the secret `metrics-token` as its bearer; the catalog reads it from METRICS_TOKEN. */
 function source(overrides: Partial<HttpJsonSource> = {}, env: NodeJS.ProcessEnv = { METRICS_TOKEN: TOKEN }) {
+  const { secret } = catalogSecrets({ 'metrics-token': { env: 'METRICS_TOKEN' } }, env);
   return createHttpJsonSource(
-    HttpJsonSource.parse({ type: 'http-json', url, tokenEnv: 'METRICS_TOKEN', ...overrides }),
-    { env },
+    HttpJsonSource.parse({ type: 'http-json', url, auth: { bearer: 'metrics-token' }, ...overrides }),
+    { secret },
   );
 }
 const now = { check: 0 };
@@ -201,12 +204,35 @@ describe('http-json source', () => {
     expect(err.cause).toBeUndefined();
   });
 
-  it('fails with CONFIG when the token variable is missing, naming the variable and sending nothing', async () => {
-    const failure = await source({}, {})
+  it('fails with CONFIG when the token secret is not set, naming the secret and sending nothing', async () => {
+    const failure = await source({}, { OTHER: TOKEN })
       .instant('$.x', now)
       .catch((e: unknown) => e);
-    expect(failure).toMatchObject({ code: 'CONFIG', message: expect.stringContaining('METRICS_TOKEN') });
+    expect(failure).toBeInstanceOf(SourceError);
+    expect(failure).toMatchObject({ code: 'CONFIG', message: expect.stringContaining('secret "metrics-token"') });
+    expect((failure as Error).message).not.toContain(TOKEN);
     expect(seen).toHaveLength(0);
+  });
+
+  it('sends the entry’s headers: a plain tenant header and an API key read from a secret', async () => {
+    const API_KEY = 'stats-api-key-value';
+    const { secret } = catalogSecrets({ 'stats-key': { env: 'STATS_KEY' } }, { STATS_KEY: API_KEY });
+    const spec = HttpJsonSource.parse({
+      type: 'http-json',
+      url,
+      headers: { 'X-Scope-OrgID': 'tenant-7', 'X-Api-Key': { secret: 'stats-key' } },
+    });
+    reply = json({ v: 2 });
+    expect(await createHttpJsonSource(spec, { secret }).instant('$.v', now)).toEqual([{ labels: {}, value: 2 }]);
+    expect(seen[0]?.headers).toMatchObject({ 'x-scope-orgid': 'tenant-7', 'x-api-key': API_KEY });
+    expect(seen[0]?.headers.authorization).toBeUndefined();
+
+    reply = json({ error: `unknown key ${API_KEY}` }, 403);
+    const failure = (await createHttpJsonSource(spec, { secret })
+      .instant('$.v', now)
+      .catch((e: unknown) => e)) as SourceError;
+    expect(failure).toMatchObject({ code: 'CONFIG' });
+    expect(failure.message).toContain('unknown key [redacted]');
   });
 
   it('never repeats the token, even when the server echoes it', async () => {
@@ -220,7 +246,7 @@ describe('http-json source', () => {
 
   it('is what createMetricSource builds for an http-json spec', async () => {
     reply = json({ v: 1 });
-    const s = createMetricSource(HttpJsonSource.parse({ type: 'http-json', url }), { env: {} });
+    const s = createMetricSource(HttpJsonSource.parse({ type: 'http-json', url }));
     expect(s.describe).toBe(`http-json:${url}`);
     expect(await s.instant('$.v', now)).toEqual([{ labels: {}, value: 1 }]);
   });

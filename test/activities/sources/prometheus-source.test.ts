@@ -10,6 +10,7 @@ import { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
 import { startMetricsApp, type Load, type MetricsApp } from '../../fixtures/metrics-app.js';
 import { httpRecorder, type HttpRecorder } from '../../helpers/http-recorder.js';
 import { startPrometheus, waitForScrape, type RunningPrometheus } from '../../helpers/prometheus.js';
+import { catalogSecrets } from '../catalog-secrets.js';
 
 const RPS = 400;
 const byRegion = (points: MetricPoint[]) => Object.fromEntries(points.map((p) => [p.labels.region, p.value]));
@@ -40,7 +41,7 @@ describe('Prometheus source against a real Prometheus scraping a real app', () =
     load = app.startLoad({ rps: RPS });
     // Fails (never skips) with "Run scripts/ensure-prometheus.sh" when the binary is missing.
     prometheus = await startPrometheus({ scrapeTargets: [app.hostPort], scrapeIntervalMs: 1000 });
-    source = createMetricSource(PrometheusSource.parse({ type: 'prometheus', url: prometheus.url }), { env: {} });
+    source = createMetricSource(PrometheusSource.parse({ type: 'prometheus', url: prometheus.url }));
     await waitForScrape(prometheus.url, prometheus.job, { minScrapes: 4 });
   });
 
@@ -143,12 +144,15 @@ describe('Prometheus source requests (recorded)', () => {
   });
   afterAll(() => recorder.close());
 
+  /** The provider's entry names the catalog secret `prom-token`, which the worker reads from PROM_TOKEN. */
   const spec = (url: string, extra: Partial<PrometheusSource> = {}) =>
-    PrometheusSource.parse({ type: 'prometheus', url, tokenEnv: 'PROM_TOKEN', ...extra });
+    PrometheusSource.parse({ type: 'prometheus', url, auth: { bearer: 'prom-token' }, ...extra });
+  const secrets = (env: NodeJS.ProcessEnv = { PROM_TOKEN: 'tkn' }) =>
+    catalogSecrets({ 'prom-token': { env: 'PROM_TOKEN' } }, env).secret;
 
   it('sends the query, the time in seconds, and the bearer token, under a path prefix', async () => {
     recorder.respond = () => ({ status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } });
-    const s = createPrometheusSource(spec(`${recorder.url}/prom`), { env: { PROM_TOKEN: 'tkn' } });
+    const s = createPrometheusSource(spec(`${recorder.url}/prom`), { secret: secrets() });
     expect(await s.instant('up', { check: 0, atMs: 1_700_000_000_123 })).toEqual([]);
     await s.range('up', { check: 0, startMs: 1_700_000_000_000, endMs: 1_700_000_060_000, stepMs: 1_500 });
     const [instant, range] = recorder.requests.slice(-2);
@@ -169,12 +173,12 @@ describe('Prometheus source requests (recorded)', () => {
       status: 200,
       body: { status: 'success', data: { resultType: 'matrix', result: [series] } },
     });
-    const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
+    const s = createPrometheusSource(spec(recorder.url), { secret: secrets() });
     expect(await s.instant('up[1m]', { check: 0 })).toEqual([{ labels: { job: 'app' }, value: 1 }]);
   });
 
   it('maps execution errors (422) to BAD_QUERY and overload (503) to UNAVAILABLE', async () => {
-    const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
+    const s = createPrometheusSource(spec(recorder.url), { secret: secrets() });
     recorder.respond = () => ({
       status: 422,
       body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' },
@@ -198,17 +202,54 @@ describe('Prometheus source requests (recorded)', () => {
       status: 200,
       body: { status: 'success', data: { resultType: 'vector', result: 'oops' } },
     });
-    const s = createPrometheusSource(spec(recorder.url), { env: { PROM_TOKEN: 'tkn' } });
+    const s = createPrometheusSource(spec(recorder.url), { secret: secrets() });
     await expect(s.instant('up', { check: 0 })).rejects.toMatchObject({ code: 'UNPARSABLE' });
   });
 
-  it('fails with CONFIG, naming the variable, when the token is missing', async () => {
+  it('fails with CONFIG, naming the secret, when the token is not set', async () => {
     const before = recorder.requests.length;
-    const s = createPrometheusSource(spec(recorder.url), { env: {} });
+    const s = createPrometheusSource(spec(recorder.url), { secret: secrets({}) });
     await expect(s.instant('up', { check: 0 })).rejects.toMatchObject({
       code: 'CONFIG',
-      message: expect.stringContaining('PROM_TOKEN'),
+      message: expect.stringContaining('secret "prom-token" is not set'),
     });
     expect(recorder.requests).toHaveLength(before);
+  });
+
+  it('reaches a multi-tenant Prometheus: basic auth, a plain X-Scope-OrgID and an X-Api-Key from a secret', async () => {
+    recorder.respond = () => ({ status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } });
+    const { secret } = catalogSecrets(
+      { 'mimir-password': { env: 'MIMIR_PASSWORD' }, 'gateway-key': { env: 'GATEWAY_KEY' } },
+      { MIMIR_PASSWORD: 'mimir-pw-value', GATEWAY_KEY: 'gateway-key-value' },
+    );
+    const s = createPrometheusSource(
+      PrometheusSource.parse({
+        type: 'prometheus',
+        url: `${recorder.url}/prometheus`,
+        auth: { basic: { username: 'rollouts', password: 'mimir-password' } },
+        headers: { 'X-Scope-OrgID': 'checkout', 'X-Api-Key': { secret: 'gateway-key' } },
+      }),
+      { secret },
+    );
+    await s.instant('up', { check: 0 });
+    const sent = recorder.requests.at(-1)!.headers;
+    expect(sent.authorization).toBe(`Basic ${Buffer.from('rollouts:mimir-pw-value').toString('base64')}`);
+    expect(sent['x-scope-orgid']).toBe('checkout');
+    expect(sent['x-api-key']).toBe('gateway-key-value');
+  });
+
+  it('never repeats the token when Prometheus (or a proxy) echoes it in an error', async () => {
+    recorder.respond = (req) => ({
+      status: 401,
+      body: { status: 'error', errorType: 'auth', error: `refused ${String(req.headers.authorization)}` },
+    });
+    const failure = (await createPrometheusSource(spec(recorder.url), {
+      secret: secrets({ PROM_TOKEN: 'prom-s3cret' }),
+    })
+      .instant('up', { check: 0 })
+      .catch((e: unknown) => e)) as SourceError;
+    expect(failure).toMatchObject({ code: 'CONFIG' });
+    expect(failure.message).toContain('refused [redacted]');
+    expect(failure.message).not.toContain('prom-s3cret');
   });
 });

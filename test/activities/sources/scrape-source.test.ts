@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import { createMetricSource, SourceError, type MetricSource } from '../../../act
 import { parseScrapeExpression } from '../../../activities/sources/scrape/scrape-expression.js';
 import { parseExposition } from '../../../activities/sources/scrape/text-format.js';
 import { MetricSourceSpec, ThresholdGuard } from '../../../src/domain/guard-spec.schema.js';
+import { catalogSecrets } from '../catalog-secrets.js';
 
 /** A real prom-client registry behind a real HTTP server, as an app would expose it. */
 let registry: Registry;
@@ -18,9 +22,12 @@ let server: Server;
 let base: string;
 let answer: { status: number; body: string } | undefined;
 let endpoint = 0;
+/** The headers of every scrape the endpoint answered, in order. */
+let scraped: IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
+    scraped.push(req.headers);
     if (answer) return void res.writeHead(answer.status).end(answer.body);
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
@@ -53,6 +60,7 @@ beforeEach(() => {
   });
   inflight = new Gauge({ name: 'app_inflight', help: 'in flight', registers: [registry] });
   answer = undefined;
+  scraped = [];
 });
 
 /** A source on its own URL: scrape history is kept per URL, so tests do not see each other's scrapes. */
@@ -179,6 +187,45 @@ describe('scrape source against a prom-client registry over HTTP', () => {
     await expect(source().range('value(x)', { check: 0, startMs: 0, endMs: 1, stepMs: 1 })).rejects.toMatchObject({
       code: 'BAD_QUERY',
     });
+  });
+});
+
+describe('scrape source credentials from the catalog', () => {
+  /** A catalog provider for the endpoint: a bearer token from a file secret and a plain tenant header. */
+  function provider() {
+    endpoint += 1;
+    return MetricSourceSpec.parse({
+      type: 'scrape',
+      url: `${base}/metrics?endpoint=${endpoint}`,
+      auth: { bearer: 'scrape-token' },
+      headers: { 'X-Scope-OrgID': 'checkout' },
+    });
+  }
+
+  it('scrapes with the bearer token read from the secret’s file (relative to the catalog) and the entry’s headers', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'scrape-secret-'));
+    await writeFile(path.join(dir, 'scrape.token'), 'scrape-token-value\n');
+    const { secret } = catalogSecrets({ 'scrape-token': { file: 'scrape.token' } }, {}, dir);
+    inflight.set(2);
+    expect(await createMetricSource(provider(), { secret }).instant('value(app_inflight)', at)).toEqual([
+      { labels: {}, value: 2 },
+    ]);
+    expect(scraped).toHaveLength(1);
+    expect(scraped[0]).toMatchObject({ authorization: 'Bearer scrape-token-value', 'x-scope-orgid': 'checkout' });
+  });
+
+  it('fails with CONFIG naming the secret when its file is missing, and scrapes nothing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'scrape-secret-'));
+    const { secret } = catalogSecrets({ 'scrape-token': { file: 'scrape.token' } }, {}, dir);
+    const failure = await createMetricSource(provider(), { secret })
+      .instant('value(app_inflight)', at)
+      .catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SourceError);
+    expect(failure).toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringContaining('secret "scrape-token" cannot be read from its file (ENOENT)'),
+    });
+    expect(scraped).toEqual([]);
   });
 });
 

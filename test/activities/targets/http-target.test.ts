@@ -1,9 +1,13 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { createHttpTarget } from '../../../activities/targets/http/http-target.js';
 import { TargetError } from '../../../activities/targets/port.js';
+import { catalogSecrets } from '../catalog-secrets.js';
 
 const TOKEN = 's3cr3t-token-value';
 
@@ -45,6 +49,7 @@ beforeEach(() => {
   seen = [];
 });
 
+/** The catalog declares the secret `flag-token` in the worker's FLAG_TOKEN; the target's entry names it as its bearer. */
 function target(overrides: Partial<HttpTargetSpec> = {}, env: NodeJS.ProcessEnv = { FLAG_TOKEN: TOKEN }) {
   const spec = HttpTargetSpec.parse({
     type: 'http',
@@ -52,10 +57,11 @@ function target(overrides: Partial<HttpTargetSpec> = {}, env: NodeJS.ProcessEnv 
     flag: 'new-ranker',
     variant: 'on',
     baselineVariant: 'off',
-    tokenEnv: 'FLAG_TOKEN',
+    auth: { bearer: 'flag-token' },
     ...overrides,
   });
-  return createHttpTarget(spec, { env });
+  const { secret } = catalogSecrets({ 'flag-token': { env: 'FLAG_TOKEN' } }, env);
+  return createHttpTarget(spec, { secret });
 }
 
 const failure = (p: Promise<unknown>) =>
@@ -65,7 +71,7 @@ const failure = (p: Promise<unknown>) =>
   );
 
 describe('http target', () => {
-  it('PUTs the absolute exposure with the idempotency key and the bearer token from the environment', async () => {
+  it('PUTs the absolute exposure with the idempotency key and the bearer token from the catalog secret', async () => {
     const cohort = { attribute: 'region', values: ['eu-west'] };
     const reading = await target().apply({ percent: 25, cohort, idempotencyKey: 'wf-1/step-2' });
 
@@ -86,7 +92,7 @@ describe('http target', () => {
     });
   });
 
-  it('uses POST when asked, omits an absent cohort and sends no Authorization without tokenEnv', async () => {
+  it('uses POST when asked, omits an absent cohort and sends no Authorization when the entry has no auth', async () => {
     reply = { status: 200, body: JSON.stringify({ percent: 5, lastKey: 'k' }) };
     const spec = HttpTargetSpec.parse({
       type: 'http',
@@ -96,7 +102,7 @@ describe('http target', () => {
       variant: 'on',
       baselineVariant: 'off',
     });
-    expect(await createHttpTarget(spec, { env: {} }).apply({ percent: 5, idempotencyKey: 'k' })).toEqual({
+    expect(await createHttpTarget(spec).apply({ percent: 5, idempotencyKey: 'k' })).toEqual({
       percent: 5,
       lastKey: 'k',
     });
@@ -127,12 +133,81 @@ describe('http target', () => {
     expect(error.message).toContain('percent must be an integer');
   });
 
-  it('fails with CONFIG naming the missing variable, without sending or printing any token', async () => {
+  it('fails with CONFIG naming the unset secret, without sending or printing any token', async () => {
     const error = await failure(target({}, { OTHER_TOKEN: TOKEN }).apply({ percent: 5, idempotencyKey: 'k' }));
-    expect(error).toMatchObject({ code: 'CONFIG', retryable: false });
-    expect(error.message).toContain('FLAG_TOKEN');
+    // retryable: the operator sets the variable (or fixes the catalog) and the next attempt reads it
+    expect(error).toMatchObject({ code: 'CONFIG', retryable: true });
+    expect(error.message).toContain('secret "flag-token" is not set');
     expect(error.message).not.toContain(TOKEN);
     expect(seen).toEqual([]);
+  });
+
+  it('fails with CONFIG when the entry names a secret the catalog does not declare, or no secrets are given', async () => {
+    const undeclared = await failure(target({ auth: { bearer: 'deploy-token' } }).read());
+    expect(undeclared).toMatchObject({ code: 'CONFIG' });
+    expect(undeclared.message).toContain('secret "deploy-token" is not declared in the catalog');
+
+    const spec = HttpTargetSpec.parse({ type: 'http', url, flag: 'f', variant: 'on', baselineVariant: 'off' });
+    const withoutSecrets = await failure(createHttpTarget({ ...spec, auth: { bearer: 'flag-token' } }).read());
+    expect(withoutSecrets).toMatchObject({ code: 'CONFIG' });
+    expect(withoutSecrets.message).toContain('secret "flag-token"');
+    expect(seen).toEqual([]);
+  });
+
+  it('reads a file secret on every call, so a rotated token applies without a restart', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'http-target-secret-'));
+    await writeFile(path.join(dir, 'flag.token'), 'token-before-rotation\n');
+    const { secret } = catalogSecrets({ 'flag-token': { file: 'flag.token' } }, {}, dir);
+    const spec = HttpTargetSpec.parse({
+      type: 'http',
+      url,
+      flag: 'new-ranker',
+      variant: 'on',
+      baselineVariant: 'off',
+      auth: { bearer: 'flag-token' },
+    });
+    const t = createHttpTarget(spec, { secret });
+
+    await t.apply({ percent: 5, idempotencyKey: 'k1' });
+    await writeFile(path.join(dir, 'flag.token'), 'token-after-rotation\n');
+    await t.apply({ percent: 10, idempotencyKey: 'k2' });
+
+    expect(seen.map((r) => r.headers['authorization'])).toEqual([
+      'Bearer token-before-rotation',
+      'Bearer token-after-rotation',
+    ]);
+  });
+
+  it('sends basic auth and the entry’s headers, plain and from secrets, and never echoes them back', async () => {
+    const PASSWORD = 'flag-service-password';
+    const API_KEY = 'api-key-from-the-catalog';
+    const { secret } = catalogSecrets(
+      { 'flag-password': { env: 'FLAG_PASSWORD' }, 'flag-api-key': { env: 'FLAG_API_KEY' } },
+      { FLAG_PASSWORD: PASSWORD, FLAG_API_KEY: API_KEY },
+    );
+    const spec = HttpTargetSpec.parse({
+      type: 'http',
+      url,
+      flag: 'new-ranker',
+      variant: 'on',
+      baselineVariant: 'off',
+      auth: { basic: { username: 'deploy', password: 'flag-password' } },
+      headers: { 'X-Scope-OrgID': 'team-checkout', 'X-Api-Key': { secret: 'flag-api-key' } },
+    });
+    const t = createHttpTarget(spec, { secret });
+
+    await t.apply({ percent: 5, idempotencyKey: 'k' });
+    const headers = seen[0]!.headers;
+    expect(headers['authorization']).toBe(`Basic ${Buffer.from(`deploy:${PASSWORD}`).toString('base64')}`);
+    expect(headers['x-scope-orgid']).toBe('team-checkout');
+    expect(headers['x-api-key']).toBe(API_KEY);
+
+    reply = { status: 503, body: `{"error":"overloaded","echo":"${headers['authorization']} ${API_KEY}"}` };
+    const error = await failure(t.apply({ percent: 5, idempotencyKey: 'k' }));
+    expect(error.message).toContain('overloaded');
+    expect(error.message).toContain('[redacted]');
+    expect(error.message).not.toContain(API_KEY);
+    expect(error.message).not.toContain(Buffer.from(`deploy:${PASSWORD}`).toString('base64'));
   });
 
   it('times out as UNAVAILABLE', async () => {
@@ -204,7 +279,7 @@ describe('http target', () => {
       expect(unavailable.message).not.toContain(PASSWORD);
     });
 
-    it('names the URL without userinfo when the token variable is missing', async () => {
+    it('names the URL without userinfo when the token secret is not set', async () => {
       const error = await failure(target({ url: withUserinfo() }, {}).read());
       expect(error).toMatchObject({ code: 'CONFIG' });
       expect(error.message).not.toContain(PASSWORD);

@@ -97,7 +97,7 @@ describe('memory target', () => {
 
   it('is what createTarget builds for a memory spec', async () => {
     const registry = new MemoryTargetRegistry();
-    const target = createTarget(TargetSpec.parse(spec), { memory: registry });
+    const target = createTarget(TargetSpec.parse(spec), { memory: registry, rootDir: () => undefined });
     expect(target.describe).toBe('memory:checkout#new-ranker');
     await target.apply({ percent: 1, idempotencyKey: 'k' });
     expect(registry.state('checkout')).toEqual({ percent: 1, lastKey: 'k' });
