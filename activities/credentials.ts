@@ -28,13 +28,20 @@ export async function credentialHeaders(
   return out;
 }
 
-/** Every credential value in `headers` (and an Authorization header's token part) replaced in `text`. */
+/**
+ * Every credential value in `headers` replaced in `text`: each whole value, an Authorization header's token, and a
+ * basic credential decoded (`user:password` and the password alone), as a server may echo any of them.
+ */
 export function redactHeaders(text: string, headers: Readonly<Record<string, string>>): string {
   let out = text;
   for (const value of Object.values(headers)) {
-    for (const part of [value, value.replace(/^(Bearer|Basic)\s+/i, '')]) {
-      if (part.length >= 4 && out.includes(part)) out = out.split(part).join('[redacted]');
+    const token = value.replace(/^(Bearer|Basic)\s+/i, '');
+    const parts = [value, token];
+    if (/^Basic\s+/i.test(value)) {
+      const decoded = Buffer.from(token, 'base64').toString('utf8');
+      parts.push(decoded, decoded.slice(decoded.indexOf(':') + 1));
     }
+    for (const part of parts) if (part.length >= 4 && out.includes(part)) out = out.split(part).join('[redacted]');
   }
   return out;
 }

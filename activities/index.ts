@@ -122,7 +122,11 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Watches the guards through one observation window (one activity, heartbeating each check). */
     async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
-      return observeWindow(input, (guard) => createMetricSource(guard.source, { secret }));
+      return observeWindow(
+        input,
+        (guard) => createMetricSource(guard.source, { secret }),
+        (value) => secrets.redactValue(value),
+      );
     },
 
     /**

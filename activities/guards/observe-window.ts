@@ -41,6 +41,8 @@ const HEARTBEAT_EVERY_MS = 1_000;
 export async function observeWindow(
   input: ObserveWindowInput,
   sourceOf: (g: GuardSpec) => MetricSource,
+  /** Applied to every heartbeat: they bypass the activity's result redaction, and `status` shows them live. */
+  redact: <T>(value: T) => T = (value) => value,
 ): Promise<WindowReport> {
   const ctx = Context.current();
   const resumed = ctx.info.heartbeatDetails as ObserveProgress | undefined;
@@ -57,7 +59,7 @@ export async function observeWindow(
     if (!force && Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
     lastBeat = Date.now();
     progress.updatedAt = new Date().toISOString();
-    ctx.heartbeat(progress);
+    ctx.heartbeat(redact(progress));
   };
   beat(true);
 

@@ -81,7 +81,8 @@ export async function startRollout(
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: RolloutPhaseKey, value: 'Pending' },
-        { key: RolloutTargetKey, value: target },
+        // the flag, as the workflow records it; before a catalog resolved it, the name is all this side knows
+        { key: RolloutTargetKey, value: checked.resolved?.target.flag ?? target },
         { key: RolloutExposureKey, value: spec.rollback.exposure },
         { key: RolloutStepKey, value: 0 },
       ],

@@ -1,5 +1,4 @@
 import type { PolicyRule } from './catalog.schema.js';
-import { guardRefName } from './guard-spec.schema.js';
 import type { RolloutSpec } from './spec.schema.js';
 import type { ValidationIssue } from './validation.js';
 
@@ -28,7 +27,7 @@ export function checkPolicy(
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const of = `policy of ${targetName !== undefined ? `target "${targetName}"` : 'inline targets'}`;
-  const names = new Set(spec.guards.flatMap((g) => ('template' in g ? [guardRefName(g), g.template] : [g.name])));
+  const names = new Set(spec.guards.flatMap((g) => ('template' in g ? [g.name ?? g.template, g.template] : [g.name])));
   for (const required of rule.requiredGuards ?? []) {
     if (!names.has(required))
       issues.push({ path: 'guards', message: `${of}, requiredGuards: must include guard "${required}"` });

@@ -18,7 +18,8 @@ import { flattenIssues, formatPath, type ValidationIssue } from './validation.js
  * names. Runs at the edge (CLI, API) and again in the workflow's spec check; both say the same thing the same way.
  */
 
-export type Resolution = { ok: true; spec: ResolvedSpec; targetName?: string } | { ok: false; issues: ValidationIssue[] };
+export type Resolution =
+  { ok: true; spec: ResolvedSpec; targetName?: string } | { ok: false; issues: ValidationIssue[] };
 
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined =>
   Object.hasOwn(record, key) ? record[key] : undefined;
@@ -43,9 +44,7 @@ export function urlAllowed(url: string, prefixes: readonly string[], loopback = 
   return prefixes.some((prefix) => {
     const p = new URL(prefix);
     const dir = p.pathname.endsWith('/') ? p.pathname : `${p.pathname}/`;
-    return (
-      u.protocol === p.protocol && u.host === p.host && (u.pathname === p.pathname || u.pathname.startsWith(dir))
-    );
+    return u.protocol === p.protocol && u.host === p.host && (u.pathname === p.pathname || u.pathname.startsWith(dir));
   });
 }
 
@@ -81,7 +80,8 @@ class Resolver {
         return this.catalog.inline.memory ? ref : this.refuse('target.type', 'inline memory targets are not allowed');
       case 'flagd': {
         const root = this.catalog.inline.flagdRoot;
-        if (root === undefined) return this.refuse('target', 'inline flagd targets are not allowed: name a catalog target');
+        if (root === undefined)
+          return this.refuse('target', 'inline flagd targets are not allowed: name a catalog target');
         return { ...ref, root };
       }
       case 'http':
@@ -90,9 +90,12 @@ class Resolver {
   }
 
   source(ref: SourceRef, at: string): MetricSourceSpec | undefined {
-    if (typeof ref === 'string') return own(this.catalog.providers, ref) ?? this.refuse(at, undeclared('provider', ref));
+    if (typeof ref === 'string')
+      return own(this.catalog.providers, ref) ?? this.refuse(at, undeclared('provider', ref));
     if (ref.type === 'synthetic')
-      return this.catalog.inline.synthetic ? ref : this.refuse(`${at}.type`, 'inline synthetic sources are not allowed');
+      return this.catalog.inline.synthetic
+        ? ref
+        : this.refuse(`${at}.type`, 'inline synthetic sources are not allowed');
     return this.inlineUrl(ref.url, `${at}.url`) ? ref : undefined;
   }
 
@@ -118,12 +121,14 @@ class Resolver {
     }
     const src = parsed.data.source;
     const source = typeof src === 'string' ? own(this.catalog.providers, src) : src;
-    if (!source) return this.refuse(at, `template "${ref.template}" names provider "${String(src)}", which is not declared`);
+    if (!source)
+      return this.refuse(at, `template "${ref.template}" names provider "${String(src)}", which is not declared`);
     return GuardSpec.parse({ ...parsed.data, source });
   }
 
   notifier(ref: NotifierRef, at: string): Notifier | undefined {
-    if (typeof ref === 'string') return own(this.catalog.notifiers, ref) ?? this.refuse(at, undeclared('notifier', ref));
+    if (typeof ref === 'string')
+      return own(this.catalog.notifiers, ref) ?? this.refuse(at, undeclared('notifier', ref));
     if ('log' in ref) return ref;
     return this.inlineUrl(ref.webhook.url, `${at}.webhook.url`) ? ref : undefined;
   }
@@ -163,11 +168,25 @@ export function resolveSpec(spec: RolloutSpec, catalog: Catalog, options: Resolv
     rollback: { ...spec.rollback, compensations },
   });
   if (!resolved.success) return { ok: false, issues: flattenIssues(resolved.error.issues) };
-  const targetName = typeof spec.target === 'string' ? spec.target : 'type' in spec.target ? undefined : spec.target.name;
-  // an inline target that writes a catalog target's flag is held to that target's policy
-  const policyName = targetName ?? sameFlagAs(resolved.data.target, catalog);
-  const policy = (policyName !== undefined ? own(catalog.policy.targets, policyName) : undefined) ?? catalog.policy.default;
-  const broken = policy ? checkPolicy(spec, policy, policyName, options.startingAt) : [];
+  const targetName =
+    typeof spec.target === 'string' ? spec.target : 'type' in spec.target ? undefined : spec.target.name;
+  // one flag, one name: an inline target may not write a catalog target's flag (and so dodge its policy, or run
+  // beside it under another workflow ID)
+  const shadowed = targetName === undefined ? sameFlagAs(resolved.data.target, catalog) : undefined;
+  if (shadowed !== undefined) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'target',
+          message: `writes the flag of catalog target "${shadowed}": name it instead (target: ${shadowed})`,
+        },
+      ],
+    };
+  }
+  const policy =
+    (targetName !== undefined ? own(catalog.policy.targets, targetName) : undefined) ?? catalog.policy.default;
+  const broken = policy ? checkPolicy(spec, policy, targetName, options.startingAt) : [];
   if (broken.length > 0) return { ok: false, issues: broken };
   return { ok: true, spec: resolved.data, ...(targetName !== undefined ? { targetName } : {}) };
 }

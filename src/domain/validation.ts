@@ -58,15 +58,7 @@ export function flattenIssues(
 
 /** The branch whose identifying key was present: it has no "missing key" or "unknown key" issue at its root. */
 function pickBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  const plausible = branches.filter(
-    (b) =>
-      !b.some(
-        (i) =>
-          (i.code === 'unrecognized_keys' && i.path.length === 0) ||
-          (i.code === 'invalid_type' && i.path.length === 1 && /received undefined/.test(i.message)) ||
-          (i.code === 'invalid_type' && i.path.length === 0),
-      ),
-  );
+  const plausible = branches.filter((b) => !implausible(b));
   if (plausible.length === 1) return plausible[0];
   // otherwise the branch that accepts every key given and has the fewest problems (e.g. a guard missing its name)
   const keysFit = branches.filter(
@@ -77,6 +69,20 @@ function pickBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonl
   const fewest = Math.min(...keysFit.map((b) => b.length));
   const best = keysFit.filter((b) => b.length === fewest);
   return best.length === 1 ? best[0] : undefined;
+}
+
+/**
+ * A branch the input was evidently not meant to be: it has an unknown or missing key or a wrong type at its root,
+ * or it is itself a union (a guard is a threshold or a comparison) every branch of which is implausible.
+ */
+function implausible(branch: readonly z.core.$ZodIssue[]): boolean {
+  return branch.some(
+    (i) =>
+      (i.code === 'unrecognized_keys' && i.path.length === 0) ||
+      (i.code === 'invalid_type' && i.path.length === 1 && /received undefined/.test(i.message)) ||
+      (i.code === 'invalid_type' && i.path.length === 0) ||
+      (i.code === 'invalid_union' && i.path.length === 0 && i.errors.length > 0 && i.errors.every(implausible)),
+  );
 }
 
 /** One line per issue: `steps[2].exposure: must be ≤ 100`. */

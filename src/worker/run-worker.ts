@@ -44,6 +44,8 @@ export interface RunRolloutWorkerOptions {
   /** Where to connect: `loadTemporalSettings()`, or those settings pointed at an embedded server. */
   target: TemporalSettings;
   namespace: string;
+  /** Task queue to poll (default: `rollouts`). */
+  taskQueue?: string;
   /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
   /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
@@ -67,6 +69,7 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
   const worker = await createRolloutWorker({
     connection,
     namespace: options.namespace,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     deps: {
       logger,
       ...(options.catalog ? { catalog: options.catalog } : {}),
@@ -107,7 +110,12 @@ export async function workerCatalog(
 }
 
 /** `rollout worker`: runs a rollout worker against the configured Temporal until SIGINT or SIGTERM. */
-export async function runWorker(options: { logger: PinoLogger; config?: string; redactor?: LineRedactor }): Promise<void> {
+export async function runWorker(options: {
+  logger: PinoLogger;
+  config?: string;
+  taskQueue?: string;
+  redactor?: LineRedactor;
+}): Promise<void> {
   const { logger } = options;
   // a bad ROLLOUT_PAYLOAD_KEY or catalog fails here, before the native runtime (which keeps the process alive) starts
   const dataConverter = dataConverterFromEnv();
@@ -123,10 +131,11 @@ export async function runWorker(options: { logger: PinoLogger; config?: string; 
       signal: stop.signal,
       catalog,
       secrets,
+      ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () =>
         logger.info(
-          { address: target.address, namespace: target.namespace, taskQueue: TASK_QUEUE },
+          { address: target.address, namespace: target.namespace, taskQueue: options.taskQueue ?? TASK_QUEUE },
           'rollout worker running',
         ),
     });

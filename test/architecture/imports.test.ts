@@ -112,6 +112,20 @@ describe('import graph', () => {
     expect(arrows(g, 'activities/', ['src/cli/', 'src/demo/', 'src/dev/', 'src/api/', 'workflows/'])).toEqual([]);
   });
 
+  it('keeps the catalog checks (zod at run time) out of every module workflow code reaches', () => {
+    const reached = new Set<string>();
+    const visit = (f: string) => {
+      if (reached.has(f)) return;
+      reached.add(f);
+      for (const d of g.get(f) ?? []) visit(d);
+    };
+    for (const f of g.keys()) if (f.startsWith('workflows/') && f !== 'workflows/legacy-spec-check.ts') visit(f);
+    expect(reached.has('workflows/rollout.ts')).toBe(true);
+    expect(
+      [...reached].filter((f) => /^src\/domain\/(catalog|resolve)\.ts$/.test(f) || f.endsWith('.schema.ts')),
+    ).toEqual([]);
+  });
+
   it('lets only activities/index.ts and the adapters themselves reach into an adapter folder', () => {
     const deep = /^activities\/(targets|sources)\/[^/]+\//;
     const reaching = [...g].flatMap(([f, deps]) =>

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { loadCatalogFile } from '../../src/catalog/load.js';
 import { rolloutHarness } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
 
@@ -27,15 +29,17 @@ async function cli(args: string[], cwd: string) {
 
 describe('rollout drill (CLI)', () => {
   it('runs the example drill once, passes, and the report counts it', async () => {
-    const h = await rolloutHarness(suite.env, suite.bundle);
+    // the examples as shipped: their catalog (the worker's), the rollout, the drill and the flag files beside them
+    const dir = await mkdtemp(join(tmpdir(), 'drill-cli-'));
+    await cp(examples, dir, { recursive: true });
+    const h = await rolloutHarness(suite.env, suite.bundle, {
+      catalog: await loadCatalogFile(join(dir, 'rollout.config.yaml')),
+    });
     try {
-      // the worker resolves the sandbox flag file against its own directory, the CLI reads specs from cwd
-      await mkdir(join(h.dir, 'sandbox'), { recursive: true });
-      for (const f of ['ranker-drill.yaml', 'ranker-v2.yaml']) await copyFile(join(examples, f), join(h.dir, f));
-      const result = await cli(['drill', 'run', 'ranker-drill.yaml', '--wait', '--task-queue', h.taskQueue], h.dir);
+      const result = await cli(['drill', 'run', 'ranker-drill.yaml', '--wait', '--task-queue', h.taskQueue], dir);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/drill passed: detected in \d+ ms, rolled back in \d+ ms/);
-      const report = await cli(['drill', 'report', '--since', '1h', '--name', 'ranker-drill', '--json'], h.dir);
+      const report = await cli(['drill', 'report', '--since', '1h', '--name', 'ranker-drill', '--json'], dir);
       const summary = JSON.parse(report.stdout) as { drills: number; passRate: number };
       expect(summary.drills).toBeGreaterThanOrEqual(1);
       expect(summary.passRate).toBe(1);

@@ -138,7 +138,10 @@ describe('spec bounds: every caller-supplied string and list is refused past its
         ],
         guards: [
           guard({ name: 'g'.repeat(100), query: 'q'.repeat(4_000), interval: '90d', source: 'p'.repeat(63) }),
-          { template: 't'.repeat(63), args: Object.fromEntries(many(20, (i) => [`${i}`.padEnd(100, 'a'), 'v'.repeat(200)])) },
+          {
+            template: 't'.repeat(63),
+            args: Object.fromEntries(many(20, (i) => [`${i}`.padEnd(100, 'a'), 'v'.repeat(200)])),
+          },
         ],
         rollback: { compensations: [{ hook: 'h'.repeat(63) }] },
         notify: ['n'.repeat(63)],

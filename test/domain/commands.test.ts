@@ -9,7 +9,12 @@ import { ResolvedSpec } from '../../src/domain/spec.schema.js';
 const spec = ResolvedSpec.parse({
   name: 'x',
   target: { type: 'memory', name: 'm', flag: 'f', variant: 'on', baselineVariant: 'off' },
-  steps: [{ exposure: 5, observe: '1m' }, { approval: { approvers: ['lead', 'sre-on-call'] } }, { pause: {} }, { exposure: 100 }],
+  steps: [
+    { exposure: 5, observe: '1m' },
+    { approval: { approvers: ['lead', 'sre-on-call'] } },
+    { pause: {} },
+    { exposure: 100 },
+  ],
 });
 
 function at(step: number, phase: Phase, extra: Partial<RolloutState> = {}): RolloutState {

@@ -310,11 +310,18 @@ describe('an inline target that writes a catalog target’s flag', () => {
     steps: [{ exposure: 50 }],
   });
 
-  it('is held to that target’s policy, however the path is spelled', () => {
+  it('is refused, however the path is spelled: the flag has a name, and its policy comes with it', () => {
     for (const path of ['checkout.json', './checkout.json', './/checkout.json']) {
       const result = checkSpec(inline(path, 'new-checkout'), catalog());
-      expect(result.ok, path).toBe(false);
-      if (!result.ok) expect(describeIssues(result.issues)).toMatch(/policy of target "checkout", maxFirstStep/);
+      expect(result, path).toEqual({
+        ok: false,
+        issues: [
+          {
+            path: 'target',
+            message: 'writes the flag of catalog target "checkout": name it instead (target: checkout)',
+          },
+        ],
+      });
     }
   });
 

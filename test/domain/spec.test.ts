@@ -84,7 +84,11 @@ notify: [ team-channel, { log: {} }, { webhook: { url: "http://127.0.0.1:1/notif
       expect.objectContaining({ name: 'latency', source: 'prometheus-main' }),
     ]);
     expect(result.spec.rollback.compensations[0]).toEqual({ hook: 'scale-down' });
-    expect(result.spec.notify).toEqual(['team-channel', { log: {} }, { webhook: { url: 'http://127.0.0.1:1/notify' } }]);
+    expect(result.spec.notify).toEqual([
+      'team-channel',
+      { log: {} },
+      { webhook: { url: 'http://127.0.0.1:1/notify' } },
+    ]);
 
     const named = validateSpec({
       name: 'ok',
@@ -125,9 +129,14 @@ notify: [ team-channel, { log: {} }, { webhook: { url: "http://127.0.0.1:1/notif
       ['target', (k, v) => ({ target: { name: 'checkout', [k]: v } })],
       [
         'guards[0].source',
-        (k, v) => ({ guards: [{ name: 'g', source: { type: 'prometheus', url: 'http://p', [k]: v }, query: 'q', max: 1 }] }),
+        (k, v) => ({
+          guards: [{ name: 'g', source: { type: 'prometheus', url: 'http://p', [k]: v }, query: 'q', max: 1 }],
+        }),
       ],
-      ['rollback.compensations[0].http', (k, v) => ({ rollback: { compensations: [{ http: { url: 'http://h', [k]: v } }] } })],
+      [
+        'rollback.compensations[0].http',
+        (k, v) => ({ rollback: { compensations: [{ http: { url: 'http://h', [k]: v } }] } }),
+      ],
       ['notify[0].webhook', (k, v) => ({ notify: [{ webhook: { url: 'http://h', [k]: v } }] })],
       ['(root)', (k, v) => ({ [k]: v })],
     ];
@@ -153,7 +162,16 @@ notify: [ team-channel, { log: {} }, { webhook: { url: "http://127.0.0.1:1/notif
 
   it('exports a JSON Schema that names the public fields', () => {
     const schema = JSON.stringify(specJsonSchema());
-    for (const field of ['baselineVariant', 'observe', 'approval', 'onTimeout', 'compensations', 'cohort', 'template', 'hook'])
+    for (const field of [
+      'baselineVariant',
+      'observe',
+      'approval',
+      'onTimeout',
+      'compensations',
+      'cohort',
+      'template',
+      'hook',
+    ])
       expect(schema).toContain(field);
     // what callers write: no credential field for an editor to offer
     for (const field of ['"tokenEnv"', '"headers"', '"auth"', '"bearer"']) expect(schema).not.toContain(field);

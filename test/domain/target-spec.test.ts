@@ -129,6 +129,7 @@ describe('flag and variant names that are Object.prototype keys', () => {
     const { path: _path, ...common } = target;
     const withToken = drill({ ...common, type: 'http', url: 'http://127.0.0.1:1/flags', tokenEnv: 'FLAG_TOKEN' });
     expect(withToken.ok).toBe(false);
-    if (!withToken.ok) expect(withToken.issues).toEqual([{ path: 'overrides.target', message: 'unknown key: tokenEnv' }]);
+    if (!withToken.ok)
+      expect(withToken.issues).toEqual([{ path: 'overrides.target', message: 'unknown key: tokenEnv' }]);
   });
 });

@@ -67,7 +67,12 @@ describe('examples/rollout.config.yaml', () => {
     expect(loaded.dir).toBe(repo('examples'));
     expect(rootDir(loaded, 'flags')).toBe(repo('examples/flags'));
     expect(Object.keys(catalog.targets)).toEqual(['ranker']);
-    expect(catalog.targets.ranker).toMatchObject({ type: 'flagd', root: 'flags', path: 'flags.json', flag: 'new-ranker' });
+    expect(catalog.targets.ranker).toMatchObject({
+      type: 'flagd',
+      root: 'flags',
+      path: 'flags.json',
+      flag: 'new-ranker',
+    });
     expect(catalog.providers.prometheus).toMatchObject({ type: 'prometheus', url: 'http://127.0.0.1:9090' });
     expect(catalog.templates['error-rate']?.args).toMatchObject({
       service: { type: 'string' },
@@ -78,7 +83,11 @@ describe('examples/rollout.config.yaml', () => {
       alice: { token: 'alice-token', roles: ['start', 'operate', 'approve'] },
       ci: { token: 'ci-token', roles: ['start'] },
     });
-    expect(catalog.policy.targets.ranker).toEqual({ requiredGuards: ['error-rate'], maxFirstStep: 5, approvalAbove: 25 });
+    expect(catalog.policy.targets.ranker).toEqual({
+      requiredGuards: ['error-rate'],
+      maxFirstStep: 5,
+      approvalAbove: 25,
+    });
     expect(catalog.inline).toEqual({ flagdRoot: 'flags', urls: [], loopback: false, memory: true, synthetic: true });
   });
 
@@ -109,7 +118,13 @@ describe('examples/ranker-v2.yaml against the example catalog', () => {
     if (rule?.allowedHours) expect(withinHours(STARTING_AT, rule.allowedHours)).toBe(true);
     const { spec, targetName } = resolved(ranker);
     expect(targetName).toBe('ranker');
-    expect(spec.target).toMatchObject({ type: 'flagd', root: 'flags', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' });
+    expect(spec.target).toMatchObject({
+      type: 'flagd',
+      root: 'flags',
+      flag: 'new-ranker',
+      variant: 'on',
+      baselineVariant: 'off',
+    });
     expect(flagFileOf(spec)).toBe(repo('examples/flags/flags.json'));
     expect(spec.guards).toHaveLength(1);
     const [guard] = spec.guards;
@@ -150,11 +165,10 @@ describe('examples/ranker-v2.yaml against the example catalog', () => {
     ]);
   });
 
-  it('holds an inline target that writes the ranker flag to the ranker policy', () => {
+  it('refuses an inline target that writes the ranker flag: the flag is named "ranker", with its policy', () => {
     const inline = { type: 'flagd', path: 'flags.json', flag: 'new-ranker', variant: 'on', baselineVariant: 'off' };
-    expect(resolved({ ...ranker, target: inline }).spec.target).toMatchObject({ root: 'flags', path: 'flags.json' });
-    expect(refused({ ...ranker, target: inline, guards: [] }).map((i) => i.message)).toEqual([
-      'policy of target "ranker", requiredGuards: must include guard "error-rate"',
+    expect(refused({ ...ranker, target: inline, guards: [] })).toEqual([
+      { path: 'target', message: 'writes the flag of catalog target "ranker": name it instead (target: ranker)' },
     ]);
   });
 
@@ -166,15 +180,27 @@ describe('examples/ranker-v2.yaml against the example catalog', () => {
       max: 1,
     };
     expect(refused({ ...ranker, guards: [...(ranker.guards as unknown[]), inlineSource] })).toEqual([
-      { path: 'guards[1].source.url', message: 'is not a URL the catalog allows inline (name a catalog entry instead)' },
+      {
+        path: 'guards[1].source.url',
+        message: 'is not a URL the catalog allows inline (name a catalog entry instead)',
+      },
     ]);
-    const http = { type: 'http', url: 'https://flags.example.com/api/flags', flag: 'x', variant: 'on', baselineVariant: 'off' };
+    const http = {
+      type: 'http',
+      url: 'https://flags.example.com/api/flags',
+      flag: 'x',
+      variant: 'on',
+      baselineVariant: 'off',
+    };
     expect(refused({ ...ranker, target: http }).map((i) => i.path)).toEqual(['target.url']);
     expect(
       refused({ ...ranker, guards: [{ template: 'error-rate', args: { service: 'ranker', window: '5m' } }] }),
     ).toEqual([{ path: 'guards[0].args.window', message: 'is not an argument of the template' }]);
     // the default pattern (and this one) keeps an argument from changing the query around it
-    const injected = refused({ ...ranker, guards: [{ template: 'error-rate', args: { service: 'x"} or vector(1) #' } }] });
+    const injected = refused({
+      ...ranker,
+      guards: [{ template: 'error-rate', args: { service: 'x"} or vector(1) #' } }],
+    });
     expect(injected.map((i) => i.path)).toEqual(['guards[0].args.service']);
   });
 });
@@ -268,7 +294,13 @@ describe("rollout dev's default catalog", () => {
     const checked = checkCatalog(read.value);
     if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
     expect(checked.catalog.roots).toEqual({ flags: './flags' });
-    expect(checked.catalog.inline).toEqual({ flagdRoot: 'flags', urls: [], loopback: false, memory: true, synthetic: true });
+    expect(checked.catalog.inline).toEqual({
+      flagdRoot: 'flags',
+      urls: [],
+      loopback: false,
+      memory: true,
+      synthetic: true,
+    });
     expect(checked.catalog.targets).toEqual({});
     expect(checked.catalog.principals).toEqual({});
   });

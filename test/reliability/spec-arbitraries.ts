@@ -277,7 +277,17 @@ const secret = fc.oneof(
 const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
 /** Not a catalog name: empty, upper case, spaces, slashes, non-ASCII, leading or trailing punctuation, too long. */
 const badCatalogName = fc.oneof(
-  fc.constantFrom('', 'Checkout', 'check out', '-checkout', 'checkout-', '.checkout', 'check/out', 'chéckout', 'c'.repeat(64)),
+  fc.constantFrom(
+    '',
+    'Checkout',
+    'check out',
+    '-checkout',
+    'checkout-',
+    '.checkout',
+    'check/out',
+    'chéckout',
+    'c'.repeat(64),
+  ),
   fc.string({ maxLength: 12 }).filter((s) => !/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/.test(s)),
 );
 
@@ -576,21 +586,24 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
     secret.map((s) => ({ key: 'auth', value: { bearer: s } as unknown, secret: s })),
     secret.map((s) => ({ key: 'auth', value: { basic: { username: 'ci', password: s } } as unknown, secret: s })),
   );
-  const secrets = fc
-    .tuple(fc.constantFrom(...credentialHolders), credentials)
-    .map(([[path, holder], c]): Malformed => {
-      const spec = holder === undefined ? base : set(base, path, holder);
-      return {
-        family: 'credential in spec',
-        spec: set(spec, [...path, c.key], c.value),
-        at: at(path),
-        mentions: c.key,
-        ...(c.secret !== undefined ? { secret: c.secret } : {}),
-      };
-    });
+  const secrets = fc.tuple(fc.constantFrom(...credentialHolders), credentials).map(([[path, holder], c]): Malformed => {
+    const spec = holder === undefined ? base : set(base, path, holder);
+    return {
+      family: 'credential in spec',
+      spec: set(spec, [...path, c.key], c.value),
+      at: at(path),
+      mentions: c.key,
+      ...(c.secret !== undefined ? { secret: c.secret } : {}),
+    };
+  });
   const references = fc.oneof(
     m('bad reference', ['target'], badCatalogName),
-    m('bad reference', ['target'], badCatalogName.map((name) => ({ name })), { at: 'target.name' }),
+    m(
+      'bad reference',
+      ['target'],
+      badCatalogName.map((name) => ({ name })),
+      { at: 'target.name' },
+    ),
     fc
       .tuple(fc.constantFrom('variant', 'baselineVariant'), fc.constantFrom('', '__proto__', 'v'.repeat(201)))
       .map(([k, v]): Malformed => ({
@@ -599,27 +612,28 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
         at: `target.${k}`,
       })),
     // a catalog target is named, not patched: its flag, file or URL are the operator's
-    fc.constantFrom('flag', 'path', 'url', 'root', 'method').map(
-      (k): Malformed => ({
-        family: 'bad reference',
-        spec: set(base, ['target'], { name: 'checkout', [k]: 'x' }),
-        at: 'target',
-        mentions: k,
-      }),
-    ),
+    fc.constantFrom('flag', 'path', 'url', 'root', 'method').map((k): Malformed => ({
+      family: 'bad reference',
+      spec: set(base, ['target'], { name: 'checkout', [k]: 'x' }),
+      at: 'target',
+      mentions: k,
+    })),
     m('bad reference', [...TEMPLATED, 'template'], badCatalogName),
     m('bad reference', [...TEMPLATED, 'name'], fc.constantFrom('', 'n'.repeat(101))),
     m('bad reference', [...TEMPLATED, 'args', 'service'], fc.string({ minLength: 201, maxLength: 260 })),
-    m('bad reference', [...TEMPLATED, 'args', 'service'], otherThan('string').filter((v) => typeof v !== 'number' && typeof v !== 'boolean'), {
-      at: 'guards[2]',
-    }),
-    fc.integer({ min: 21, max: 40 }).map(
-      (n): Malformed => ({
-        family: 'bad reference',
-        spec: set(base, [...TEMPLATED, 'args'], Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, i]))),
-        at: 'guards[2].args',
-      }),
+    m(
+      'bad reference',
+      [...TEMPLATED, 'args', 'service'],
+      otherThan('string').filter((v) => typeof v !== 'number' && typeof v !== 'boolean'),
+      {
+        at: 'guards[2]',
+      },
     ),
+    fc.integer({ min: 21, max: 40 }).map((n): Malformed => ({
+      family: 'bad reference',
+      spec: set(base, [...TEMPLATED, 'args'], Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, i]))),
+      at: 'guards[2].args',
+    })),
     // named after its template, the templated guard takes guards[0]'s name
     fc.constant<Malformed>({
       family: 'bad reference',
@@ -628,14 +642,14 @@ export function malformedSpec(flag: string): fc.Arbitrary<Malformed> {
       mentions: 'duplicate',
     }),
     // a template's source and query are the operator's: a spec passes arguments, nothing else
-    fc.constantFrom<[string, unknown]>(['source', 'prometheus-main'], ['query', 'up'], ['max', 1]).map(
-      ([k, v]): Malformed => ({
+    fc
+      .constantFrom<[string, unknown]>(['source', 'prometheus-main'], ['query', 'up'], ['max', 1])
+      .map(([k, v]): Malformed => ({
         family: 'bad reference',
         spec: set(base, [...TEMPLATED, k], v),
         at: 'guards[2]',
         mentions: k,
-      }),
-    ),
+      })),
     m('bad reference', ['guards', 3, 'source'], badCatalogName),
     m('bad reference', ['notify', 2], badCatalogName),
     m('bad reference', [...HOOK, 'hook'], badCatalogName),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExposureReading, type ExposureChange } from '../../../src/domain/exposure.schema.js';
 import type { HttpTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
-import { bodySnippet, redactToken, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
+import { bodySnippet, describeFetchError, isTimeoutError } from '../../../src/util/http-text.js';
 import { redactUrl } from '../../../src/util/redact-url.js';
 import { credentialHeaders, noSecrets, redactHeaders, type SecretLookup } from '../../credentials.js';
 
@@ -91,7 +91,6 @@ export function createHttpTarget(
     },
   };
 }
-
 
 function parseReading(text: string): ExposureReading | undefined {
   try {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
 import { isTerminal } from '../../domain/rollout-state.js';
 import { measuredValue } from '../../domain/tally.js';
 import { Phase } from '../../domain/rollout-state.schema.js';
@@ -12,7 +13,7 @@ import { redactUrl } from '../../util/redact-url.js';
 import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
 import { createLiveView } from '../../view/live-view.js';
 import { renderStatus } from '../../view/render.js';
-import { ABSENT } from '../../view/terminal-text.js';
+import { ABSENT, escapeControls } from '../../view/terminal-text.js';
 
 /** `validate`, `schema`, `start`, `status`, `list`, `history`, `watch`. */
 export function registerRolloutCommands(program: Command): void {
@@ -57,7 +58,11 @@ export function registerRolloutCommands(program: Command): void {
     .option('--spec', 'only the rollout spec schema')
     .option('--catalog', 'only the catalog (rollout.config.yaml) schema')
     .action((opts: { spec?: boolean; catalog?: boolean }) => {
-      const spec = { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'Rollout spec', ...specJsonSchema() };
+      const spec = {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        title: 'Rollout spec',
+        ...specJsonSchema(),
+      };
       const catalog = {
         $schema: 'https://json-schema.org/draft/2020-12/schema',
         title: 'Rollout catalog (rollout.config.yaml)',
@@ -87,7 +92,17 @@ export function registerRolloutCommands(program: Command): void {
         if (opts.json) printJson({ workflowId, runId, ui });
         return;
       }
-      const result = await rollouts.result(workflowId);
+      const result = await rollouts.result(workflowId).catch((err: unknown) => {
+        // a run that failed (its spec refused by the worker's catalog, say) has no result: say why, no stack trace
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const why = err.cause?.message ?? err.message;
+        const [first = '', ...rest] = why.split('\n').map(escapeControls);
+        if (opts.json) printJson({ workflowId, runId, ui, failed: why });
+        else printErrorLines(`${workflowId}: Failed — ${first}`, ...rest.map((line) => `  ${line}`));
+        process.exitCode = EXIT.failed;
+        return undefined;
+      });
+      if (!result) return;
       if (opts.json) printJson({ workflowId, runId, ui, result });
       else printLines(`${workflowId}: ${result.phase} — ${result.reason}`);
       process.exitCode = result.phase === 'Completed' ? EXIT.ok : EXIT.failed;

@@ -19,17 +19,26 @@ export function registerServerCommands(program: Command): void {
     .command('worker')
     .description('run a rollout worker against the configured Temporal (TEMPORAL_ADDRESS, profiles)')
     .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV})`)
-    .action(async (opts: { config?: string }) => {
+    .option('--task-queue <queue>', 'task queue to poll', 'rollouts')
+    .action(async (opts: { config?: string; taskQueue: string }) => {
       const { runWorker } = await import('../../worker/run-worker.js');
       const redactor: LineRedactor = {};
-      await runWorker({ logger: createLogger({ redactor }), redactor, ...(opts.config ? { config: opts.config } : {}) });
+      await runWorker({
+        logger: createLogger({ redactor }),
+        redactor,
+        taskQueue: opts.taskQueue,
+        ...(opts.config ? { config: opts.config } : {}),
+      });
     });
 
   program
     .command('dev')
     .description('run the embedded Temporal dev server (SQLite), its Web UI and a worker in one process tree')
     .option('--db <file>', 'SQLite file for the embedded server', '.rollout/temporal.db')
-    .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV}, else ./rollout.config.yaml, written on first run)`)
+    .option(
+      '--config <file>',
+      `the operator's catalog (default: ${CONFIG_ENV}, else ./rollout.config.yaml, written on first run)`,
+    )
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
     .option('--api-port <port>', 'HTTP API port (0 disables the API)', (v) => Number(v), 8080)
@@ -52,10 +61,14 @@ export function registerServerCommands(program: Command): void {
       const demo = opts.demo ? await demoCompanionOf(opts) : undefined;
       // the demo's live view owns the terminal: routine info logs would scroll it away (LOG_LEVEL still wins)
       const redactor: LineRedactor = {};
-      const logger = createLogger({ redactor, ...(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' as const } : {}) });
+      const logger = createLogger({
+        redactor,
+        ...(opts.demo && !process.env.LOG_LEVEL ? { level: 'warn' as const } : {}),
+      });
       const { devCatalog } = await import('../../catalog/dev-default.js');
       const { loaded, wrote } = await devCatalog(opts.config);
-      if (wrote) process.stderr.write(`Wrote the default catalog to ${wrote}: edit it to declare targets and providers.\n`);
+      if (wrote)
+        process.stderr.write(`Wrote the default catalog to ${wrote}: edit it to declare targets and providers.\n`);
       const { SecretStore } = await import('../../catalog/secrets.js');
       const secrets = new SecretStore(loaded);
       await secrets.preload();

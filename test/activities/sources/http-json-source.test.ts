@@ -167,12 +167,10 @@ describe('http-json source', () => {
 
   it('times out as UNAVAILABLE after timeoutMs', async () => {
     reply = 'hang';
-    const started = Date.now();
     await expect(source({ timeoutMs: 200 }).instant('$.x', now)).rejects.toMatchObject({
       code: 'UNAVAILABLE',
       message: expect.stringContaining('no answer within 200 ms'),
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('rethrows the caller’s abort as is (activity cancellation is not an outage)', async () => {
