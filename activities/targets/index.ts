@@ -42,6 +42,8 @@ export function createTarget(spec: TargetSpec, deps: TargetDeps): ExposureTarget
 /** A flagd target whose root the worker's catalog does not declare: every call fails, retryably (fix the catalog). */
 function undeclaredRoot(spec: FlagdTargetSpec): ExposureTarget {
   const fail = () =>
-    Promise.reject(new TargetError(`flagd root "${spec.root}" is not declared in the worker's catalog`, 'CONFIG', true));
+    Promise.reject(
+      new TargetError(`flagd root "${spec.root}" is not declared in the worker's catalog`, 'CONFIG', true),
+    );
   return { describe: `flagd:${spec.root}:${spec.path}#${spec.flag}`, read: fail, apply: fail };
 }

@@ -9,7 +9,15 @@ import { isTerminal } from '../domain/rollout-state.js';
 import { TASK_QUEUE } from '../temporal/connection.js';
 import { createLiveView } from '../view/live-view.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
-import { demoCatalog, DEMO_FLAG, DEMO_ROLLOUT_ID, DEMO_STEPS, demoSpec, FAULT_AT_STEP, type DemoMetrics } from './demo-spec.js';
+import {
+  demoCatalog,
+  DEMO_FLAG,
+  DEMO_ROLLOUT_ID,
+  DEMO_STEPS,
+  demoSpec,
+  FAULT_AT_STEP,
+  type DemoMetrics,
+} from './demo-spec.js';
 import { extendCatalog } from '../catalog/dev-default.js';
 import { demoFrame, demoHeader, demoSummary, type DemoViewState } from './demo-view.js';
 import { startDemoService, type DemoService } from './demo-service.js';

@@ -28,7 +28,10 @@ export type SecretSource = z.infer<typeof SecretSource>;
 /** A catalog target: a flagd file under a declared root (`root` required), an HTTP flag service, or memory. */
 export const CatalogTarget = z
   .discriminatedUnion('type', [FlagdTargetSpec.required({ root: true }), HttpTargetSpec, MemoryTargetSpec])
-  .refine((t) => t.variant !== t.baselineVariant, { message: 'variant and baselineVariant must differ', path: ['variant'] });
+  .refine((t) => t.variant !== t.baselineVariant, {
+    message: 'variant and baselineVariant must differ',
+    path: ['variant'],
+  });
 export type CatalogTarget = z.infer<typeof CatalogTarget>;
 
 /** One argument of a guard template: its type, default and the values it accepts. */
@@ -41,9 +44,7 @@ export const TemplateArg = z.discriminatedUnion('type', [
        * The values accepted (a regular expression over the whole value). The default keeps arguments to names and
        * label values, so an argument cannot change the query around it (PromQL or a JSON path).
        */
-      pattern: BoundedText(500)
-        .refine(isPattern, 'must be a regular expression')
-        .default('^[A-Za-z0-9_.:/-]{1,128}$'),
+      pattern: BoundedText(500).refine(isPattern, 'must be a regular expression').default('^[A-Za-z0-9_.:/-]{1,128}$'),
       enum: z.array(BoundedText(MAX_TEMPLATE_ARG)).min(1).max(100).optional(),
       description: BoundedText(MAX_LABEL * 5).optional(),
     })

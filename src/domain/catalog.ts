@@ -26,14 +26,16 @@ export function checkCatalog(value: unknown): CatalogResult {
     if (auth?.bearer) need(c.secrets, auth.bearer, `${path}.auth.bearer`, 'secret');
     if (auth?.basic) need(c.secrets, auth.basic.password, `${path}.auth.basic.password`, 'secret');
     for (const [h, v] of Object.entries(x.headers ?? {}))
-      if (typeof v === 'object' && v !== null) need(c.secrets, (v as { secret: string }).secret, `${path}.headers.${h}`, 'secret');
+      if (typeof v === 'object' && v !== null)
+        need(c.secrets, (v as { secret: string }).secret, `${path}.headers.${h}`, 'secret');
   };
   for (const [name, t] of Object.entries(c.targets)) {
     if (t.type === 'flagd') need(c.roots, t.root, `targets.${name}.root`, 'root');
     if (t.type === 'http') secretsOf(`targets.${name}`, t);
   }
   for (const [name, p] of Object.entries(c.providers)) if (p.type !== 'synthetic') secretsOf(`providers.${name}`, p);
-  for (const [name, n] of Object.entries(c.notifiers)) if ('webhook' in n) secretsOf(`notifiers.${name}.webhook`, n.webhook);
+  for (const [name, n] of Object.entries(c.notifiers))
+    if ('webhook' in n) secretsOf(`notifiers.${name}.webhook`, n.webhook);
   for (const [name, h] of Object.entries(c.hooks)) secretsOf(`hooks.${name}.http`, h.http);
   for (const [name, p] of Object.entries(c.principals)) need(c.secrets, p.token, `principals.${name}.token`, 'secret');
   for (const name of Object.keys(c.policy.targets)) need(c.targets, name, `policy.targets.${name}`, 'target');

@@ -51,8 +51,6 @@ export type Headers = z.infer<typeof Headers>;
 /** How an activity authenticates to an endpoint: a bearer token or basic auth, the secret by its catalog name. */
 export const HttpAuth = z.union([
   z.object({ bearer: CatalogName }).strict(),
-  z
-    .object({ basic: z.object({ username: BoundedText(MAX_LABEL).min(1), password: CatalogName }).strict() })
-    .strict(),
+  z.object({ basic: z.object({ username: BoundedText(MAX_LABEL).min(1), password: CatalogName }).strict() }).strict(),
 ]);
 export type HttpAuth = z.infer<typeof HttpAuth>;

@@ -3,7 +3,14 @@ import { MAX_NAME, MAX_NOTIFIERS, MAX_PATH, MAX_STEPS } from './bounds.js';
 import { BoundedText } from './common.schema.js';
 import { Duration } from './duration.schema.js';
 import type { InlineGuard } from './guard-spec.schema.js';
-import { NotifierRef, RolloutSpec, Step, type Notifier, type ResolvedSpec, type RolloutSpecInput } from './spec.schema.js';
+import {
+  NotifierRef,
+  RolloutSpec,
+  Step,
+  type Notifier,
+  type ResolvedSpec,
+  type RolloutSpecInput,
+} from './spec.schema.js';
 import { TargetRef } from './target-spec.schema.js';
 
 import { flattenIssues, type ValidationIssue } from './validation.js';

@@ -139,10 +139,7 @@ function specSchema<T extends z.ZodType, G extends z.ZodType, C extends z.ZodTyp
       name: Name,
       description: BoundedText(MAX_DESCRIPTION).optional(),
       target: parts.target,
-      steps: z
-        .array(Step)
-        .min(1, 'must list at least one step')
-        .max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`),
+      steps: z.array(Step).min(1, 'must list at least one step').max(MAX_STEPS, `must list at most ${MAX_STEPS} steps`),
       guards: z.array(parts.guard).max(MAX_GUARDS, `must list at most ${MAX_GUARDS} guards`).default([]),
       analysis: AnalysisSpec.default({ maxExtensions: 0, onInconclusive: 'pause' }),
       rollback: rollbackSchema(parts.compensation).default({ exposure: 0, compensations: [] }),

@@ -62,7 +62,8 @@ export function templateArgs(
   const issues: ValidationIssue[] = [];
   const args: Record<string, TemplateArgValue> = Object.create(null) as Record<string, TemplateArgValue>;
   for (const name of Object.keys(given)) {
-    if (!own(template.args, name)) issues.push({ path: `${at}.args.${name}`, message: 'is not an argument of the template' });
+    if (!own(template.args, name))
+      issues.push({ path: `${at}.args.${name}`, message: 'is not an argument of the template' });
   }
   for (const [name, arg] of Object.entries(template.args)) {
     const value = own(given, name) ? given[name] : arg.default;

@@ -361,7 +361,10 @@ describe('guard templates the catalog refuses when it loads, not when a caller u
     if (result.ok) return;
     expect(result.issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'templates.t.args.service.default', message: expect.stringMatching(/must match/) }),
+        expect.objectContaining({
+          path: 'templates.t.args.service.default',
+          message: expect.stringMatching(/must match/),
+        }),
         expect.objectContaining({ path: 'templates.t.args.max.default', message: 'must be ≤ 1' }),
       ]),
     );

@@ -18,10 +18,7 @@ import { credentialHeaders, noSecrets, redactHeaders, type SecretLookup } from '
  *
  * Anything else is UNPARSABLE. Errors map as for Prometheus (see {@link getJson}).
  */
-export function createHttpJsonSource(
-  spec: HttpJsonSource,
-  opts: SourceOptions = {},
-): MetricSource {
+export function createHttpJsonSource(spec: HttpJsonSource, opts: SourceOptions = {}): MetricSource {
   const doFetch = opts.fetch ?? fetch;
   const service = 'HTTP JSON source';
 

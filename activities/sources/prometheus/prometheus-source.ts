@@ -13,10 +13,7 @@ const SERVICE = 'Prometheus';
  * sample sets. Labels are the series' labels without `__name__`. `spec.url` may carry a path prefix
  * (`https://host/prometheus`). Errors: see {@link getJson}; 400/422 carry Prometheus' own `error` text.
  */
-export function createPrometheusSource(
-  spec: PrometheusSource,
-  opts: SourceOptions = {},
-): MetricSource {
+export function createPrometheusSource(spec: PrometheusSource, opts: SourceOptions = {}): MetricSource {
   const doFetch = opts.fetch ?? fetch;
   // A trailing slash makes the API paths resolve under a prefix instead of replacing its last segment.
   const base = new URL(spec.url.endsWith('/') ? spec.url : `${spec.url}/`);

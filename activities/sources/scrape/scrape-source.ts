@@ -41,10 +41,7 @@ const history = new Map<string, { scrapes: Scrape[]; inflight?: Promise<Scrape> 
  * other HTTP sources: unreachable, timeouts and 5xx are UNAVAILABLE, other 4xx CONFIG, a non-metrics body
  * UNPARSABLE. History lives in the worker process (one hour), so each worker measures from its own scrapes.
  */
-export function createScrapeSource(
-  spec: ScrapeSource,
-  opts: SourceOptions = {},
-): MetricSource {
+export function createScrapeSource(spec: ScrapeSource, opts: SourceOptions = {}): MetricSource {
   const doFetch = opts.fetch ?? fetch;
   const where = `scrape ${displayUrl(spec.url)}`;
 
