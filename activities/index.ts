@@ -14,7 +14,7 @@ import { createMetricSource } from './sources/index.js';
 import { redacting, toFailure } from './errors.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
 import { createTarget, MemoryTargetRegistry } from './targets/index.js';
-import { checkDrillSpec, checkRolloutSpec } from './validate.js';
+import * as specCheck from './validate.js';
 
 /** What activities need from the outside world; tests pass fakes here. */
 export interface ActivityDeps {
@@ -134,12 +134,12 @@ export function createActivities(deps: ActivityDeps) {
      * then the target's own check (an existing flag has both variants), before anything changes.
      */
     async validateRolloutSpec(spec: unknown, firstRun = true): Promise<ResolvedSpec> {
-      return checkRolloutSpec(spec, checks, firstRun);
+      return specCheck.validateRolloutSpec(spec, checks, firstRun);
     },
 
     /** Checks a drill spec and resolves the rollout it runs (a local activity). */
     async prepareDrill(drill: unknown): Promise<PreparedDrill> {
-      return checkDrillSpec(drill, checks);
+      return specCheck.prepareDrill(drill, checks);
     },
 
     /** Tells the spec's notifiers about a phase change. */

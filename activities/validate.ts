@@ -47,12 +47,12 @@ async function resolveChecked(
 }
 
 /** A rollout spec, checked and resolved; a first run also checks the policy's allowed hours. */
-export function checkRolloutSpec(input: unknown, ctx: CheckContext, firstRun = true): Promise<ResolvedSpec> {
+export function validateRolloutSpec(input: unknown, ctx: CheckContext, firstRun = true): Promise<ResolvedSpec> {
   return resolveChecked(input, ctx, { firstRun, what: 'rollout spec', type: 'InvalidSpec' });
 }
 
 /** A drill spec with its defaults and the rollout it runs, resolved; or a non-retryable `InvalidDrillSpec` failure. */
-export async function checkDrillSpec(input: unknown, ctx: CheckContext): Promise<PreparedDrill> {
+export async function prepareDrill(input: unknown, ctx: CheckContext): Promise<PreparedDrill> {
   const parsed = DrillSpec.safeParse(input);
   if (!parsed.success) throw invalid('drill spec', 'InvalidDrillSpec', flattenIssues(parsed.error.issues));
   const built = buildDrillRollout(parsed.data);

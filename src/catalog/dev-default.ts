@@ -4,7 +4,7 @@ import type { CatalogInput } from '../domain/catalog.schema.js';
 import { describeIssues } from '../domain/validation.js';
 import { checkCatalog } from '../domain/catalog.js';
 import { ValidationError } from '../errors.js';
-import { catalogFromOptions, loadCatalogFile, type LoadedCatalog } from './load.js';
+import { CONFIG_ENV, loadCatalogFile, type LoadedCatalog } from './load.js';
 
 /** Where `rollout dev` keeps its catalog when neither `--config` nor `ROLLOUT_CONFIG` names one. */
 export const DEV_CONFIG_FILE = 'rollout.config.yaml';
@@ -83,15 +83,15 @@ inline:
 
 /**
  * The catalog `rollout dev` runs with: \`--config\`, else \`ROLLOUT_CONFIG\`, else \`rollout.config.yaml\` in the working
- * directory, written with {@link DEV_DEFAULT_CATALOG} when it does not exist yet (`wrote` says so).
+ * directory; on a first run (the file does not exist yet) it is written there with {@link DEV_DEFAULT_CATALOG}, and
+ * `wrote` says so.
  */
 export async function devCatalog(
   config: string | undefined,
   cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ loaded: LoadedCatalog; wrote?: string }> {
-  const named = await catalogFromOptions(config);
-  if (named) return { loaded: named };
-  const file = resolve(cwd, DEV_CONFIG_FILE);
+  const file = resolve(cwd, config ?? (env[CONFIG_ENV]?.trim() || DEV_CONFIG_FILE));
   const exists = await access(file).then(
     () => true,
     () => false,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createTarget, MemoryTargetRegistry, TargetError } from '../../activities/targets/index.js';
-import { checkDrillSpec, checkRolloutSpec, type CheckContext } from '../../activities/validate.js';
+import { prepareDrill, validateRolloutSpec, type CheckContext } from '../../activities/validate.js';
 import { catalogOf, rootDir, type LoadedCatalog } from '../../src/catalog/load.js';
 import { EMPTY_CATALOG } from '../../src/domain/catalog.js';
 
@@ -36,14 +36,14 @@ const inlineFlagd = { type: 'flagd', path: 'flags.json', flag: 'new-ranker', var
 
 describe('spec checks behind the workflows (run as local activities)', () => {
   it('returns the spec with its defaults filled in', async () => {
-    const spec = await checkRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, contextOf());
+    const spec = await validateRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, contextOf());
     expect(spec.rollback.exposure).toBe(0);
     expect(spec.guards).toEqual([]);
   });
 
   it('fails an invalid spec for good (non-retryable InvalidSpec) with every issue by path', async () => {
     const err = await rejection(
-      checkRolloutSpec(
+      validateRolloutSpec(
         { name: 'x', target, steps: [{ exposure: 150 }, { approval: { timeout: 'soon' } }] },
         contextOf(),
       ),
@@ -56,7 +56,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
 
   it('refuses a spec naming a target the catalog does not declare', async () => {
     const err = await rejection(
-      checkRolloutSpec({ name: 'x', target: 'checkout', steps: [{ exposure: 5 }] }, contextOf()),
+      validateRolloutSpec({ name: 'x', target: 'checkout', steps: [{ exposure: 5 }] }, contextOf()),
     );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'InvalidSpec', nonRetryable: true });
@@ -65,7 +65,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
 
   it('refuses an inline flagd target when the catalog gives inline targets no root', async () => {
     const err = await rejection(
-      checkRolloutSpec({ name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] }, contextOf()),
+      validateRolloutSpec({ name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] }, contextOf()),
     );
     expect(err).toMatchObject({
       type: 'InvalidSpec',
@@ -75,7 +75,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
 
   it('resolves an inline flagd target under the root the catalog allows for inline targets', async () => {
     const { loaded } = await flagsCatalog();
-    const spec = await checkRolloutSpec(
+    const spec = await validateRolloutSpec(
       { name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] },
       contextOf(loaded),
     );
@@ -92,7 +92,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
     await writeFile(file, before);
 
     const err = await rejection(
-      checkRolloutSpec({ name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] }, contextOf(loaded)),
+      validateRolloutSpec({ name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] }, contextOf(loaded)),
     );
 
     expect(err).toBeInstanceOf(ApplicationFailure);
@@ -114,18 +114,18 @@ describe('spec checks behind the workflows (run as local activities)', () => {
         check: () => Promise.reject(down),
       }),
     };
-    await expect(checkRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, ctx)).rejects.toBe(down);
+    await expect(validateRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, ctx)).rejects.toBe(down);
   });
 
   it('builds a drill and its rollout, or fails with InvalidDrillSpec naming the path', async () => {
     const rollout = { name: 'x', target, steps: [{ exposure: 5, observe: '1s' }, { exposure: 100 }] };
-    const { drill, spec } = await checkDrillSpec({ name: 'd', rollout, inject: { atStep: 0 } }, contextOf());
+    const { drill, spec } = await prepareDrill({ name: 'd', rollout, inject: { atStep: 0 } }, contextOf());
     expect(drill.inject.method).toBe('signal');
     expect(spec.name).toBe('drill-d');
-    await expect(checkDrillSpec({ name: 'd', rollout, inject: { atStep: 1 } }, contextOf())).rejects.toThrow(
+    await expect(prepareDrill({ name: 'd', rollout, inject: { atStep: 1 } }, contextOf())).rejects.toThrow(
       /inject\.atStep: must name an exposure step with an observe window/,
     );
-    await expect(checkDrillSpec({ name: 'D!', rollout, inject: { atStep: 0 } }, contextOf())).rejects.toThrow(
+    await expect(prepareDrill({ name: 'D!', rollout, inject: { atStep: 0 } }, contextOf())).rejects.toThrow(
       expect.objectContaining({
         type: 'InvalidDrillSpec',
         message: expect.stringMatching(/^invalid drill spec:\nname: /),
@@ -135,7 +135,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
 
   it('names a drill’s rollout target problems under `rollout.target`', async () => {
     const rollout = { name: 'x', target: 'checkout', steps: [{ exposure: 5, observe: '1s' }, { exposure: 100 }] };
-    const err = await rejection(checkDrillSpec({ name: 'd', rollout, inject: { atStep: 0 } }, contextOf()));
+    const err = await rejection(prepareDrill({ name: 'd', rollout, inject: { atStep: 0 } }, contextOf()));
     expect(err).toMatchObject({ type: 'InvalidDrillSpec', nonRetryable: true });
     expect(err.message).toContain('rollout.target: target "checkout" is not declared in the catalog');
   });

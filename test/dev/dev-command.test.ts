@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { DEV_DEFAULT_CATALOG } from '../../src/catalog/dev-default.js';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -43,6 +44,9 @@ function startDev(dbFile: string, port: number, uiPort: number, apiPort: number)
       String(uiPort),
       '--api-port',
       String(apiPort),
+      // the catalog beside the database: a first run writes the commented default there
+      '--config',
+      join(dirname(dbFile), 'rollout.config.yaml'),
     ],
     {
       cwd: REPO_ROOT,
@@ -178,6 +182,10 @@ describe('rollout dev', () => {
     expect(await isRunning(temporalPid)).toBe(false);
     expect((await stat(dbFile)).size).toBeGreaterThan(0);
     expect(run.stderr()).toContain('"msg":"stopped"');
+    // the first run wrote the default catalog, and the worker runs with it
+    const catalog = await readFile(join(dir, 'rollout.config.yaml'), 'utf8');
+    expect(catalog).toBe(DEV_DEFAULT_CATALOG);
+    expect(run.stderr()).toContain(`Wrote the default catalog to ${join(dir, 'rollout.config.yaml')}`);
   });
 
   it('starts again on the same SQLite file, with the state of the previous run', async () => {
@@ -197,5 +205,7 @@ describe('rollout dev', () => {
 
     expect(stopped).toMatchObject({ code: 0, signal: null });
     expect(await isRunning(temporalPid)).toBe(false);
+    // the catalog from the first run is read, not written again
+    expect(run.stderr()).not.toContain('Wrote the default catalog');
   });
 });
