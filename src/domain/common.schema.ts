@@ -14,10 +14,18 @@ export const EnvVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name, not a secret value');
 export type EnvVarName = z.infer<typeof EnvVarName>;
 
-/** An endpoint a spec points at (a target, a metric source, a hook, a webhook): http or https only. */
+/**
+ * An endpoint a spec or the catalog points at (a target, a metric source, a hook, a webhook): http or https only,
+ * and no credentials in it (`user:password@`): a URL is recorded in workflow history as written; credentials go in
+ * the catalog's `auth`, by secret name.
+ */
 export const HttpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .max(MAX_URL, `must be at most ${MAX_URL} characters`);
+  .max(MAX_URL, `must be at most ${MAX_URL} characters`)
+  .refine(
+    (u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(u),
+    'must not carry credentials (user:password@): declare them as auth with a secret in the catalog',
+  );
 export type HttpUrl = z.infer<typeof HttpUrl>;
 
 /** The name of an entry in the operator's catalog (a target, provider, template, notifier, hook, secret, principal). */

@@ -1,22 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from '../../src/api/server.js';
+import { RolloutClient } from '../../src/client/rollout-client.js';
 import { rolloutIdForFlag } from '../../src/domain/ids.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
 import { createLogger } from '../../src/logger.js';
-import { WORKFLOW_TYPE, type RolloutResult } from '../../workflows/messages.js';
-import { httpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
+import { dataConverterFromEnv, payloadCodecFromEnv, PAYLOAD_KEY_ENV } from '../../src/temporal/codec.js';
+import { createRolloutWorker } from '../../src/worker/worker.js';
+import { httpRecorder } from '../helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
 import { useRolloutSuite } from '../helpers/suite.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { flagService } from './flag-service.js';
-import { historyText } from './history-text.js';
+import { historyPayloads, historyText } from './history-text.js';
+import { expectNoneOf, rolloutPath, secureApi, strictCatalog } from './security-env.js';
 
 const suite = useRolloutSuite();
 
@@ -124,196 +129,265 @@ describe('HTTP API access control and limits', () => {
   });
 });
 
-describe('secrets named by environment variable never enter workflow history', () => {
-  const TARGET_VAR = 'ROLLOUT_SEC_TARGET_TOKEN';
-  const HOOK_VAR = 'ROLLOUT_SEC_HOOK_TOKEN';
-
+describe('catalog secrets never enter workflow history', () => {
   /**
-   * Runs a rollout whose target and compensation authenticate by tokenEnv, aborts it (optionally while the target
-   * answers 503 until a rollback attempt has failed), and returns the secrets and what history, status and result show.
+   * A rollout on a catalog HTTP target (bearer secret) with a catalog hook (an `X-Api-Key` header and a bearer token,
+   * both secrets from the worker's environment), aborted so the hook runs in rollback. The hook answers 500 echoing
+   * the credentials it received until the test has seen the rollback retrying, then 200. With `codec`, worker and
+   * client encrypt payloads (ROLLOUT_PAYLOAD_KEY): failure messages, which stay plaintext, must be redacted too.
    */
-  async function rollOutAndBack(opts: { targetOutage?: { echo: boolean }; hook?: HttpRecorder['respond'] }) {
-    const secrets = { target: `tgt-${randomUUID()}`, hook: `hook-${randomUUID()}` };
+  async function abortThroughFailingHook(opts: { codec: boolean }) {
+    const values = { key: `key-${randomUUID()}`, hook: `hook-${randomUUID()}`, target: `tgt-${randomUUID()}` };
+    const env: NodeJS.ProcessEnv = {
+      SEC_HOOK_KEY: values.key,
+      SEC_HOOK_TOKEN: values.hook,
+      SEC_TARGET_TOKEN: values.target,
+      ...(opts.codec ? { [PAYLOAD_KEY_ENV]: randomBytes(32).toString('base64') } : {}),
+    };
     const svc = await flagService();
-    const hooks = await httpRecorder();
-    if (opts.hook) hooks.respond = opts.hook;
-    const h = await rolloutHarness(suite.env, suite.bundle, {
-      env: { [TARGET_VAR]: secrets.target, [HOOK_VAR]: secrets.hook },
-    });
-    try {
-      const flag = uniqueFlag('sec-secret');
-      const spec: RolloutSpecInput = {
-        name: 'secrets',
-        target: {
+    const hook = await httpRecorder();
+    let failing = true;
+    hook.respond = (req) =>
+      failing
+        ? { status: 500, body: { youSent: { 'x-api-key': req.headers['x-api-key'], auth: req.headers.authorization } } }
+        : { status: 200 };
+    const catalog = strictCatalog(await mkdtemp(join(tmpdir(), 'rollout-sec-secrets-')), {
+      secrets: {
+        'hook-key': { env: 'SEC_HOOK_KEY' },
+        'hook-token': { env: 'SEC_HOOK_TOKEN' },
+        'target-token': { env: 'SEC_TARGET_TOKEN' },
+      },
+      targets: {
+        'sec-flags': {
           type: 'http',
-          url: `${svc.url}/flags/${flag}`,
-          flag,
+          url: `${svc.url}/flags/checkout`,
+          flag: 'checkout',
           variant: 'on',
           baselineVariant: 'off',
-          tokenEnv: TARGET_VAR,
+          auth: { bearer: 'target-token' },
         },
+      },
+      hooks: {
+        'scale-down': {
+          http: {
+            url: `${hook.url}/scale-down`,
+            body: { replicas: 0 },
+            headers: { 'X-Api-Key': { secret: 'hook-key' } },
+            auth: { bearer: 'hook-token' },
+          },
+        },
+      },
+    });
+    const dataConverter = opts.codec ? dataConverterFromEnv(env) : undefined;
+    const taskQueue = uniqueTaskQueue('sec-secrets');
+    const worker = await createRolloutWorker({
+      connection: suite.env.nativeConnection,
+      namespace: suite.env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: suite.bundle,
+      deps: { logger: createLogger({ level: 'warn' }), catalog, env },
+      ...(dataConverter ? { dataConverter } : {}),
+    });
+    const running = worker.run();
+    const temporalClient = dataConverter
+      ? new Client({
+          connection: suite.env.client.connection,
+          namespace: suite.env.namespace ?? 'default',
+          dataConverter,
+        })
+      : suite.env.client;
+    const rollouts = new RolloutClient(temporalClient);
+    try {
+      const spec: RolloutSpecInput = {
+        name: 'catalog-secrets',
+        target: 'sec-flags',
         steps: [{ exposure: 10, observe: '1h' }, { exposure: 100 }],
-        rollback: {
-          compensations: [
-            { name: 'scale-down', http: { url: `${hooks.url}/scale-down`, body: { replicas: 0 }, tokenEnv: HOOK_VAR } },
-          ],
+        rollback: { compensations: [{ hook: 'scale-down' }] },
+      };
+      const id = rolloutIdForFlag(uniqueFlag('sec-secrets'));
+      await rollouts.start(spec, { taskQueue, catalog: catalog.catalog, workflowId: id });
+      await waitFor(async () => (await rollouts.status(id)).phase === 'Observing', 30_000, 'Observing');
+      await rollouts.abort(id, { reason: 'security drill', actor: 'sec' });
+      let retrying = await rollouts.status(id);
+      await waitFor(
+        async () => {
+          retrying = await rollouts.status(id);
+          return retrying.rollback?.retrying === true && /answered 500/.test(retrying.rollback.lastError ?? '');
+        },
+        60_000,
+        'the rollback retrying the failing hook',
+      );
+      const describedWhileRetrying = historyText(
+        (await temporalClient.workflow.getHandle(id).describe()).raw as temporal.api.history.v1.IHistory,
+      );
+      failing = false;
+      const result = await rollouts.result(id);
+      expect(result).toMatchObject({ phase: 'Aborted', exposure: { percent: 0 } });
+
+      // the credentials did travel, to the right places, on every call
+      const failed = hook.requests.length - 1;
+      expect(failed).toBeGreaterThanOrEqual(2);
+      expect(hook.requests.every((r) => r.headers['x-api-key'] === values.key)).toBe(true);
+      expect(hook.requests.every((r) => r.headers.authorization === `Bearer ${values.hook}`)).toBe(true);
+      expect(svc.puts.map((p) => p.percent)).toEqual(expect.arrayContaining([10, 0]));
+      expect(svc.puts.every((p) => p.authorization === `Bearer ${values.target}`)).toBe(true);
+
+      // what the server stores, read without the codec
+      const raw = await suite.env.client.workflow.getHandle(id).fetchHistory();
+      const codec = opts.codec ? payloadCodecFromEnv(env) : undefined;
+      const decoded = codec
+        ? (await codec.decode(historyPayloads(raw, { skip: ['searchAttributes'] }) as Payload[]))
+            .map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8'))
+            .join('\n')
+        : historyText(raw);
+      return {
+        values,
+        failed,
+        retrying,
+        texts: {
+          history: historyText(raw),
+          decodedPayloads: decoded,
+          statusWhileRetrying: JSON.stringify(retrying),
+          describeWhileRetrying: describedWhileRetrying,
+          status: JSON.stringify(await rollouts.status(id)),
+          result: JSON.stringify(result),
         },
       };
-      const { workflowId: id } = await h.start(spec);
-      await waitFor(async () => (await suite.client.status(id)).phase === 'Observing', 20_000, 'Observing');
-      if (opts.targetOutage) svc.outage(503, opts.targetOutage.echo);
-      await suite.client.abort(id, { reason: 'security drill', actor: 'sec' });
-      if (opts.targetOutage) {
-        await waitFor(
-          async () => ((await suite.client.status(id)).rollback?.failedAttempts ?? 0) >= 1,
-          20_000,
-          'a failed rollback attempt',
-        );
-        svc.recover();
-      }
-      const result = await suite.client.result(id);
-      expect(result.phase).toBe('Aborted');
-      // the tokens did travel, to the right places
-      expect(svc.puts.length).toBeGreaterThanOrEqual(2);
-      expect(svc.puts.every((p) => p.authorization === `Bearer ${secrets.target}`)).toBe(true);
-      expect(hooks.requests.length).toBeGreaterThanOrEqual(1);
-      expect(hooks.requests.every((r) => r.headers.authorization === `Bearer ${secrets.hook}`)).toBe(true);
-      const history = await suite.client.handle(id).fetchHistory();
-      const seen = {
-        history: historyText(history),
-        status: JSON.stringify(await suite.client.status(id)),
-        result: JSON.stringify(result),
-      };
-      return { secrets, seen };
     } finally {
-      await h.stop();
+      worker.shutdown();
+      await running;
       await svc.close();
-      await hooks.close();
+      await hook.close();
     }
   }
 
-  it('well-behaved services: history, status and result hold the variable names and never the values', async () => {
-    // one failed rollback attempt, so failure events are in history too
-    const { secrets, seen } = await rollOutAndBack({ targetOutage: { echo: false } });
-    expect(seen.history).toContain(TARGET_VAR);
-    expect(seen.history).toContain(HOOK_VAR);
-    expect(seen.history).toMatch(/answered 503/);
-    for (const [where, text] of Object.entries(seen)) {
-      expect(text, where).not.toContain(secrets.target);
-      expect(text, where).not.toContain(secrets.hook);
-    }
+  /** What both runs must show: the names everywhere the spec is recorded, the values nowhere. */
+  function expectNamesNotValues(run: Awaited<ReturnType<typeof abortThroughFailingHook>>) {
+    const { values, retrying, texts } = run;
+    expect(retrying.rollback).toMatchObject({ trigger: 'abort', actor: 'sec', retrying: true });
+    expect(retrying.rollback?.failedAttempts).toBeGreaterThanOrEqual(1);
+    // the hook's echo reached the failure, redacted: by the hook adapter and again by the secret store
+    expect(retrying.rollback?.lastError).toMatch(/^compensation POST \S+\/scale-down answered 500: .*\[redacted\]/);
+    expect(texts.history).toMatch(/compensation POST \S+\/scale-down answered 500: .*\[redacted\]/);
+    // names: in the spec check's marker (the resolved spec) and in each activity's input
+    for (const name of ['hook-key', 'hook-token', 'target-token']) expect(texts.decodedPayloads).toContain(name);
+    expectNoneOf(texts, [values.key, values.hook, values.target]);
+  }
+
+  it('a catalog hook and target authenticated by secrets, the hook echoing them in 500s: names in history, values nowhere', async () => {
+    const run = await abortThroughFailingHook({ codec: false });
+    expectNamesNotValues(run);
+    expect(run.texts.history).toContain('hook-key');
   });
 
-  it('a flag service that reflects the Authorization header in its error body: the target redacts it', async () => {
-    const { secrets, seen } = await rollOutAndBack({ targetOutage: { echo: true } });
-    expect(seen.history).toMatch(/Bearer \[redacted\]/);
-    for (const text of Object.values(seen)) expect(text).not.toContain(secrets.target);
-  });
-
-  it('a hook reflecting Authorization in its error body does not put the secret into history', async () => {
-    let calls = 0;
-    const { secrets, seen } = await rollOutAndBack({
-      hook: (req) => (++calls === 1 ? { status: 500, body: { youSent: req.headers.authorization } } : { status: 200 }),
-    });
-    expect(calls).toBe(2);
-    expect(seen.history).toMatch(/compensation POST \S+ answered 500: .*youSent.*Bearer \[redacted\]/);
-    for (const text of Object.values(seen)) {
-      expect(text).not.toContain(secrets.hook);
-      expect(text).not.toContain(secrets.target);
-    }
+  it('the same with the payload codec: payloads encrypted, and the plaintext failure messages redacted too', async () => {
+    const run = await abortThroughFailingHook({ codec: true });
+    expectNamesNotValues(run);
+    // encrypted: the names are only in the decrypted payloads; the failure messages are plaintext and redacted
+    expect(run.texts.history).not.toContain('hook-key');
   });
 });
 
-describe('an untrusted flagd target spec, started as any Temporal SDK would (no client-side validation)', () => {
-  /** A worker whose base directory has a sibling `outside`: where an escaping path would write. */
-  async function confinedHarness() {
-    const parent = await mkdtemp(join(tmpdir(), 'rollout-confined-'));
-    const base = join(parent, 'base');
-    const outside = join(parent, 'outside');
-    await mkdir(base);
-    await mkdir(outside);
-    return { base, outside, h: await rolloutHarness(suite.env, suite.bundle, { baseDir: base }) };
-  }
-
-  const FIX = 'add it to the flag or fix the target spec (the file was left untouched)';
-
-  /** The message of every failed activity attempt in the run's history: one refused first write, no more. */
-  const activityFailures = async (handle: WorkflowHandle) =>
-    ((await handle.fetchHistory()).events ?? []).flatMap((e) => {
-      const message = e.activityTaskFailedEventAttributes?.failure?.message;
-      return message ? [message] : [];
+describe('API principals: roles, approvers and the recorded actor', () => {
+  it('alice approves, bob may not (409 without naming alice; 403 posing as alice), dave neither approves nor aborts, carol aborts; a rotated token applies at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollout-sec-principals-'));
+    await mkdir(join(dir, 'tokens'));
+    const names = ['alice', 'bob', 'carol', 'dave'] as const;
+    const tokens: Record<(typeof names)[number], string> = {
+      alice: `alice-${randomUUID()}`,
+      bob: `bob-${randomUUID()}`,
+      carol: `carol-${randomUUID()}`,
+      dave: `dave-${randomUUID()}`,
+    };
+    for (const name of names) await writeFile(join(dir, 'tokens', name), `${tokens[name]}\n`);
+    const flag = uniqueFlag('sec-approval');
+    const catalog = strictCatalog(dir, {
+      secrets: Object.fromEntries(names.map((n) => [`${n}-token`, { file: `tokens/${n}` }])),
+      principals: {
+        alice: { token: 'alice-token', roles: ['start', 'approve'] },
+        bob: { token: 'bob-token', roles: ['approve'] },
+        carol: { token: 'carol-token', roles: ['operate'] },
+        dave: { token: 'dave-token', roles: ['start'] },
+      },
+      targets: { [flag]: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' } },
     });
-
-  const startRaw = (taskQueue: string, spec: RolloutSpecInput) =>
-    suite.env.client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId: rolloutIdForFlag(spec.target.flag),
-      args: [{ spec }],
+    const h = await rolloutHarness(suite.env, suite.bundle, { catalog });
+    const api = await secureApi({
+      client: suite.client,
+      temporalClient: suite.env.client,
+      catalog,
+      taskQueue: h.taskQueue,
     });
-
-  it('refuses variant "__proto__" and paths out of the base directory as InvalidSpec, writing nothing', async () => {
-    const { base, outside, h } = await confinedHarness();
     try {
-      const cases: [Partial<RolloutSpecInput['target']>, RegExp][] = [
-        [{ variant: '__proto__' }, /target\.variant: .*reserved/],
-        [{ path: '../x.json' }, /target\.path: must not contain "\.\." segments/],
-        [{ path: '../outside/x.json' }, /target\.path: must not contain "\.\." segments/],
-        [{ path: join(outside, 'x.json') }, /target\.path: must be relative/],
-      ];
-      for (const [patch, message] of cases) {
-        const spec = flagdSpec(uniqueFlag('sec-path'), [{ exposure: 10 }, { exposure: 100 }]);
-        spec.target = { ...spec.target, ...patch } as RolloutSpecInput['target'];
-        const handle = await startRaw(h.taskQueue, spec);
-        await expect(handle.result(), JSON.stringify(patch)).rejects.toMatchObject({
-          cause: { type: 'InvalidSpec', message: expect.stringMatching(message) },
-        });
+      const spec: RolloutSpecInput = {
+        name: 'identity',
+        target: flag,
+        steps: [
+          { exposure: 10 },
+          { approval: { approvers: ['alice'] } },
+          { exposure: 50, observe: '1h' },
+          { exposure: 100 },
+        ],
+      };
+      expect((await api.call('POST', '/rollouts', tokens.bob, spec)).status).toBe(403);
+      expect((await api.call('POST', '/rollouts', tokens.carol, spec)).status).toBe(403);
+      const started = await api.call('POST', '/rollouts', tokens.dave, spec);
+      expect(started.status).toBe(201);
+      const id = String(started.json.workflowId);
+      expect(id).toBe(rolloutIdForFlag(flag));
+      const phase = async () => (await api.call('GET', rolloutPath(id), tokens.bob)).json.phase;
+      await waitFor(async () => (await phase()) === 'AwaitingApproval', 30_000, 'AwaitingApproval');
+
+      const refusedApprove = await api.call('POST', rolloutPath(id, 'approve'), tokens.bob, { step: 1 });
+      expect(refusedApprove).toMatchObject({
+        status: 409,
+        json: { error: 'cannot approve: bob is not an approver of step 1' },
+      });
+      expect(refusedApprove.text).not.toContain('alice');
+      const posing = await api.call('POST', rolloutPath(id, 'approve'), tokens.bob, { step: 1, actor: 'alice' });
+      expect(posing).toMatchObject({ status: 403, json: { error: expect.stringContaining('"bob"') } });
+      for (const command of ['approve', 'abort', 'pause']) {
+        const res = await api.call('POST', rolloutPath(id, command), tokens.dave, { step: 1, reason: 'x' });
+        expect(res.status, `dave ${command}`).toBe(403);
       }
-      expect(await readdir(outside)).toEqual([]);
-      expect(await readdir(join(base, '..'))).toEqual(['base', 'outside']);
-      expect(await readdir(base)).toEqual([]);
-    } finally {
-      await h.stop();
-    }
-  });
+      expect((await api.call('POST', rolloutPath(id, 'abort'), tokens.alice, { reason: 'x' })).status).toBe(403);
+      for (const token of [`${tokens.alice}x`, tokens.alice.slice(0, -1), undefined]) {
+        expect((await api.call('POST', rolloutPath(id, 'approve'), token, { step: 1 })).status).toBe(401);
+      }
+      expect(await phase()).toBe('AwaitingApproval');
 
-  it('a variant missing from an existing flag: refused before any write, rolled back at once, not stuck', async () => {
-    const { base, h } = await confinedHarness();
-    try {
-      const flag = uniqueFlag('sec-variant');
-      const file = join(base, 'flags.json');
-      const existing = { state: 'ENABLED', variants: { blue: true, off: false }, defaultVariant: 'off' };
-      await writeFile(file, JSON.stringify({ flags: { [flag]: existing } }, null, 2));
-      const handle = await startRaw(h.taskQueue, flagdSpec(flag, [{ exposure: 10, observe: '1h' }, { exposure: 100 }]));
-      const result = (await handle.result()) as RolloutResult;
-      expect(result.phase).toBe('RolledBack');
-      // the reason is the target's own explanation, not the activity wrapper's
-      expect(result.reason).toBe(`rollout failed: flag "${flag}" in flags.json has no variant "on"; ${FIX}`);
-      expect(await activityFailures(handle)).toEqual([`flag "${flag}" in flags.json has no variant "on"; ${FIX}`]);
-      expect(result.exposure).toEqual({ percent: 0 });
-      expect(result.rollback).toMatchObject({ failedAttempts: 0, retrying: false });
-      // the flag still serves what it served: same variants, same default, nobody on a variant it lacks
-      const after = JSON.parse(await readFile(file, 'utf8')) as { flags: Record<string, Record<string, unknown>> };
-      expect(after.flags[flag]).toMatchObject({ variants: existing.variants, defaultVariant: 'off', targeting: {} });
-    } finally {
-      await h.stop();
-    }
-  });
+      // rotation: the file changes, the next request sees it; no restart
+      const rotated = `alice-${randomUUID()}`;
+      await writeFile(join(dir, 'tokens', 'alice'), `${rotated}\n`);
+      expect((await api.call('GET', rolloutPath(id), tokens.alice)).status).toBe(401);
+      const approved = await api.call('POST', rolloutPath(id, 'approve'), rotated, { step: 1, actor: 'alice' });
+      expect(approved).toMatchObject({ status: 200, json: { accepted: true } });
+      await waitFor(async () => (await phase()) === 'Observing', 30_000, 'Observing step 2');
+      const status = await suite.client.status(id);
+      expect(status.approvals).toEqual([expect.objectContaining({ step: 1, actor: 'alice' })]);
+      expect(status.timeline).toContainEqual(expect.objectContaining({ actor: 'alice' }));
 
-  it('a missing baseline: the first write is refused, and the rollback leaves the file byte for byte', async () => {
-    const { base, h } = await confinedHarness();
-    try {
-      const flag = uniqueFlag('sec-baseline');
-      const file = join(base, 'flags.json');
-      const existing = { state: 'ENABLED', variants: { on: true, legacy: false }, defaultVariant: 'legacy' };
-      await writeFile(file, JSON.stringify({ flags: { [flag]: existing } }, null, 2));
-      const before = await readFile(file, 'utf8');
-      const handle = await startRaw(h.taskQueue, flagdSpec(flag, [{ exposure: 10, observe: '1h' }, { exposure: 100 }]));
-      const result = (await handle.result()) as RolloutResult;
-      expect(result.phase).toBe('RolledBack');
-      expect(await activityFailures(handle)).toEqual([`flag "${flag}" in flags.json has no variant "off"; ${FIX}`]);
-      expect(result.rollback).toMatchObject({ failedAttempts: 0 });
-      expect(await readFile(file, 'utf8')).toBe(before);
+      const aborted = await api.call('POST', rolloutPath(id, 'abort'), tokens.carol, { reason: 'identity test' });
+      expect(aborted).toMatchObject({ status: 200, json: { accepted: true } });
+      const result = await suite.client.result(id);
+      expect(result.phase).toBe('Aborted');
+      const final = await suite.client.status(id);
+      expect(final.rollback).toMatchObject({
+        trigger: 'abort',
+        actor: 'carol',
+        reason: 'aborted by carol: identity test',
+      });
+      expect([...new Set(final.timeline.flatMap((e) => (e.actor ? [e.actor] : [])))]).toEqual(['alice', 'carol']);
+
+      // refused commands left no trace; no token is recorded anywhere
+      const history = historyText(await suite.client.handle(id).fetchHistory());
+      expect(history).not.toMatch(/bob|dave/);
+      expectNoneOf({ history, status: JSON.stringify(final), result: JSON.stringify(result) }, [
+        ...Object.values(tokens),
+        rotated,
+      ]);
     } finally {
+      await api.close();
       await h.stop();
     }
   });

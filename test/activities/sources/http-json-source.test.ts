@@ -39,10 +39,9 @@ beforeEach(() => {
 /** The provider's catalog entry names the secret `metrics-token` as its bearer; the catalog reads it from METRICS_TOKEN. */
 function source(overrides: Partial<HttpJsonSource> = {}, env: NodeJS.ProcessEnv = { METRICS_TOKEN: TOKEN }) {
   const { secret } = catalogSecrets({ 'metrics-token': { env: 'METRICS_TOKEN' } }, env);
-  return createHttpJsonSource(
-    HttpJsonSource.parse({ type: 'http-json', url, auth: { bearer: 'metrics-token' }, ...overrides }),
-    { secret },
-  );
+  // the URL as given, unchecked: schemas refuse credentials in URLs, and the source must still never show any
+  const spec = HttpJsonSource.parse({ type: 'http-json', auth: { bearer: 'metrics-token' }, ...overrides, url });
+  return createHttpJsonSource({ ...spec, url: overrides.url ?? url }, { secret });
 }
 const now = { check: 0 };
 const window = { check: 0, startMs: 0, endMs: 60_000, stepMs: 15_000 };
