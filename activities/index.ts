@@ -12,6 +12,8 @@ import { observeWindow, type ObserveWindowInput, type WindowReport } from './gua
 export type { ObserveProgress, ObserveWindowInput, WindowReport } from './guards/observe-window.js';
 import { createMetricSource } from './sources/index.js';
 import { redacting, toFailure } from './errors.js';
+import { preflight, type PreflightInput, type PreflightReport } from './preflight.js';
+export type { PreflightInput, PreflightReport } from './preflight.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
 import { createTarget, MemoryTargetRegistry } from './targets/index.js';
 import * as specCheck from './validate.js';
@@ -118,6 +120,19 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         throw toFailure(err);
       }
+    },
+
+    /**
+     * Proves, before the first exposure change and writing nothing, that the rollout can run: its target reads
+     * back and passes its own check, and every guard's source answers a query.
+     */
+    async preflight(input: PreflightInput): Promise<PreflightReport> {
+      const report = await preflight(input, {
+        targetOf,
+        sourceOf: (guard) => createMetricSource(guard.source, { secret }),
+      });
+      if (report.problems.length > 0) log().warn({ problems: report.problems }, 'preflight failed');
+      return report;
     },
 
     /** Watches the guards through one observation window (one activity, heartbeating each check). */

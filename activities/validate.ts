@@ -24,8 +24,8 @@ const invalid = (what: string, type: string, issues: readonly ValidationIssue[])
 
 /**
  * The spec resolved against the catalog, or a non-retryable failure of `type` listing each issue by path. A target
- * that refuses the spec (an existing flag without the variant) is an issue at `target`; an unreachable one is
- * rethrown, so the local activity retries.
+ * that refuses the spec (an existing flag without the variant) is an issue at `target`; an unreachable one is left
+ * to the preflight.
  */
 async function resolveChecked(
   input: unknown,
@@ -41,7 +41,8 @@ async function resolveChecked(
   } catch (err) {
     if (err instanceof TargetError && (err.code === 'CONFIG' || err.code === 'REFUSED'))
       throw invalid(run.what, run.type, under([{ path: 'target', message: err.message }]));
-    throw err;
+    // a target that cannot be reached now (a missing directory, a service down) is not a spec problem: the
+    // workflow's preflight reports it and ends the rollout Failed, rather than this check retrying forever
   }
   return checked.spec;
 }

@@ -220,6 +220,13 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.approve(workflowId, { step: 1, actor: 'ana' });
     return workflowId;
   },
+  async 'preflight-failed'() {
+    // a guard whose source does not answer: the rollout ends Failed before its first exposure change (ROLLOUT_V4_PATCH)
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }], {
+      guards: [{ name: 'errors', source: { type: 'prometheus', url: 'http://127.0.0.1:9/' }, query: 'up', max: 1 }],
+    });
+    return (await client.start(spec, opts)).workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

@@ -21,6 +21,12 @@ export const rollbackActivities = proxyActivities<RolloutActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 2 },
 });
 
+/** The preflight: a few quick attempts (it reports problems as its result; a throw is a worker problem). */
+export const preflightActivities = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 /** Guard windows: one heartbeating activity per window; its start-to-close timeout follows the window's length. */
 export const guardActivities = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '1h',

@@ -72,7 +72,7 @@ export interface RolloutStatus {
 export interface RolloutResult {
   name: string;
   target: string;
-  phase: 'Completed' | 'RolledBack' | 'Aborted';
+  phase: 'Completed' | 'RolledBack' | 'Aborted' | 'Failed';
   reason: string;
   exposure: Exposure;
   stepsCompleted: number;

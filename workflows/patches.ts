@@ -17,3 +17,11 @@ export const ROLLOUT_V2_PATCH = 'rollout-v2';
  * notified on its own. Histories recorded before it (`test/replay/histories/v2`) replay through the old branch.
  */
 export const ROLLOUT_V3_PATCH = 'rollout-v3';
+
+/**
+ * Version 4: a first run proves it can run before its first exposure change (the `preflight` activity: the target
+ * reads back and passes its own check, its file can be written, every guard's source answers a query). One that
+ * cannot ends in the terminal phase `Failed` within seconds, having changed nothing, instead of failing at its
+ * first write and rolling back. Histories recorded before it (`test/replay/histories/v3`) run no preflight.
+ */
+export const ROLLOUT_V4_PATCH = 'rollout-v4';

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Exposure } from '../src/domain/exposure.schema.js';
@@ -14,7 +15,8 @@ import { compensationName, kindOf, pauseDuration } from '../src/domain/spec.js';
 import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
-import { forwardActivities } from './activities.js';
+import { forwardActivities, preflightActivities } from './activities.js';
+import { ROLLOUT_V4_PATCH } from './patches.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
@@ -46,6 +48,17 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   const rollout = new Rollout(spec, state, input.spec, parent);
   registerHandlers(rollout);
 
+  // a first run proves it can run before it changes anything; one that cannot ends Failed, having changed nothing
+  if (!input.carried && patched(ROLLOUT_V4_PATCH)) {
+    const problems = await preflight(rollout);
+    if (problems.length > 0 && !rollout.rollingBack) {
+      rollout.enter('Failed', `preflight failed, nothing was changed: ${problems.join('; ')}`);
+      await rollout.settleNotifications();
+      await condition(allHandlersFinished);
+      return resultOf(rollout);
+    }
+  }
+
   try {
     await runSteps(rollout);
   } catch (err) {
@@ -65,6 +78,23 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   await rollout.settleNotifications();
   await condition(allHandlersFinished);
   return resultOf(rollout);
+}
+
+/** The preflight's problems (none: the rollout may start); its notes go into the timeline. */
+async function preflight(r: Rollout): Promise<string[]> {
+  const { spec, state } = r;
+  try {
+    const report = await preflightActivities.preflight.executeWithOptions(
+      { summary: `preflight: ${spec.target.flag} and ${spec.guards.length} guard source(s)` },
+      [{ target: spec.target, baseline: spec.rollback.exposure, guards: spec.guards }],
+    );
+    for (const note of report.notes) log.info('preflight', { note });
+    if (report.notes.length > 0 && report.problems.length === 0)
+      r.enter(state.phase, `preflight: ${report.notes.join('; ')}`);
+    return report.problems;
+  } catch (err) {
+    return [`the preflight could not run: ${causeMessage(err)}`];
+  }
 }
 
 function isContinueAsNew(err: unknown): boolean {
@@ -173,7 +203,9 @@ function resultOf(r: Rollout): RolloutResult {
   const { spec, state } = r;
   const last = state.timeline[state.timeline.length - 1];
   const phase =
-    state.phase === 'Completed' || state.phase === 'RolledBack' || state.phase === 'Aborted' ? state.phase : 'Aborted';
+    state.phase === 'Completed' || state.phase === 'RolledBack' || state.phase === 'Aborted' || state.phase === 'Failed'
+      ? state.phase
+      : 'Aborted';
   return {
     name: spec.name,
     target: spec.target.flag,

@@ -77,6 +77,7 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
     finalPhase:
       result?.phase ?? (childError ? `failed (${(childError as Error).message})` : (last?.phase ?? 'unknown')),
     ...(stillRunning ? { stillRunning } : {}),
+    ...(result ? { finalReason: result.reason } : {}),
     ...(injectedAtMs !== undefined ? { injectedAtMs } : {}),
     ...(rollback ? { detectedAtMs: Date.parse(rollback.requestedAt) } : {}),
     ...(rollback?.finishedAt ? { rolledBackAtMs: Date.parse(rollback.finishedAt) } : {}),

@@ -17,6 +17,8 @@ export interface ExposureTarget {
    * {@link TargetError} (`CONFIG` or `REFUSED` when the spec must change). Run before the first exposure change.
    */
   check?(): Promise<void>;
+  /** Proves, writing nothing, that `apply` could write now (a flag file's directory exists and is writable). */
+  writable?(): Promise<void>;
 }
 
 /**

@@ -44,6 +44,27 @@ export const DEMO_NAMES = {
 } as const;
 
 /**
+ * The demo's flag file as root `demo` and target `demo-checkout`: in the worker's catalog before the worker starts,
+ * so a demo rollout resumed from an earlier run finds its target at once (the metrics provider joins later, once
+ * the demo knows where its metrics are).
+ */
+export function demoTargetCatalog(baseDir: string): CatalogInput {
+  return {
+    roots: { [DEMO_NAMES.root]: resolve(baseDir, dirname(DEMO_FLAG.path)) },
+    targets: {
+      [DEMO_NAMES.target]: {
+        type: 'flagd',
+        root: DEMO_NAMES.root,
+        path: basename(DEMO_FLAG.path),
+        flag: DEMO_FLAG.key,
+        variant: DEMO_FLAG.variant,
+        baselineVariant: DEMO_FLAG.baselineVariant,
+      },
+    },
+  };
+}
+
+/**
  * The demo's catalog entries: its flag file (under `.rollout/demo` of `baseDir`) as target `demo-checkout`, its
  * metrics as provider `demo-metrics`, and two guard templates over them, each with its limit as an argument.
  */
@@ -59,17 +80,7 @@ export function demoCatalog(opts: { metrics: DemoMetrics; baseDir: string }): Ca
     inconclusiveLimit: 2,
   });
   return {
-    roots: { [DEMO_NAMES.root]: resolve(opts.baseDir, dirname(DEMO_FLAG.path)) },
-    targets: {
-      [DEMO_NAMES.target]: {
-        type: 'flagd',
-        root: DEMO_NAMES.root,
-        path: basename(DEMO_FLAG.path),
-        flag: DEMO_FLAG.key,
-        variant: DEMO_FLAG.variant,
-        baselineVariant: DEMO_FLAG.baselineVariant,
-      },
-    },
+    ...demoTargetCatalog(opts.baseDir),
     providers: {
       [DEMO_NAMES.provider]:
         metrics.kind === 'prometheus' ? { type: 'prometheus', url: metrics.url } : { type: 'scrape', url: metrics.url },

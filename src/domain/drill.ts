@@ -26,6 +26,8 @@ export function judgeDrill(args: {
   drill: DrillSpec;
   rolloutWorkflowId: string;
   finalPhase: string;
+  /** Why the rollout ended, in its own words (its result's reason): what a drill whose preflight failed reports. */
+  finalReason?: string;
   stillRunning?: string;
   injectedAtMs?: number;
   detectedAtMs?: number;
@@ -38,8 +40,10 @@ export function judgeDrill(args: {
   const reasons: string[] = [];
   if (args.stillRunning)
     reasons.push(`the rollout did not finish within the drill deadline ${drill.deadline}: ${args.stillRunning}`);
+  else if (args.finalPhase === 'Failed')
+    reasons.push(`the rollout could not start: ${args.finalReason ?? 'its preflight failed'}`);
   else if (args.finalPhase !== 'RolledBack') reasons.push(`the rollout ended ${args.finalPhase}, expected RolledBack`);
-  if (args.injectedAtMs === undefined)
+  if (args.injectedAtMs === undefined && args.finalPhase !== 'Failed')
     reasons.push(`the breach was never injected (step ${drill.inject.atStep} was not reached)`);
   const ttd =
     args.injectedAtMs !== undefined && args.detectedAtMs !== undefined
@@ -61,8 +65,10 @@ export function judgeDrill(args: {
         ? `the target could not be read back, expected its baseline ${args.baseline.expected}%`
         : `the target reads ${args.baseline.actual}%, expected its baseline ${args.baseline.expected}%`,
     );
-  for (const c of args.compensations)
-    if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);
+  // a rollout that could not start changed nothing, so it had nothing to compensate
+  if (args.finalPhase !== 'Failed')
+    for (const c of args.compensations)
+      if (c.runs !== 1) reasons.push(`compensation ${c.name} ran ${c.runs} times, expected once`);
   const iso = (ms: number | undefined) => (ms === undefined ? {} : { at: new Date(ms).toISOString() });
   return {
     drill: drill.name,

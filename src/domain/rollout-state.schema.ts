@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { MeasurementRecord, Verdict } from './tally.schema.js';
 import { Exposure } from './exposure.schema.js';
 
-/** Where a rollout is. Terminal phases: Completed, RolledBack, Aborted. */
+/**
+ * Where a rollout is. Terminal phases: Completed, RolledBack, Aborted, and Failed: the preflight found the rollout
+ * cannot run (its target or a guard's source does not answer), and nothing was changed.
+ */
 export const Phase = z.enum([
   'Pending',
   'Progressing',
@@ -13,6 +16,7 @@ export const Phase = z.enum([
   'Completed',
   'RolledBack',
   'Aborted',
+  'Failed',
 ]);
 export type Phase = z.infer<typeof Phase>;
 

@@ -7,7 +7,7 @@ import type { CompensationEntry, GuardStatus, Phase, RolloutState } from './roll
  * zod (every module a workflow imports is evaluated again for each workflow run).
  */
 
-export const TERMINAL_PHASES: readonly Phase[] = ['Completed', 'RolledBack', 'Aborted'];
+export const TERMINAL_PHASES: readonly Phase[] = ['Completed', 'RolledBack', 'Aborted', 'Failed'];
 
 export function isTerminal(phase: Phase): boolean {
   return TERMINAL_PHASES.includes(phase);

@@ -107,6 +107,7 @@ export const PHASE_COLOURS: Record<string, string> = {
   Completed: '#2f9e55',
   RolledBack: '#b71c1c',
   Aborted: '#6d4c41',
+  Failed: '#5d4037',
 };
 
 /** Colour of a verdict's marker. */

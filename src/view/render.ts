@@ -23,7 +23,7 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   );
   s.steps.forEach((d, i) => {
     const done = i < s.step || s.phase === 'Completed';
-    const mark = done ? '✔' : i === s.step && !['RolledBack', 'Aborted'].includes(s.phase) ? '▶' : ' ';
+    const mark = done ? '✔' : i === s.step && !['RolledBack', 'Aborted', 'Failed'].includes(s.phase) ? '▶' : ' ';
     lines.push(` ${mark} ${String(i).padStart(2)} ${d}`);
   });
   if (s.guards.length) {

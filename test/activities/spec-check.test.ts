@@ -103,7 +103,7 @@ describe('spec checks behind the workflows (run as local activities)', () => {
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 
-  it('rethrows an unreachable target as is: the local activity retries, the spec is not called invalid', async () => {
+  it('leaves an unreachable target to the preflight: the spec is not called invalid, and the check does not retry', async () => {
     const down = new TargetError('flag service unreachable', 'UNAVAILABLE', true);
     const ctx: CheckContext = {
       catalog: EMPTY_CATALOG,
@@ -114,7 +114,8 @@ describe('spec checks behind the workflows (run as local activities)', () => {
         check: () => Promise.reject(down),
       }),
     };
-    await expect(validateRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, ctx)).rejects.toBe(down);
+    const spec = await validateRolloutSpec({ name: 'x', target, steps: [{ exposure: 5 }] }, ctx);
+    expect(spec.target).toMatchObject({ type: 'memory' });
   });
 
   it('builds a drill and its rollout, or fails with InvalidDrillSpec naming the path', async () => {

@@ -153,11 +153,12 @@ describe('breach floods are bounded before they reach history and state', () => 
     const abort = await fetch(`${base}/rollouts/${encodeURIComponent(id)}/abort`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ reason: 'breach flood drill', actor: 'sec' }),
+      body: JSON.stringify({ reason: 'breach flood drill' }),
     });
     expect(abort.status).toBe(200);
     const { result, bytes } = await expectBoundedRollback(id, flag, ['Aborted']);
-    expect(result.reason).toBe('aborted by sec: breach flood drill');
+    // the actor is the token's principal
+    expect(result.reason).toBe('aborted by api: breach flood drill');
     // the history holds each signal as sent (bounded by the route), not the 250 MB the alerts carried
     const history = historyText(await suite.client.handle(id).fetchHistory());
     expect(Buffer.byteLength(history)).toBeLessThan(4 * 1024 * 1024);

@@ -4,7 +4,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
-import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH } from '../../workflows/patches.js';
+import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH, ROLLOUT_V4_PATCH } from '../../workflows/patches.js';
 import {
   CURRENT_HISTORY_SET,
   hasPatchMarker,
@@ -33,12 +33,13 @@ describe('replay of checked-in histories', () => {
   });
 
   it('keeps a set recorded before each patch and one after the last', async () => {
-    expect(CURRENT_HISTORY_SET).toBe('v3');
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3']));
-    const [v1, v2, v3] = await Promise.all(['v1', 'v2', 'v3'].map((set) => loadHistories(set)));
+    expect(CURRENT_HISTORY_SET).toBe('v4');
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4']));
+    const [v1, v2, v3, v4] = await Promise.all(['v1', 'v2', 'v3', 'v4'].map((set) => loadHistories(set)));
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
     expect(v3!.length).toBeGreaterThanOrEqual(14);
+    expect(v4!.length).toBeGreaterThanOrEqual(15);
     const names = (hs: RecordedHistory[], patch: string) =>
       hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
@@ -54,6 +55,31 @@ describe('replay of checked-in histories', () => {
         'promote-and-approve-notified',
         'promote-twice-then-cancel',
       ]),
+    );
+    // v3 runs ran no preflight; every v4 rollout that got past its spec check did (a drill's own history records
+    // its child's preflight in the child's history, not its own)
+    expect(names(v3!, ROLLOUT_V4_PATCH)).toEqual([]);
+    expect(
+      v4!
+        .filter((h) => !hasPatchMarker(h.history, ROLLOUT_V4_PATCH))
+        .map((h) => h.name)
+        .sort(),
+    ).toEqual(['drill-signal-pass', 'invalid-spec-rejected']);
+  });
+
+  it('v4: a rollout whose guard source does not answer ends Failed in its preflight, before any exposure change', async () => {
+    const [h] = (await loadHistories('v4')).filter((x) => x.name === 'preflight-failed');
+    const scheduled = (h!.history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => name !== undefined && name !== null);
+    expect(scheduled).toEqual(['preflight']);
+    const completed = (h!.history.events ?? []).find((e) => e.workflowExecutionCompletedEventAttributes);
+    const result = JSON.parse(
+      Buffer.from(completed!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8'),
+    ) as { phase: string; reason: string };
+    expect(result.phase).toBe('Failed');
+    expect(result.reason).toMatch(
+      /^preflight failed, nothing was changed: guard errors: Prometheus http:\/\/127\.0\.0\.1:9\//,
     );
   });
 

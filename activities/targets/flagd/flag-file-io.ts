@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TargetError } from '../port.js';
@@ -118,6 +118,26 @@ async function requireDirectory(file: ConfinedFile): Promise<void> {
       'NOT_FOUND',
       true,
     );
+  }
+}
+
+/**
+ * Proves, writing nothing, that the file could be written now: its directory exists, and the directory (where the
+ * temp file is made) and an existing file are writable by this process.
+ */
+export async function checkWritable(file: ConfinedFile): Promise<void> {
+  await requireDirectory(file);
+  const dir = path.dirname(file.real);
+  for (const [what, where, shown] of [
+    ['directory', dir, path.dirname(file.shown)],
+    ['file', file.real, file.shown],
+  ] as const) {
+    const problem = await access(where, constants.W_OK).then(
+      () => undefined,
+      (err: unknown) => errnoOf(err),
+    );
+    if (problem === undefined || (problem === 'ENOENT' && what === 'file')) continue;
+    throw new TargetError(`${what} ${shown} is not writable by the worker (${problem})`, 'CONFIG', true);
   }
 }
 

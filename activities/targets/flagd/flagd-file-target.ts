@@ -4,6 +4,7 @@ import { FlagdTargetSpec } from '../../../src/domain/target-spec.schema.js';
 import { TargetError, type ExposureTarget } from '../port.js';
 import { confine, type ConfinedFile } from './confined-path.js';
 import {
+  checkWritable,
   jsonObject,
   loadFlagFile,
   own,
@@ -28,6 +29,9 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
   const locate = async (): Promise<ConfinedFile> => confine(root, checked(spec).path);
   return {
     describe: `flagd:${spec.path}#${spec.flag}`,
+    async writable() {
+      await checkWritable(await locate());
+    },
     async check() {
       const file = await locate();
       const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);

@@ -69,6 +69,11 @@ export function registerServerCommands(program: Command): void {
       const { loaded, wrote } = await devCatalog(opts.config);
       if (wrote)
         process.stderr.write(`Wrote the default catalog to ${wrote}: edit it to declare targets and providers.\n`);
+      if (opts.demo) {
+        const { demoTargetCatalog } = await import('../../demo/demo-spec.js');
+        const { extendCatalog } = await import('../../catalog/dev-default.js');
+        extendCatalog(loaded, demoTargetCatalog(process.cwd()));
+      }
       const { SecretStore } = await import('../../catalog/secrets.js');
       const secrets = new SecretStore(loaded);
       await secrets.preload();

@@ -1,0 +1,77 @@
+import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
+import { isCompareGuard } from '../src/domain/guard-spec.schema.js';
+import type { TargetSpec } from '../src/domain/target-spec.schema.js';
+import { toMs } from '../src/domain/time.js';
+import { expandQuery } from './guards/evaluate-guard.js';
+import type { MetricSource } from './sources/index.js';
+import type { ExposureTarget } from './targets/index.js';
+
+/** What a rollout must prove before its first exposure change. */
+export interface PreflightInput {
+  target: TargetSpec;
+  /** The exposure the target should serve now (`rollback.exposure`). */
+  baseline: number;
+  guards: GuardSpec[];
+}
+
+/**
+ * The preflight's findings: `problems` stop the rollout before anything changes (it ends `Failed`); `notes` are
+ * facts worth recording, such as a target that does not serve its baseline now.
+ */
+export interface PreflightReport {
+  problems: string[];
+  notes: string[];
+}
+
+/** The first query a guard runs: its threshold query, or its canary's query (or error count). */
+function firstQuery(guard: GuardSpec): string | undefined {
+  if (!isCompareGuard(guard)) return guard.query;
+  return guard.compare.canary.query ?? guard.compare.canary.errors;
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Proves, writing nothing, that a rollout can run: the target can be read and passes its own check (an existing
+ * flag defines both variants, its file can be written), and every guard's source answers one query (no data is
+ * fine, an error is not). Scripted synthetic sources need no proof. Never throws: each problem is one line.
+ */
+export async function preflight(
+  input: PreflightInput,
+  deps: { targetOf: (t: TargetSpec) => ExposureTarget; sourceOf: (g: GuardSpec) => MetricSource },
+): Promise<PreflightReport> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const target = deps.targetOf(input.target);
+  try {
+    const reading = await target.read();
+    if (reading.percent !== input.baseline || reading.cohort)
+      notes.push(
+        `target ${target.describe} serves ${reading.percent} %${reading.cohort ? ' of a cohort' : ''} now (baseline ${input.baseline} %)`,
+      );
+  } catch (err) {
+    problems.push(`target ${target.describe} cannot be read: ${messageOf(err)}`);
+  }
+  for (const prove of [target.check, target.writable]) {
+    try {
+      await prove?.call(target);
+    } catch (err) {
+      problems.push(`target ${target.describe}: ${messageOf(err)}`);
+    }
+  }
+  const now = Date.now();
+  await Promise.all(
+    input.guards.map(async (guard) => {
+      const query = firstQuery(guard);
+      if (guard.source.type === 'synthetic' || query === undefined) return;
+      const source = deps.sourceOf(guard);
+      const ctx = { check: 0, nowMs: now, windowStartMs: now - toMs(guard.interval) };
+      try {
+        await source.instant(expandQuery(query, guard, ctx), { check: 0, atMs: now });
+      } catch (err) {
+        problems.push(`guard ${guard.name}: ${messageOf(err)}`);
+      }
+    }),
+  );
+  return { problems, notes };
+}
