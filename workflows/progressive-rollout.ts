@@ -34,6 +34,9 @@ export { WORKFLOW_TYPE } from './messages.js';
  */
 export async function progressiveRollout(input: RolloutInput): Promise<RolloutResult> {
   const provisional = registerProvisionalStatus(input, workflowInfo().runId, now());
+  // decided in the first activation, before the spec check's local activity: a patch marker recorded in the same
+  // workflow task as that activity's result does not replay (a query on an evicted run then fails)
+  const preflightFirst = !input.carried && patched(ROLLOUT_V4_PATCH);
   const spec = await acceptRolloutSpec(input.spec, input.carried === undefined);
   const state: RolloutState =
     input.carried ??
@@ -49,7 +52,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   registerHandlers(rollout);
 
   // a first run proves it can run before it changes anything; one that cannot ends Failed, having changed nothing
-  if (!input.carried && patched(ROLLOUT_V4_PATCH)) {
+  if (preflightFirst) {
     const problems = await preflight(rollout);
     if (problems.length > 0 && !rollout.rollingBack) {
       rollout.enter('Failed', `preflight failed, nothing was changed: ${problems.join('; ')}`);

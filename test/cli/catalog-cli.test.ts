@@ -89,7 +89,9 @@ describe('rollout worker with an operator catalog (built CLI, as subprocesses, o
     );
     const good = await cli(['validate', 'good.yaml', '--config', 'rollout.config.yaml'], dir);
     expect(good.code, good.stderr).toBe(0);
-    expect(good.stdout).toContain(`target: flagd flags:checkout.json flag ${flag}: off → on`);
+    expect(good.stdout).toContain(
+      `target: flagd ${join(dir, 'flags', 'checkout.json')} (root flags) flag ${flag}: off → on`,
+    );
 
     await writeFile(join(dir, 'wide.yaml'), 'name: checkout-v2\ntarget: checkout\nsteps: [{ exposure: 50 }]\n');
     const wide = await cli(['validate', 'wide.yaml', '--config', 'rollout.config.yaml'], dir);

@@ -7,7 +7,8 @@ import { describeIssues } from '../../domain/validation.js';
 import { ValidationError } from '../../errors.js';
 import { catalogJsonSchema, specJsonSchema } from '../../spec/load.js';
 import { loadSpecFile } from '../../spec/check.js';
-import { catalogFromOptions, CONFIG_ENV } from '../../catalog/load.js';
+import { join } from 'node:path';
+import { catalogFromOptions, CONFIG_ENV, rootDir, type LoadedCatalog } from '../../catalog/load.js';
 import type { TargetSpec } from '../../domain/target-spec.schema.js';
 import { redactUrl } from '../../util/redact-url.js';
 import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
@@ -27,7 +28,7 @@ export function registerRolloutCommands(program: Command): void {
       try {
         const loaded = await catalogFromOptions(opts.config);
         const { request: spec, resolved } = await loadSpecFile(file, loaded?.catalog);
-        const target = resolved ? describeTarget(resolved.target) : undefined;
+        const target = resolved && loaded ? describeTarget(resolved.target, loaded) : undefined;
         if (opts.json)
           printJson({
             valid: true,
@@ -198,8 +199,17 @@ async function watch(id: string, intervalMs: number): Promise<void> {
   }
 }
 
-/** A resolved target in one line: what `validate` says a spec's target resolved to. */
-function describeTarget(t: TargetSpec): string {
-  const where = t.type === 'flagd' ? `${t.root ?? '.'}:${t.path}` : t.type === 'http' ? redactUrl(t.url) : t.name;
+/**
+ * A resolved target in one line: what `validate` says a spec's target resolved to. A flag file is named by the
+ * absolute path the worker will write (under the catalog root, never the caller's or the worker's directory).
+ */
+function describeTarget(t: TargetSpec, loaded: LoadedCatalog): string {
+  const dir = t.type === 'flagd' && t.root !== undefined ? rootDir(loaded, t.root) : undefined;
+  const where =
+    t.type === 'flagd'
+      ? `${dir !== undefined ? join(dir, t.path) : t.path} (root ${t.root ?? '—'})`
+      : t.type === 'http'
+        ? redactUrl(t.url)
+        : t.name;
   return `${t.type} ${where} flag ${t.flag}: ${t.baselineVariant} → ${t.variant}`;
 }
