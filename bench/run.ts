@@ -21,6 +21,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { installRuntime } from '../src/worker/runtime.js';
 import { freePort } from '../src/util/ports.js';
 import type { BenchContext, Measurement } from './context.js';
+import { guardAccuracy } from './guard-accuracy.js';
 import { historyCost } from './history-cost.js';
 import { describeMachine, journalMode, loadAverage } from './machine.js';
 import { overhead } from './overhead.js';
@@ -31,7 +32,7 @@ import { renderTable, writeReport, type BenchReport, type MeasurementResult } fr
 import { scale } from './scale.js';
 
 /** In run order; scale goes last because it leaves its rollouts running until the server stops. */
-const MEASUREMENTS: Measurement[] = [reactionPush, reactionPolled, overhead, historyCost, replay, scale];
+const MEASUREMENTS: Measurement[] = [reactionPush, reactionPolled, overhead, historyCost, replay, guardAccuracy, scale];
 const RESULTS = new URL('./results/', import.meta.url);
 
 const benchStart = performance.now();

@@ -3,11 +3,18 @@
 // ratio pmf(k+1)/pmf(k) and normalised at the end, which is exact up to rounding and cannot overflow.
 
 /**
- * Two-sided p-value of Fisher's exact test for [[a, b], [c, d]] (non-negative integers), as
- * `scipy.stats.fisher_exact([[a, b], [c, d]]).pvalue`: the probability, given the margins, of every table no
- * more likely than the observed one. "No more likely" allows a relative 1e-7 for rounding, as R does.
+ * P-value of Fisher's exact test for [[a, b], [c, d]] (non-negative integers), as
+ * `scipy.stats.fisher_exact([[a, b], [c, d]], alternative).pvalue`. Two-sided: the probability, given the
+ * margins, of every table no more likely than the observed one ("no more likely" allows a relative 1e-7 for
+ * rounding, as R does). 'greater': P(top-left ≥ a), the first row's rate being higher; 'less': P(top-left ≤ a).
  */
-export function fisherExact(a: number, b: number, c: number, d: number): number {
+export function fisherExact(
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  alternative: 'two-sided' | 'greater' | 'less' = 'two-sided',
+): number {
   const row1 = a + b;
   const col1 = a + c;
   const total = a + b + c + d;
@@ -23,9 +30,11 @@ export function fisherExact(a: number, b: number, c: number, d: number): number 
   const observed = (weights[a - kMin] ?? 0) * (1 + 1e-7);
   let sum = 0;
   let extreme = 0;
-  for (const w of weights) {
+  for (let k = kMin; k <= kMax; k++) {
+    const w = weights[k - kMin] ?? 0;
     sum += w;
-    if (w <= observed) extreme += w;
+    const counted = alternative === 'greater' ? k >= a : alternative === 'less' ? k <= a : w <= observed;
+    if (counted) extreme += w;
   }
   return Math.min(1, extreme / sum);
 }

@@ -4,6 +4,7 @@
  */
 import type { CompareGuard } from '../domain/guard-spec.schema.js';
 import { assertNever } from '../util/assert-never.js';
+import { judgeKs, judgePsi, type DriftOptions } from './drift.js';
 import { judgeMannWhitney } from './mann-whitney.js';
 import { judgeRatio } from './ratio.js';
 import { judgeSequential, type SequentialOptions } from './sequential.js';
@@ -16,12 +17,14 @@ export * from './ratio.js';
 export * from './mann-whitney.js';
 export * from './two-proportion.js';
 export * from './sequential.js';
-export { normalSf, normalQuantile, zCritical } from './normal.js';
+export * from './drift.js';
+export { alternativeOf, tailAlpha } from './sides.js';
+export { normalCdf, normalSf, normalQuantile, normalQuantileUpper, zCritical, zCriticalOneSided } from './normal.js';
 
 /** The statistical test of a compare guard. */
 export type CompareTest = CompareGuard['test'];
 
-/** One side of a comparison: a value (ratio), samples (mann-whitney, sequential) or counts (two-proportion, sequential). */
+/** One side of a comparison: a value (ratio), samples (mann-whitney, ks, psi, sequential) or counts (two-proportion, sequential). */
 export type CompareInput = number | null | readonly number[] | Counts;
 
 const isScalar = (x: CompareInput): x is number | null => x === null || typeof x === 'number';
@@ -34,7 +37,7 @@ export function judgeCompare(
   test: CompareTest,
   canary: CompareInput,
   baseline: CompareInput,
-  options: SequentialOptions,
+  options: SequentialOptions & DriftOptions,
 ): Judgement {
   const wrongShape = (wanted: string) => invalid(`${test} test`, `The ${test} test needs ${wanted} on both sides.`);
   switch (test) {
@@ -46,6 +49,12 @@ export function judgeCompare(
         return wrongShape('samples');
       }
       return judgeMannWhitney(canary, baseline, options);
+    case 'ks':
+    case 'psi':
+      if (isCounts(canary) || isCounts(baseline) || typeof canary === 'number' || typeof baseline === 'number') {
+        return wrongShape('samples');
+      }
+      return test === 'ks' ? judgeKs(canary, baseline, options) : judgePsi(canary, baseline, options);
     case 'two-proportion':
       if (!isCounts(canary) || !isCounts(baseline)) return wrongShape('error and total counts');
       return judgeTwoProportion(canary, baseline, options);

@@ -1,12 +1,15 @@
 // The Mann–Whitney U test, written here because no maintained npm package gives SciPy's exact null distribution
 // together with the tie- and continuity-corrected normal approximation. It mirrors
-// `scipy.stats.mannwhitneyu(x, y, alternative='two-sided', method='auto', use_continuity=True)`.
+// `scipy.stats.mannwhitneyu(x, y, alternative=…, method='auto', use_continuity=True)`.
 import { normalSf } from './normal.js';
+
+/** Which alternative the p-value is for: 'greater' means x tends to be larger than y. */
+export type Alternative = 'two-sided' | 'greater' | 'less';
 
 /** How the p-value was computed. */
 export type RankSumMethod = 'exact' | 'asymptotic';
 
-/** The outcome of a two-sided Mann–Whitney U test of x against y. */
+/** The outcome of a Mann–Whitney U test of x against y. */
 export interface RankSumResult {
   /** U of the first sample: the number of pairs (x_i, y_j) with x_i > y_j, ties counting ½. */
   u: number;
@@ -70,25 +73,33 @@ export function uStandardDeviation(n1: number, n2: number, tieTerm: number): num
 }
 
 /**
- * Two-sided Mann–Whitney U test of x against y (both non-empty). `u` is x's U, as SciPy reports it. Exact
- * p-value for small samples without ties; otherwise the normal approximation with tie and continuity
- * corrections. When every value is tied, U sits at its mean and p is 1.
+ * Mann–Whitney U test of x against y (both non-empty). `u` is x's U, as SciPy reports it. Exact p-value for small
+ * samples without ties; otherwise the normal approximation with tie and continuity corrections. 'greater' tests
+ * whether x tends to exceed y (P(U ≥ u)), 'less' the opposite; 'two-sided' doubles the smaller tail. When every
+ * value is tied, U sits at its mean and p is 1.
  */
-export function mannWhitneyU(x: readonly number[], y: readonly number[], method?: RankSumMethod): RankSumResult {
+export function mannWhitneyU(
+  x: readonly number[],
+  y: readonly number[],
+  method?: RankSumMethod,
+  alternative: Alternative = 'two-sided',
+): RankSumResult {
   const n1 = x.length;
   const n2 = y.length;
   const { r1, tieTerm } = rankSum(x, y);
   const u = r1 - (n1 * (n1 + 1)) / 2;
-  const uMax = Math.max(u, n1 * n2 - u);
+  // The U whose upper tail is the p-value: SciPy's convention (for 'less', the U of y).
+  const uTail = alternative === 'greater' ? u : alternative === 'less' ? n1 * n2 - u : Math.max(u, n1 * n2 - u);
   const chosen = method ?? (usesExactMethod(n1, n2, tieTerm) ? 'exact' : 'asymptotic');
   let p: number;
   if (chosen === 'exact') {
-    // P(U ≥ uMax) = P(U ≤ n1·n2 − uMax) by symmetry, and n1·n2 − uMax ≤ n1·n2/2.
-    const lower = Math.round(n1 * n2 - uMax);
-    p = 2 * (exactUCdf(n1, n2, lower)[lower] ?? 1);
+    // P(U ≥ uTail) = P(U ≤ n1·n2 − uTail) by symmetry.
+    const lower = Math.round(n1 * n2 - uTail);
+    p = exactUCdf(n1, n2, lower)[lower] ?? 1;
   } else {
     const s = uStandardDeviation(n1, n2, tieTerm);
-    p = s > 0 ? 2 * normalSf((uMax - (n1 * n2) / 2 - 0.5) / s) : 1;
+    p = s > 0 ? normalSf((uTail - (n1 * n2) / 2 - 0.5) / s) : 1;
   }
+  if (alternative === 'two-sided') p *= 2;
   return { u, pValue: Math.min(1, Math.max(0, p)), method: chosen, tieTerm };
 }

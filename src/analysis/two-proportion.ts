@@ -2,7 +2,9 @@
 // here because npm has no maintained port of statsmodels' proportion tools; only the normal distribution
 // comes from @stdlib.
 import { fisherExact } from './fisher-exact.js';
-import { normalSf, zCritical } from './normal.js';
+import { normalQuantileUpper, normalSf, zCritical } from './normal.js';
+import type { Alternative } from './rank-sum.js';
+import { alternativeOf, tailAlpha } from './sides.js';
 import {
   formatConfidence,
   formatNumber,
@@ -27,15 +29,68 @@ export function isCounts(x: unknown): x is Counts {
 }
 
 /**
- * Pooled two-proportion z-test, two-sided, as statsmodels `proportions_ztest([e1, e2], [n1, n2])`. With no
- * variance (both rates 0, or both 1) the rates are equal and p is 1 where statsmodels gives NaN.
+ * Pooled two-proportion z-test, as statsmodels `proportions_ztest([e1, e2], [n1, n2], alternative=…)` with
+ * 'greater' = 'larger' (canary rate higher) and 'less' = 'smaller'. With no variance (both rates 0, or both 1)
+ * the rates are equal and p is 1 where statsmodels gives NaN.
  */
-export function twoProportionZTest(canary: Counts, baseline: Counts): { z: number; pValue: number } {
+export function twoProportionZTest(
+  canary: Counts,
+  baseline: Counts,
+  alternative: Alternative = 'two-sided',
+): { z: number; pValue: number } {
   const pooled = (canary.errors + baseline.errors) / (canary.total + baseline.total);
   const se = Math.sqrt(pooled * (1 - pooled) * (1 / canary.total + 1 / baseline.total));
   if (!(se > 0)) return { z: 0, pValue: 1 };
   const z = (canary.errors / canary.total - baseline.errors / baseline.total) / se;
-  return { z, pValue: Math.min(1, 2 * normalSf(Math.abs(z))) };
+  const pValue =
+    alternative === 'greater' ? normalSf(z) : alternative === 'less' ? normalSf(-z) : 2 * normalSf(Math.abs(z));
+  return { z, pValue: Math.min(1, pValue) };
+}
+
+/**
+ * The score-type statistic for "canary rate = ratio × baseline rate": z = (r1 − ratio·r2) / √V with V the
+ * variance at the boundary, p̃2 = (e1 + e2)/(ratio·n1 + n2) and p̃1 = ratio·p̃2 (a moment estimate of the
+ * constrained rates, pooled like the equality z-test, to which it reduces at ratio 1). z > z_α says the canary
+ * rate is above ratio × baseline with one-sided confidence 1 − α; z < −z_α that it is below.
+ */
+export function rateContrast(
+  canary: Counts,
+  baseline: Counts,
+  ratio: number,
+): { estimate: number; variance: number; baseline: number } {
+  const r1 = canary.errors / canary.total;
+  const r2 = baseline.errors / baseline.total;
+  const p2 = Math.min(1, (canary.errors + baseline.errors) / (ratio * canary.total + baseline.total));
+  const p1 = Math.min(1, ratio * p2);
+  const variance = (p1 * (1 - p1)) / canary.total + (ratio * ratio * p2 * (1 - p2)) / baseline.total;
+  return { estimate: r1 - ratio * r2, variance, baseline: p2 };
+}
+
+function contrastZ(canary: Counts, baseline: Counts, ratio: number): number {
+  const { estimate, variance } = rateContrast(canary, baseline, ratio);
+  if (variance > 0) return estimate / Math.sqrt(variance);
+  return estimate === 0 ? 0 : Math.sign(estimate) * Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The one-sided confidence bound on canary rate / baseline rate by inverting {@link rateContrast}: the lower
+ * bound (side 'lower') is the smallest ratio not rejected as too low, the upper bound the largest not rejected
+ * as too high, each at level alpha. Bisection on log ratio; 0 or ∞ when no finite ratio is rejected.
+ */
+export function rateRatioBound(canary: Counts, baseline: Counts, bound: 'lower' | 'upper', alpha: number): number {
+  const z = normalQuantileUpper(alpha);
+  // z(ratio) falls as ratio grows. Lower bound: the ratio where z(ratio) = z_α; upper: where it is −z_α.
+  const target = bound === 'lower' ? z : -z;
+  let lo = -30;
+  let hi = 30;
+  if (contrastZ(canary, baseline, Math.exp(lo)) <= target) return bound === 'lower' ? 0 : Math.exp(lo);
+  if (contrastZ(canary, baseline, Math.exp(hi)) >= target) return Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (contrastZ(canary, baseline, Math.exp(mid)) > target) lo = mid;
+    else hi = mid;
+  }
+  return Math.exp((lo + hi) / 2);
 }
 
 /** Wilson score interval for one proportion. */
@@ -70,7 +125,25 @@ export function needsExactTest(canary: Counts, baseline: Counts): boolean {
   return rows.some((row) => (row * errors) / n < 5 || (row * (n - errors)) / n < 5);
 }
 
-/** Whether the canary rate breaks the tolerated ratio in a bad direction. */
+/**
+ * Whether the canary rate is beyond the tolerated ratio in a bad direction with one-sided confidence 1 − alpha
+ * per bad side: 'higher' when rate/baseline rate is above maxRatio at that confidence (its lower confidence bound
+ * exceeds maxRatio), 'lower' when it is below 1/maxRatio (its upper bound is under 1/maxRatio).
+ */
+export function rateBoundBeyondTolerance(
+  canary: Counts,
+  baseline: Counts,
+  maxRatio: number,
+  direction: Direction,
+  alpha: number,
+): 'higher' | 'lower' | undefined {
+  const z = normalQuantileUpper(alpha);
+  if (direction !== 'decrease' && contrastZ(canary, baseline, maxRatio) > z) return 'higher';
+  if (direction !== 'increase' && contrastZ(canary, baseline, 1 / maxRatio) < -z) return 'lower';
+  return undefined;
+}
+
+/** Whether the canary rate's point estimate breaks the tolerated ratio in a bad direction (no confidence). */
 export function rateBeyondTolerance(
   canaryRate: number,
   baselineRate: number,
@@ -104,10 +177,12 @@ export function countsProblem(canary: Counts, baseline: Counts): string | undefi
 
 /**
  * Judges canary versus baseline error rates. Totals of 0 are no data (`onNoData`); a total below `minSamples`
- * on either side is Inconclusive. The test is Fisher's exact test when any expected cell is below 5, else the
- * pooled z-test. Failed when p < 1 − confidence and the canary rate is beyond the tolerated ratio in a bad
- * direction ('increase': above maxRatio × baseline rate; 'decrease': below baseline rate / maxRatio). `value` is
- * canary rate − baseline rate with Newcombe's interval at `confidence`.
+ * on either side is Inconclusive. The test of "rates differ the bad way" is one-sided for 'increase' and
+ * 'decrease' and two-sided for 'either': Fisher's exact test when any expected cell is below 5, else the pooled
+ * z-test. Failed when p < 1 − confidence and the confidence bound of the rate ratio is beyond the tolerance
+ * ('increase': its lower bound above maxRatio; 'decrease': its upper bound below 1/maxRatio; each at one-sided
+ * confidence, split over the two sides for 'either'), so a canary inside tolerance is failed in at most ~α of
+ * rollouts. `value` is canary rate − baseline rate with Newcombe's two-sided interval at `confidence`.
  */
 export function judgeTwoProportion(canaryInput: Counts, baselineInput: Counts, options: CompareOptions): Judgement {
   const threshold = `${describeRateBounds(options)} at ${formatConfidence(options.confidence)}`;
@@ -124,16 +199,28 @@ export function judgeTwoProportion(canaryInput: Counts, baselineInput: Counts, o
     const detail = `Too few requests (canary ${canary.total}, baseline ${baseline.total}; need ${options.minSamples} each).`;
     return { verdict: 'Inconclusive', value: null, threshold, sampleSize, detail };
   }
+  const alternative = alternativeOf(options.direction);
+  const alpha = tailAlpha(options.direction, options.confidence);
   const exact = needsExactTest(canary, baseline);
   const pValue = exact
-    ? fisherExact(canary.errors, canary.total - canary.errors, baseline.errors, baseline.total - baseline.errors)
-    : twoProportionZTest(canary, baseline).pValue;
+    ? fisherExact(
+        canary.errors,
+        canary.total - canary.errors,
+        baseline.errors,
+        baseline.total - baseline.errors,
+        alternative,
+      )
+    : twoProportionZTest(canary, baseline, alternative).pValue;
   const r1 = canary.errors / canary.total;
   const r2 = baseline.errors / baseline.total;
   const interval = newcombeInterval(canary, baseline, options.confidence);
-  const beyond = rateBeyondTolerance(r1, r2, options.maxRatio, options.direction);
+  const beyond = rateBoundBeyondTolerance(canary, baseline, options.maxRatio, options.direction, alpha);
   const significant = pValue < 1 - options.confidence;
-  const stats = `canary ${formatNumber(r1)} vs baseline ${formatNumber(r2)}, p = ${formatNumber(pValue)} (${exact ? 'Fisher exact' : 'z-test'})`;
+  const bounds = [
+    options.direction !== 'decrease' ? `≥ ${formatNumber(rateRatioBound(canary, baseline, 'lower', alpha))}` : '',
+    options.direction !== 'increase' ? `≤ ${formatNumber(rateRatioBound(canary, baseline, 'upper', alpha))}` : '',
+  ].filter(Boolean);
+  const stats = `canary ${formatNumber(r1)} vs baseline ${formatNumber(r2)} (ratio ${formatNumber(r1 / r2)}, ${bounds.join(' and ')}), p = ${formatNumber(pValue)} (${exact ? 'Fisher exact' : 'z-test'})`;
   const base = { value: r1 - r2, threshold, sampleSize, pValue, interval };
   if (significant && beyond)
     return {

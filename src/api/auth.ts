@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../domain/catalog.schema.js';
+import type { LoadedCatalog } from '../catalog/load.js';
+import { SecretStore } from '../catalog/secrets.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -87,4 +89,30 @@ export function installBearerAuth(app: FastifyInstance, authenticate: Authentica
       await reply.code(403).send({ error: `principal "${principal.name}" does not hold the role ${role}` });
     }
   });
+}
+
+/**
+ * The catalog's principals (each token read from its secret per request, so a rotated one applies at once) and,
+ * with `token`, one more principal named `tokenPrincipal` holding every role; undefined when there are none.
+ */
+export function catalogAuthenticator(options: {
+  catalog?: LoadedCatalog | undefined;
+  secrets?: SecretStore | undefined;
+  token?: string | undefined;
+  tokenPrincipal: string;
+}): Authenticate | undefined {
+  const principals = Object.entries(options.catalog?.catalog.principals ?? {});
+  const token = options.token?.trim() ? options.token : undefined;
+  if (principals.length === 0 && token === undefined) return undefined;
+  const secrets = options.secrets ?? (options.catalog ? new SecretStore(options.catalog) : undefined);
+  return principalAuthenticator(async () => [
+    ...(await Promise.all(
+      principals.map(async ([name, p]) => ({
+        name,
+        roles: p.roles,
+        token: await secrets?.get(p.token).catch(() => undefined),
+      })),
+    )),
+    ...(token !== undefined ? [{ name: options.tokenPrincipal, roles: ['admin' as const], token }] : []),
+  ]);
 }

@@ -2,9 +2,9 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { RolloutClient } from '../client/rollout-client.js';
 import type { PinoLogger } from '../logger.js';
-import { installBearerAuth, principalAuthenticator, type Authenticate } from './auth.js';
+import { catalogAuthenticator, installBearerAuth, type Authenticate } from './auth.js';
 import type { LoadedCatalog } from '../catalog/load.js';
-import { SecretStore } from '../catalog/secrets.js';
+import type { SecretStore } from '../catalog/secrets.js';
 import { RolloutError } from '../errors.js';
 import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
@@ -87,23 +87,10 @@ export const TOKEN_PRINCIPAL = 'api';
  * once) and, with `token`, `api` holding every role. Refuses to serve with none: the API never runs unauthenticated.
  */
 function authenticatorOf(options: ApiServerOptions): Authenticate {
-  const principals = Object.entries(options.catalog?.catalog.principals ?? {});
-  const token = options.token?.trim() ? options.token : undefined;
-  if (principals.length === 0 && token === undefined) {
-    throw new RolloutError(
-      'The HTTP API has no principals (none in the catalog, no ROLLOUT_API_TOKEN): refusing to serve unauthenticated.',
-      'Declare `principals` in the catalog (--config), or set ROLLOUT_API_TOKEN to a long random secret.',
-    );
-  }
-  const secrets = options.secrets ?? (options.catalog ? new SecretStore(options.catalog) : undefined);
-  return principalAuthenticator(async () => [
-    ...(await Promise.all(
-      principals.map(async ([name, p]) => ({
-        name,
-        roles: p.roles,
-        token: await secrets?.get(p.token).catch(() => undefined),
-      })),
-    )),
-    ...(token !== undefined ? [{ name: TOKEN_PRINCIPAL, roles: ['admin' as const], token }] : []),
-  ]);
+  const authenticate = catalogAuthenticator({ ...options, tokenPrincipal: TOKEN_PRINCIPAL });
+  if (authenticate) return authenticate;
+  throw new RolloutError(
+    'The HTTP API has no principals (none in the catalog, no ROLLOUT_API_TOKEN): refusing to serve unauthenticated.',
+    'Declare `principals` in the catalog (--config), or set ROLLOUT_API_TOKEN to a long random secret.',
+  );
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { CommandRejectedError } from '../client/rollout-client.js';
 import { describeIssues } from '../domain/validation.js';
@@ -11,9 +12,16 @@ import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
 import { EXIT, printErrorLines } from './context.js';
 
+const { version } = JSON.parse(
+  await readFile(new URL('../../../package.json', import.meta.url), 'utf8').catch(() =>
+    readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ),
+) as { version: string };
+
 const program = new Command()
   .name('rollout')
   .description('Progressive rollouts as durable Temporal workflows')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 

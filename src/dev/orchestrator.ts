@@ -4,6 +4,7 @@ import { emptyCatalog, type LoadedCatalog } from '../catalog/load.js';
 import { SecretStore } from '../catalog/secrets.js';
 import { resolveTemporalCli } from '../temporal/cli-provision.js';
 import { serveApi } from '../api/start.js';
+import { startCodecServer, type RunningCodecServer } from '../codec-server/server.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectClient, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
 import { startDevServer, type DevServer } from '../temporal/dev-server.js';
@@ -24,6 +25,8 @@ export interface OrchestratorOptions {
   secrets?: SecretStore;
   /** Also serve the HTTP API (dev generates a token into `.rollout/api-token` when none is set). */
   api?: { host: string; port: number; tokenFile?: string };
+  /** With `ROLLOUT_PAYLOAD_KEY` and the embedded server: a codec server the embedded Web UI decodes payloads through. */
+  codec?: { host: string; port: number };
   /** Called once everything is up; for the demo and tests. */
   onReady?: (info: { address: string; namespace: string; uiUrl: string | undefined }) => void;
   /** Something to run beside the worker for as long as the orchestrator runs (the demo); stopped before the worker. */
@@ -59,6 +62,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   installRuntime(logger);
   const settings = loadTemporalSettings();
   let server: DevServer | undefined;
+  let codecServer: RunningCodecServer | undefined;
   const stop = stopOnSignals(logger);
   const catalog = options.catalog ?? emptyCatalog();
   const secrets = options.secrets ?? new SecretStore(catalog);
@@ -66,6 +70,19 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   try {
     if (options.embedded) {
       const cli = await resolveTemporalCli({ log: options.provisionLog ?? ((m) => logger.info(m)) });
+      const uiPort = options.uiPort ?? 8233;
+      if (dataConverter && options.codec && uiPort !== 0) {
+        // the embedded UI has no login, so it sends no bearer token: its endpoint carries a random path capability
+        codecServer = await startCodecServer({
+          ...options.codec,
+          origins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+          logger,
+          catalog,
+          secrets,
+          pathCapability: true,
+        });
+        process.stderr.write(`Codec server: ${codecServer.url} (the Web UI decodes encrypted payloads through it)\n`);
+      }
       server = await startDevServer({
         cliPath: cli.path,
         port: options.port ?? 7233,
@@ -73,6 +90,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
         dbFile: options.dbFile ?? '.rollout/temporal.db',
         readyTimeoutMs: Number(process.env.TEMPORAL_READY_TIMEOUT_MS ?? 180_000),
         log: (m) => logger.info(m),
+        ...(codecServer ? { uiCodecEndpoint: codecServer.endpoint } : {}),
       });
     }
     if (stop.signal.aborted) return;
@@ -117,6 +135,7 @@ export async function runOrchestrator(options: OrchestratorOptions): Promise<voi
   } finally {
     stop.dispose();
     await server?.stop();
+    await codecServer?.close();
     logger.info('stopped');
   }
 }

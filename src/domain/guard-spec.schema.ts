@@ -124,7 +124,7 @@ const compareGuard = <S extends z.ZodType>(source: S) =>
       name: Label,
       source,
       compare: z.object({ canary: CompareSide, baseline: CompareSide }).strict(),
-      test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential']),
+      test: z.enum(['ratio', 'mann-whitney', 'two-proportion', 'sequential', 'ks', 'psi']),
       direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
       /** Tolerated canary/baseline ratio (ratio test) or effect size (statistical tests). */
       maxRatio: z.number().positive().default(1.2),

@@ -27,6 +27,8 @@ export interface DevServerOptions {
    * over {@link DEV_SERVER_DYNAMIC_CONFIG}.
    */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`); ignored when reusing a server. */
+  uiCodecEndpoint?: string;
 }
 
 /**
@@ -80,6 +82,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       );
     }
     log(`Reusing the Temporal server already running at ${address}.`);
+    if (options.uiCodecEndpoint)
+      log('Its Web UI was started elsewhere: set its codec endpoint there to decode payloads.');
     await ensureSearchAttributes(address, namespace);
     const ui = uiPort === false ? undefined : `http://${ip}:${uiPort}`;
     return { address, namespace, uiUrl: ui, dbFile: undefined, reused: true, pid: undefined, stop: async () => {} };
@@ -105,6 +109,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'warn',
   ];
   args.push(...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', ip]));
+  if (uiPort !== false && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (dbFile) {
     args.push('--db-filename', dbFile);
     for (const pragma of SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);

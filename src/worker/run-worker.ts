@@ -122,6 +122,7 @@ export async function runWorker(options: {
   const { catalog, secrets } = await workerCatalog(options.config, logger, options.redactor);
   installRuntime(logger);
   const target = loadTemporalSettings();
+  await (await import('../setup/worker-check.js')).warnIfNotSetUp(target, logger);
   const stop = stopOnSignals(logger);
   try {
     await runRolloutWorker({

@@ -188,6 +188,52 @@ describe('judgeMannWhitney', () => {
     ).toBe('Failed');
   });
 
+  it('fails 0/1 outcomes whose shift is degenerate because of ties (50% vs 10%), judging the means', () => {
+    // Before: Hodges–Lehmann shift 0, lower bound 0, "Significant in the harmless direction".
+    const canary = [...Array<number>(50).fill(0), ...Array<number>(50).fill(1)];
+    const base = [...Array<number>(90).fill(0), ...Array<number>(10).fill(1)];
+    const defaults: CompareOptions = { confidence: 0.95, direction: 'increase', maxRatio: 1.2, minSamples: 10 };
+    const j = judgeMannWhitney(canary, base, defaults);
+    expect(j.verdict).toBe('Failed');
+    expect(j.pValue).toBeCloseTo(3.7504380915943043e-10, 20); // scipy mannwhitneyu(alternative='greater')
+    expect(j.value).toBeCloseTo(0.4, 12); // mean difference
+    expect(j.detail).toMatch(/judged on means/);
+    expect(judgeMannWhitney(base, canary, defaults).verdict).toBe('Successful');
+    expect(judgeMannWhitney(base, canary, { ...defaults, direction: 'decrease' }).verdict).toBe('Failed');
+    // 12% vs 10% on 0/1 outcomes is inside tolerance 1.2 and not significant.
+    const close = [...Array<number>(88).fill(0), ...Array<number>(12).fill(1)];
+    expect(judgeMannWhitney(close, base, defaults).verdict).toBe('Successful');
+  });
+
+  it('judges tie-free samples on the Hodges–Lehmann bound as before', () => {
+    const slower = baseline.map((v) => v * 1.5);
+    const j = judgeMannWhitney(slower, baseline, options);
+    expect(j.verdict).toBe('Failed');
+    expect(j.value).toBeCloseTo(hodgesLehmann(slower, baseline), 12);
+    expect(j.detail).toMatch(/beyond tolerance: shift /);
+    const within = judgeMannWhitney(
+      baseline.map((v) => v + 0.5),
+      baseline,
+      options,
+    );
+    expect(within).toMatchObject({
+      verdict: 'Successful',
+      value: hodgesLehmann(
+        baseline.map((v) => v + 0.5),
+        baseline,
+      ),
+    });
+  });
+
+  it('uses one-sided p-values when one direction is bad (SciPy alternative=greater/less)', () => {
+    expect(mannWhitneyU([1.1, 2.2, 3.3, 4.4], [0.5, 1.5, 2.5], undefined, 'greater').pValue).toBeCloseTo(0.2, 12);
+    expect(mannWhitneyU([1.1, 2.2, 3.3, 4.4], [0.5, 1.5, 2.5], undefined, 'less').pValue).toBeCloseTo(
+      0.8857142857142858,
+      12,
+    );
+    expect(mannWhitneyU([1, 2, 2, 3], [2, 3, 3, 4, 5], undefined, 'less').pValue).toBeCloseTo(0.04967112392673264, 12);
+  });
+
   it('ignores NaN samples instead of ranking them', () => {
     const j = judgeMannWhitney([...baseline, Number.NaN], baseline, options);
     expect(j).toMatchObject({ verdict: 'Successful', value: 0, sampleSize: 60 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countFailureRate } from './simulation.js';
 import {
   fisherExact,
   judgeTwoProportion,
@@ -177,14 +178,17 @@ describe('judgeTwoProportion', () => {
     const j = judgeTwoProportion({ errors: 30, total: 1000 }, { errors: 10, total: 1000 }, options);
     expect(j).toMatchObject({ verdict: 'Failed', sampleSize: 1000, threshold: 'rate ≤ 1.2× baseline at 95%' });
     expect(j.value).toBeCloseTo(0.02, 12);
-    expect(j.pValue).toBeCloseTo(0.0014013015809602137, 14);
+    // one-sided: scipy.stats.norm.sf(3.1943828249996993), half the two-sided p of the z-test above
+    expect(j.pValue).toBeCloseTo(0.0007006507904801069, 14);
     expect(j.interval?.[0]).toBeCloseTo(0.007819328386507701, 12);
+    expect(j.detail).toMatch(/ratio 3, ≥ 1\.669/); // the ratio's one-sided 95% lower bound, beyond 1.2
     expect(j.detail).toMatch(/z-test/);
   });
 
   it('switches to Fisher when an expected cell is below 5', () => {
     const j = judgeTwoProportion({ errors: 8, total: 10 }, { errors: 1, total: 6 }, { ...options, minSamples: 1 });
-    expect(j.pValue).toBeCloseTo(0.034965034965034975, 12);
+    // scipy.stats.fisher_exact([[8, 2], [1, 5]], alternative='greater').pvalue: one-sided for 'increase'
+    expect(j.pValue).toBeCloseTo(0.024475524475524483, 12);
     expect(j.detail).toMatch(/Fisher/);
     expect(j.verdict).toBe('Failed');
   });
@@ -226,5 +230,51 @@ describe('judgeTwoProportion', () => {
     expect(judgeTwoProportion({ errors: Number.NaN, total: 4 }, { errors: 1, total: 500 }, options).verdict).toBe(
       'Error',
     );
+  });
+});
+
+describe('judgeTwoProportion judges the tolerance on the confidence bound', () => {
+  const options: CompareOptions = { confidence: 0.95, direction: 'increase', maxRatio: 1.2, minSamples: 1 };
+  // One look per rollout (the fixed-horizon use): 4 000 seeded rollouts of 20 000 requests per arm at 2%.
+  const once = { rollouts: 4000, looks: 1, perLook: 20_000, baselineRate: 0.02 };
+
+  it('rolls back a canary at 1.1× (inside tolerance 1.2) in at most alpha of rollouts', () => {
+    // Before: the point estimate was judged, and ~37% of these rollouts were failed.
+    const rate = countFailureRate({ ...once, canaryRate: 0.022, seed: 21 }, (c, b) =>
+      judgeTwoProportion(c, b, options),
+    );
+    console.log(`two-proportion, 1.1× inside tolerance 1.2, rollback rate: ${rate}`);
+    expect(rate).toBeLessThanOrEqual(0.05 + 0.01);
+  });
+
+  it('still catches a doubled error rate', () => {
+    const rate = countFailureRate({ ...once, perLook: 3000, canaryRate: 0.04, seed: 22 }, (c, b) =>
+      judgeTwoProportion(c, b, options),
+    );
+    expect(rate).toBeGreaterThan(0.9);
+  });
+
+  it('mirrors the rule for decreases', () => {
+    const lower = judgeTwoProportion(
+      { errors: 10, total: 1000 },
+      { errors: 30, total: 1000 },
+      {
+        ...options,
+        direction: 'decrease',
+      },
+    );
+    expect(lower.verdict).toBe('Failed');
+    expect(lower.detail).toMatch(/≤ 0\.\d+/);
+    // 0.95× (inside the floor 1/1.2) on a million requests is significant but not beyond tolerance.
+    const inside = judgeTwoProportion(
+      { errors: 9500, total: 1_000_000 },
+      { errors: 10_000, total: 1_000_000 },
+      {
+        ...options,
+        direction: 'decrease',
+      },
+    );
+    expect(inside.pValue).toBeLessThan(0.05);
+    expect(inside.verdict).toBe('Successful');
   });
 });

@@ -110,6 +110,37 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     }
   });
 
+  it('approve without --step approves the step that waits, and refuses when none waits; list has a header; --version', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('cli-approve');
+      const id = rolloutIdForFlag(flag);
+      const file = await specFile(h.dir, flagdSpec(flag, [{ exposure: 5 }, { approval: {} }, { exposure: 100 }]));
+      expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
+      await waitFor(async () => (await suite.client.status(id)).phase === 'AwaitingApproval');
+      const approved = await cli(['approve', flag, '--actor', 'ana']);
+      expect(approved.code, approved.stderr).toBe(0);
+      expect((await suite.client.result(id)).approvals).toEqual([
+        expect.objectContaining({ step: 1, actor: 'ana (unauthenticated)' }),
+      ]);
+      const none = await cli(['approve', flag]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/no step waits for approval: the rollout is Completed/);
+
+      const list = await cli(['list', '--target', flag]);
+      const [header, ...rows] = list.stdout.trimEnd().split('\n');
+      expect(header!.split(/\s+/)).toEqual(['ID', 'PHASE', 'EXPOSURE', 'STATUS']);
+      expect(rows).toEqual([expect.stringMatching(new RegExp(`^${id}\\s+Completed\\s+100 %\\s+COMPLETED$`))]);
+      // columns line up: every row's phase starts where the header's PHASE does
+      expect(rows[0]!.indexOf('Completed')).toBe(header!.indexOf('PHASE'));
+
+      const version = await cli(['--version']);
+      expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('list shows an absent phase and exposure as "—" (a run that failed on its spec set neither), never "null"', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {

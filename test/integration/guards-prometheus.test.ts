@@ -119,7 +119,7 @@ describe('guards against a real Prometheus scraping a real app', () => {
     }
   });
 
-  it('a dead Prometheus gives Error verdicts and rolls back, never a pass', async () => {
+  it('a dead Prometheus is never a pass: the preflight ends the rollout Failed before any exposure change', async () => {
     const { result } = await rollout(
       [
         errorRate({
@@ -129,8 +129,12 @@ describe('guards against a real Prometheus scraping a real app', () => {
       ],
       '20s',
     );
-    expect(result.phase).toBe('RolledBack');
-    expect(result.reason).toMatch(/3 source errors in a row/);
-    expect(result.measurements.at(-1)).toMatchObject({ verdict: 'Error' });
+    expect(result.phase).toBe('Failed');
+    expect(result.reason).toMatch(
+      /^preflight failed, nothing was changed: guard \S+: Prometheus http:\/\/127\.0\.0\.1:1\//,
+    );
+    expect(result.stepsCompleted).toBe(0);
+    expect(result.exposure.percent).toBe(0);
+    expect(result.measurements).toEqual([]);
   });
 });

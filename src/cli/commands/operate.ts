@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { ValidationError } from '../../errors.js';
+import type { RolloutStatus } from '../../../workflows/messages.js';
 import { actorOf, cliClient, printJson, printLines, rolloutId } from '../context.js';
 
 interface OperateOpts {
@@ -15,7 +17,7 @@ export function registerOperateCommands(program: Command): void {
     { name: 'pause', description: 'hold the rollout (with --reason)', reason: true },
     { name: 'resume', description: 'clear every pause' },
     { name: 'promote', description: 'end the current observation window or pause now' },
-    { name: 'approve', description: 'approve the waiting approval step (--step N)', step: true },
+    { name: 'approve', description: 'approve the approval step that waits (or --step N)', step: true },
     { name: 'abort', description: 'roll back now (with --reason)', reason: true },
   ];
   for (const verb of verbs) {
@@ -28,7 +30,7 @@ export function registerOperateCommands(program: Command): void {
     if (verb.reason) cmd.requiredOption('--reason <text>', 'why');
     if (verb.step)
       cmd
-        .requiredOption('--step <n>', 'index of the approval step, as in the spec (steps[n])')
+        .option('--step <n>', 'index of the approval step, as in the spec (steps[n]); default: the step that waits')
         .option('--comment <text>', 'a note kept with the approval');
     cmd.action(async (id: string, opts: OperateOpts) => {
       const { rollouts } = await cliClient();
@@ -44,11 +46,9 @@ export function registerOperateCommands(program: Command): void {
           case 'promote':
             return rollouts.promote(wid, { actor });
           case 'approve':
-            return rollouts.approve(wid, {
-              step: Number(opts.step),
-              actor,
-              ...(opts.comment ? { comment: opts.comment } : {}),
-            });
+            return waitingStep(opts.step, () => rollouts.status(wid)).then((step) =>
+              rollouts.approve(wid, { step, actor, ...(opts.comment ? { comment: opts.comment } : {}) }),
+            );
           default:
             return rollouts.abort(wid, { reason, actor });
         }
@@ -57,4 +57,18 @@ export function registerOperateCommands(program: Command): void {
       else printLines(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step}`);
     });
   }
+}
+
+/**
+ * The step to approve: `--step` as given (the workflow's validator judges it), else the step the rollout waits at;
+ * a rollout that waits for no approval is refused here, naming its phase.
+ */
+async function waitingStep(given: string | undefined, status: () => Promise<RolloutStatus>): Promise<number> {
+  if (given !== undefined) return Number(given);
+  const s = await status();
+  if (s.phase === 'AwaitingApproval' || s.pauseReasons.some((p) => p.kind === 'approval-timeout')) return s.step;
+  throw new ValidationError(
+    `no step waits for approval: the rollout is ${s.phase} at step ${s.step} (give --step)`,
+    [],
+  );
 }

@@ -139,10 +139,18 @@ export function registerRolloutCommands(program: Command): void {
         ...(opts.target ? { target: opts.target } : {}),
       });
       if (opts.json) return printJson(rows);
-      for (const r of rows)
-        printLines(
-          `${r.workflowId.padEnd(40)} ${(r.phase ?? ABSENT).padEnd(16)} ${(r.exposure === null ? ABSENT : `${r.exposure}%`).padStart(7)}  ${r.status}`,
-        );
+      printLines(
+        ...table(
+          ['ID', 'PHASE', 'EXPOSURE', 'STATUS'],
+          rows.map((r) => [
+            escapeControls(r.workflowId),
+            r.phase ?? ABSENT,
+            r.exposure === null ? ABSENT : `${r.exposure} %`,
+            r.status,
+          ]),
+          [false, false, true, false],
+        ),
+      );
     });
 
   program
@@ -212,4 +220,14 @@ function describeTarget(t: TargetSpec, loaded: LoadedCatalog): string {
         ? redactUrl(t.url)
         : t.name;
   return `${t.type} ${where} flag ${t.flag}: ${t.baselineVariant} → ${t.variant}`;
+}
+
+/** Rows under a header, each column as wide as its widest cell (`right`: right-aligned, for numbers). */
+function table(header: string[], rows: string[][], right: boolean[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ');
+  return [line(header), ...rows.map(line)];
 }

@@ -3,9 +3,11 @@ import { ValidationError } from '../../errors.js';
 import { createLogger, type LineRedactor } from '../../logger.js';
 import { CONFIG_ENV } from '../../catalog/load.js';
 import { resolveTemporalCli } from '../../temporal/cli-provision.js';
+import { registerSetupCommand } from '../../setup/command.js';
 
 /** `provision`, `worker` and `dev`: the long-running parts. */
 export function registerServerCommands(program: Command): void {
+  registerSetupCommand(program);
   program
     .command('provision')
     .description('find or build the Temporal CLI this project runs its embedded server with, and print its path')
@@ -42,6 +44,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'gRPC port of the embedded server', (v) => Number(v), 7233)
     .option('--ui-port <port>', 'Web UI port', (v) => Number(v), 8233)
     .option('--api-port <port>', 'HTTP API port (0 disables the API)', (v) => Number(v), 8080)
+    .option('--codec-port <port>', 'codec server port for the Web UI, with ROLLOUT_PAYLOAD_KEY', (v) => Number(v), 8234)
     .option('--demo', 'also run the demo: a flagged service, load, metrics and a guarded rollout with a live view')
     .option('--fault', 'with --demo: break the new variant once the rollout reaches 10%, so the guards roll it back')
     .option('--demo-port <port>', 'with --demo: port of the demo service', (v) => Number(v), 8090)
@@ -90,6 +93,7 @@ export function registerServerCommands(program: Command): void {
         port: opts.port,
         uiPort: opts.uiPort,
         ...(opts.apiPort ? { api: { host: '127.0.0.1', port: opts.apiPort, tokenFile: '.rollout/api-token' } } : {}),
+        codec: { host: '127.0.0.1', port: opts.codecPort },
         ...(demo ? { companion: demo } : {}),
       });
     });
@@ -127,6 +131,22 @@ export function registerServerCommands(program: Command): void {
       });
       await client.connection.close();
     });
+
+  program
+    .command('codec-server')
+    .description(
+      'serve the Temporal codec-server protocol (/encode, /decode) so the Web UI shows encrypted payloads to principals',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', (v) => Number(v), 8234)
+    .option('--ui-origin <origin...>', 'Web UI origin(s) allowed to call it from the browser (CORS)', [
+      'http://127.0.0.1:8233',
+    ])
+    .option('--config <file>', `the operator's catalog, whose principals may decode (default: ${CONFIG_ENV})`)
+    .action(async (opts: { host: string; port: number; uiOrigin: string[]; config?: string }) => {
+      const { runCodecServer } = await import('../../codec-server/run.js');
+      await runCodecServer(opts);
+    });
 }
 
 interface DevOptions {
@@ -135,6 +155,7 @@ interface DevOptions {
   port: number;
   uiPort: number;
   apiPort: number;
+  codecPort: number;
   demo?: boolean;
   fault?: boolean;
   demoPort: number;

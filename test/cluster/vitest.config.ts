@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config.js';
+
+/** `npm run test:cluster`: the workflow tests and the cluster test against an external, production-like Temporal. */
+export default defineConfig({
+  root: fileURLToPath(new URL('../..', import.meta.url)),
+  test: {
+    ...base.test,
+    include: ['test/workflows/**/*.test.ts', 'test/setup/**/*.test.ts', 'test/cluster/**/*.test.ts'],
+    globalSetup: ['test/cluster/global-setup.ts'],
+  },
+});
