@@ -50,6 +50,9 @@ const SKIPPED_BY_DESIGN: Record<string, string> = {
   'npx rollout serve --config rollout.config.yaml':
     'serves the HTTP API on port 8080 until stopped, with a rollout.config.yaml the README does not place ' +
     '(test/api covers the API)',
+  'TEMPORAL_ADDRESS=temporal.internal:7233 npx rollout setup [--namespace rollouts] [--retention 72]':
+    'points at a production server by design (temporal.internal); test/setup runs `rollout setup` against the dev ' +
+    'server twice and on a fresh namespace, and the cluster profile runs it on a real server',
 };
 
 /** README lines that stand for several commands, and the commands they stand for (each of which runs). */
