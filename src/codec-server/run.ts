@@ -1,7 +1,6 @@
-import { createLogger, type LineRedactor } from '../logger.js';
 import { RolloutError } from '../errors.js';
 import { PAYLOAD_KEY_ENV, payloadCodecFromEnv } from '../temporal/codec.js';
-import { workerCatalog } from '../worker/run-worker.js';
+import { redactingLoggerAndCatalog, untilStopSignal } from '../worker/run-worker.js';
 import { startCodecServer } from './server.js';
 
 /** `rollout codec-server`: serves `/encode` and `/decode` until SIGINT or SIGTERM. */
@@ -25,9 +24,7 @@ export async function runCodecServer(opts: {
         'Write scheme, host and port, e.g. http://127.0.0.1:8233.',
       );
   }
-  const redactor: LineRedactor = {};
-  const logger = createLogger({ redactor });
-  const { catalog, secrets } = await workerCatalog(opts.config, logger, redactor);
+  const { logger, catalog, secrets } = await redactingLoggerAndCatalog(opts.config);
   const server = await startCodecServer({
     host: opts.host,
     port: opts.port,
@@ -39,9 +36,6 @@ export async function runCodecServer(opts: {
   process.stderr.write(
     `Codec server: ${server.url} (Web UI origins: ${opts.uiOrigin.join(', ')}; a principal's bearer token is required)\n`,
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => void server.close().then(() => resolve());
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopSignal(logger);
+  await server.close();
 }

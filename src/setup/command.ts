@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
+import { escapeControls } from '../view/terminal-text.js';
 
 /** `rollout setup`: prepares the configured Temporal (namespace, search attributes) for rollouts, idempotently. */
 export function registerSetupCommand(program: Command): void {
@@ -12,21 +13,19 @@ export function registerSetupCommand(program: Command): void {
       '--namespace <namespace>',
       'namespace to prepare (default: TEMPORAL_NAMESPACE or the profile, else default)',
     )
-    .option('--retention <hours>', 'retention of a namespace it creates, in hours', (v) => Number(v), 72)
+    .option(
+      '--retention <hours>',
+      'retention of a namespace it creates, in hours',
+      positive('--retention', 'hours'),
+      72,
+    )
     .option(
       '--timeout <seconds>',
       'how long to wait for the namespace and attributes to become usable',
-      (v) => Number(v),
+      positive('--timeout', 's'),
       60,
     )
     .action(async (opts: { namespace?: string; retention: number; timeout: number }) => {
-      for (const [flag, value] of [
-        ['--retention', opts.retention],
-        ['--timeout', opts.timeout],
-      ] as const) {
-        if (!Number.isFinite(value) || value <= 0)
-          throw new ValidationError(`${flag} must be a positive number, got ${value}`, []);
-      }
       const [{ setupTemporal }, { loadTemporalSettings }] = await Promise.all([
         import('./setup.js'),
         import('../temporal/connection.js'),
@@ -41,4 +40,14 @@ export function registerSetupCommand(program: Command): void {
         log: (line) => process.stdout.write(`${line}\n`),
       });
     });
+}
+
+/** An option's parser: a positive number, or an error quoting what was typed and naming the unit. */
+function positive(flag: string, unit: string): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0)
+      throw new ValidationError(`${flag} must be a positive number of ${unit}, got "${escapeControls(text)}"`, []);
+    return value;
+  };
 }

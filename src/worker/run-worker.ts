@@ -1,5 +1,5 @@
 import type { DataConverter } from '@temporalio/common';
-import type { LineRedactor, PinoLogger } from '../logger.js';
+import { createLogger, type LineRedactor, type PinoLogger } from '../logger.js';
 import { catalogFromOptions, CONFIG_ENV, emptyCatalog, type LoadedCatalog } from '../catalog/load.js';
 import { SecretStore } from '../catalog/secrets.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
@@ -107,6 +107,23 @@ export async function workerCatalog(
   if (redactor) redactor.redact = (line) => secrets.redact(line);
   if (loaded) logger.info({ catalog: loaded.file }, 'catalog loaded');
   return { catalog, secrets };
+}
+
+/** A process's logger, every line redacted of the catalog's secrets, with the catalog it runs with. */
+export async function redactingLoggerAndCatalog(
+  config: string | undefined,
+): Promise<{ logger: PinoLogger; redactor: LineRedactor; catalog: LoadedCatalog; secrets: SecretStore }> {
+  const redactor: LineRedactor = {};
+  const logger = createLogger({ redactor });
+  return { logger, redactor, ...(await workerCatalog(config, logger, redactor)) };
+}
+
+/** Resolves at the first SIGINT or SIGTERM (logged): for commands that serve until stopped. */
+export async function untilStopSignal(logger: PinoLogger): Promise<void> {
+  const stop = stopOnSignals(logger);
+  if (!stop.signal.aborted)
+    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  stop.dispose();
 }
 
 /** `rollout worker`: runs a rollout worker against the configured Temporal until SIGINT or SIGTERM. */

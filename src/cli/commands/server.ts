@@ -109,10 +109,8 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { host: string; port: number; config?: string }) => {
       const { serveApi } = await import('../../api/start.js');
       const { connectClient, loadTemporalSettings } = await import('../../temporal/connection.js');
-      const redactor: LineRedactor = {};
-      const logger = createLogger({ redactor });
-      const { workerCatalog } = await import('../../worker/run-worker.js');
-      const { catalog, secrets } = await workerCatalog(opts.config, logger, redactor);
+      const { redactingLoggerAndCatalog, untilStopSignal } = await import('../../worker/run-worker.js');
+      const { logger, catalog, secrets } = await redactingLoggerAndCatalog(opts.config);
       const client = await connectClient(loadTemporalSettings());
       const { app, url } = await serveApi({
         client,
@@ -124,11 +122,8 @@ export function registerServerCommands(program: Command): void {
         ...(process.env.ROLLOUT_UI_URL ? { uiUrl: process.env.ROLLOUT_UI_URL } : {}),
       });
       process.stderr.write(`HTTP API: ${url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void app.close().then(() => resolve());
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopSignal(logger);
+      await app.close();
       await client.connection.close();
     });
 
