@@ -105,10 +105,11 @@ type JsonType = 'string' | 'number' | 'boolean' | 'object' | 'array';
  * reported when not at the leaf itself: a template guard of the wrong shape reads as neither a template guard nor an
  * inline guard, and is reported at the guard.
  */
-const TYPED: [Key[], JsonType, string?][] = [
+const TYPED: [Key[], JsonType | JsonType[], string?][] = [
   [['name'], 'string'],
   [['description'], 'string'],
-  [['target'], 'object'],
+  // a target and a source are an object written out or a catalog name: neither is a wrong type there
+  [['target'], ['object', 'string']],
   [['target', 'type'], 'string'],
   [['target', 'url'], 'string'],
   [['target', 'flag'], 'string'],
@@ -127,7 +128,10 @@ const TYPED: [Key[], JsonType, string?][] = [
   [['steps', 3, 'cohort', 'values'], 'array'],
   [['guards'], 'array'],
   [['guards', 0, 'name'], 'string'],
-  [['guards', 0, 'source'], 'object'],
+  [
+    ['guards', 0, 'source'],
+    ['object', 'string'],
+  ],
   [['guards', 0, 'query'], 'string'],
   [['guards', 0, 'max'], 'number'],
   [['guards', 0, 'interval'], 'string'],
@@ -154,7 +158,8 @@ const TYPED: [Key[], JsonType, string?][] = [
 ];
 
 /** Any JSON value whose type is not `type` (null counts as wrong everywhere: no field is nullable). */
-function otherThan(type: JsonType): fc.Arbitrary<unknown> {
+function otherThan(type: JsonType | JsonType[]): fc.Arbitrary<unknown> {
+  const allowed: readonly string[] = Array.isArray(type) ? type : [type];
   const all: [JsonType | 'null', fc.Arbitrary<unknown>][] = [
     ['string', fc.string({ maxLength: 8 })],
     ['number', fc.double({ noNaN: true, noDefaultInfinity: true })],
@@ -163,7 +168,7 @@ function otherThan(type: JsonType): fc.Arbitrary<unknown> {
     ['array', fc.array(fc.integer(), { maxLength: 2 })],
     ['object', fc.dictionary(fc.constantFrom('a', 'b'), fc.integer(), { maxKeys: 1 })],
   ];
-  return fc.oneof(...all.filter(([t]) => t !== type).map(([, a]) => a));
+  return fc.oneof(...all.filter(([t]) => !allowed.includes(t)).map(([, a]) => a));
 }
 
 function set(spec: unknown, path: readonly Key[], value: unknown): unknown {
