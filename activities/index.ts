@@ -138,7 +138,19 @@ export function createActivities(deps: ActivityDeps) {
     /** Watches the guards through one observation window (one activity, heartbeating each check). */
     async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
       return observeWindow(
-        input,
+        { ...input, mode: 'window' },
+        (guard) => createMetricSource(guard.source, { secret }),
+        (value) => secrets.redactValue(value),
+      );
+    },
+
+    /**
+     * Watches the guards with `during: rollout` through one segment of the rollout (approval waits, pauses and
+     * windows alike), from the tallies of the segment before; returns early when one fails.
+     */
+    async watchGuards(input: ObserveWindowInput): Promise<WindowReport> {
+      return observeWindow(
+        { ...input, mode: 'background' },
         (guard) => createMetricSource(guard.source, { secret }),
         (value) => secrets.redactValue(value),
       );

@@ -1,5 +1,5 @@
 import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
-import { isCompareGuard } from '../src/domain/guard-spec.schema.js';
+import { isCompareGuard, isWebhookGuard } from '../src/domain/guard-spec.schema.js';
 import type { TargetSpec } from '../src/domain/target-spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { expandQuery } from './guards/evaluate-guard.js';
@@ -25,6 +25,7 @@ export interface PreflightReport {
 
 /** The first query a guard runs: its threshold query, or its canary's query (or error count). */
 function firstQuery(guard: GuardSpec): string | undefined {
+  if (isWebhookGuard(guard)) return undefined;
   if (!isCompareGuard(guard)) return guard.query;
   return guard.compare.canary.query ?? guard.compare.canary.errors;
 }

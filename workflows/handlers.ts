@@ -61,7 +61,7 @@ function statusOf(name: string, target: string, state: RolloutState, steps: stri
     phase: state.phase,
     step: state.step,
     totalSteps: state.totalSteps,
-    stepDescription: steps[state.step] ?? 'done',
+    stepDescription: steps[state.step] ?? (state.phase === 'Observing' ? 'final bake' : 'done'),
     steps,
     exposure: state.exposure,
     pauseReasons: state.pauseReasons,

@@ -25,3 +25,16 @@ export const ROLLOUT_V3_PATCH = 'rollout-v3';
  * first write and rolling back. Histories recorded before it (`test/replay/histories/v3`) run no preflight.
  */
 export const ROLLOUT_V4_PATCH = 'rollout-v4';
+
+/**
+ * Version 5: guards over the whole rollout.
+ * - Guards with `during: rollout` are watched by a background `watchGuards` activity from the first exposure change
+ *   until the rollout completes (approval waits, pauses, between steps), in segments of 1 to 10 minutes.
+ * - `analysis.finalBake` observes once more after the last step.
+ * - `failureLimit` counts over the whole rollout (`budget: rollout`, the default) or per window: each window starts
+ *   from the guard's failures so far, and pushed breaches count in the same tally as pulled failures.
+ * - A pushed breach naming no guard of the rollout is refused (recorded), no longer a rollback.
+ * - Dry-run guards are recorded and never acted on.
+ * Histories recorded before it (`test/replay/histories/v4`) replay with per-window tallies and breaches apart.
+ */
+export const ROLLOUT_V5_PATCH = 'rollout-v5';

@@ -16,7 +16,8 @@ import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.s
 import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
 import { forwardActivities, preflightActivities } from './activities.js';
-import { ROLLOUT_V4_PATCH } from './patches.js';
+import { BackgroundGuards } from './background.js';
+import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH } from './patches.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
@@ -37,6 +38,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   // decided in the first activation, before the spec check's local activity: a patch marker recorded in the same
   // workflow task as that activity's result does not replay (a query on an evicted run then fails)
   const preflightFirst = !input.carried && patched(ROLLOUT_V4_PATCH);
+  const v5 = patched(ROLLOUT_V5_PATCH);
   const spec = await acceptRolloutSpec(input.spec, input.carried === undefined);
   const state: RolloutState =
     input.carried ??
@@ -49,7 +51,12 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   if (input.carried) state.runs += 1;
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
   const rollout = new Rollout(spec, state, input.spec, parent);
+  rollout.v5 = v5;
+  if (v5) state.failures ??= {};
   registerHandlers(rollout);
+  const background = (rollout.background = new BackgroundGuards(rollout));
+  // a continued run whose exposure has changed watches again at once
+  if (state.compensations.some((c) => c.kind === 'exposure')) background.start();
 
   // a first run proves it can run before it changes anything; one that cannot ends Failed, having changed nothing
   if (preflightFirst) {
@@ -64,6 +71,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
 
   try {
     await runSteps(rollout);
+    if (v5 && spec.analysis.finalBake && !rollout.rollingBack) await runFinalBake(rollout, spec.analysis.finalBake);
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
     const trigger: RollbackTrigger = isCancellation(err) ? 'cancel' : 'error';
@@ -72,6 +80,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
     rollout.requestRollback(trigger, reason);
   }
 
+  await background.stop();
   if (rollout.rollingBack) {
     await CancellationScope.nonCancellable(() => runRollback(rollout));
   } else {
@@ -126,6 +135,7 @@ async function runSteps(r: Rollout): Promise<void> {
     state.step += 1;
     state.promoteRequested = false;
     if (shouldContinueAsNew() && state.step < spec.steps.length) {
+      await r.background?.stop();
       await condition(allHandlersFinished);
       await continueAsNew<typeof progressiveRollout>({
         spec: r.request,
@@ -162,13 +172,26 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
     [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
   );
   state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+  r.background?.start();
   if (r.rollingBack || !step.observe) return;
   const ms = toMs(step.observe);
   // the window's end is set before Observing is published, so the publication sees it
   state.windowEndsAt = new Date(Date.now() + ms).toISOString();
   r.enter('Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`);
-  await observe(r, step, ms);
+  await observe(r, { observe: step.observe, exposure: step.exposure }, ms);
   state.windowEndsAt = undefined;
+}
+
+/** After the last step: one more window at the final exposure, judged like any other (version 5). */
+async function runFinalBake(r: Rollout, bake: string): Promise<void> {
+  const { state } = r;
+  state.promoteRequested = false;
+  const ms = toMs(bake);
+  state.windowEndsAt = new Date(Date.now() + ms).toISOString();
+  r.enter('Observing', `final bake: observe ${bake} at ${state.exposure.percent}%`);
+  await observe(r, { observe: bake, exposure: state.exposure.percent }, ms);
+  state.windowEndsAt = undefined;
+  if (r.heldByPause) await condition(() => !r.heldByPause);
 }
 
 async function runApprovalStep(r: Rollout, step: ApprovalStep): Promise<void> {

@@ -10,9 +10,16 @@ import type {
 import { enterPhase, PUSHED_BREACH_CHECK, recordPushedBreach } from '../src/domain/rollout-state.js';
 import type { PauseReason, Phase, RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
 import type { ResolvedSpec, RolloutSpecInput } from '../src/domain/spec.schema.js';
+import { formatValue } from '../src/domain/units.js';
+import { isTerminal } from '../src/domain/rollout-state.js';
+import { addFailures } from './guard-budget.js';
 import { ROLLOUT_V3_PATCH } from './patches.js';
 import { Publisher } from './publisher.js';
 import type { WindowTimer } from './window-timer.js';
+import type { BackgroundGuards } from './background.js';
+
+/** Refused breaches noted in the timeline; later ones are only counted (`refusedBreaches`). */
+const MAX_REFUSED_BREACH_NOTES = 5;
 
 /** Workflow time as an ISO string (deterministic: the SDK replays the same clock). */
 export const now = (): string => new Date().toISOString();
@@ -25,6 +32,10 @@ export const now = (): string => new Date().toISOString();
 export class Rollout {
   /** Timers of guard-less observation windows (made at the first such window; not part of the carried state). */
   windowTimer?: WindowTimer;
+  /** Guards that watch the whole rollout (version 5). */
+  background?: BackgroundGuards;
+  /** Runs from {@link ROLLOUT_V5_PATCH} on: one tally per guard across the rollout, background guards, final bake. */
+  v5 = false;
   private readonly publisher: Publisher;
 
   constructor(
@@ -162,6 +173,7 @@ export class Rollout {
   breach(payload: unknown): void {
     const { spec, state } = this;
     if (state.rollback || state.phase === 'Completed') return;
+    if (this.v5) return this.breachV5(payload);
     const breach = boundBreach(payload);
     const value = breach.value !== undefined ? ` (value ${breach.value})` : '';
     const what = `guard ${breach.guard} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
@@ -182,6 +194,55 @@ export class Rollout {
       if (count <= guard.failureLimit) return;
     }
     this.requestRollback('guard', what);
+  }
+
+  /**
+   * A pushed breach from version 5 on: it counts in its guard's one tally, beside the pulled failures (see
+   * `guard-budget.ts`); a critical guard rolls back at once, a dry-run guard only records it, and a breach naming
+   * no guard of this rollout is refused, with a note in the timeline (the first few; the rest are counted).
+   */
+  private breachV5(payload: unknown): void {
+    const { spec, state } = this;
+    if (isTerminal(state.phase)) return;
+    const breach = boundBreach(payload);
+    const guard = breach.name === undefined ? undefined : spec.guards.find((g) => g.name === breach.name);
+    if (!guard) {
+      const refused = (state.refusedBreaches ?? 0) + 1;
+      state.refusedBreaches = refused;
+      if (refused <= MAX_REFUSED_BREACH_NOTES)
+        this.enter(
+          state.phase,
+          `breach refused: this rollout has no guard named "${breach.guard}"${breach.source ? ` (from ${breach.source})` : ''}`,
+        );
+      return;
+    }
+    const pushed = (state.breaches[guard.name] ?? 0) + 1;
+    state.breaches[guard.name] = pushed;
+    const failures = addFailures(this, guard.name, 1);
+    const inWindows =
+      guard.during === 'rollout' ? (state.background?.find((t) => t.guard === guard.name)?.failed ?? 0) : 0;
+    const total = failures + inWindows;
+    const value = breach.value !== undefined ? ` (value ${formatValue(breach.value, guard.unit)})` : '';
+    const what = `guard ${guard.name} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
+    recordPushedBreach(state.measurements, {
+      guard: guard.name,
+      at: now(),
+      step: state.step,
+      check: PUSHED_BREACH_CHECK,
+      verdict: 'Failed',
+      value: breach.value ?? null,
+      threshold: `failure ${total} of ${guard.failureLimit} tolerated (pushed)`,
+      ...(guard.unit ? { unit: guard.unit } : {}),
+      ...(guard.dryRun ? { dryRun: true } : {}),
+      detail: breach.reason ?? what,
+    });
+    if (guard.dryRun) return;
+    if (guard.critical) return this.requestRollback('guard', `critical ${what}`);
+    if (total > guard.failureLimit)
+      this.requestRollback(
+        'guard',
+        `${what}: failed ${total}× (limit ${guard.failureLimit}), ${pushed} pushed and ${total - pushed} measured`,
+      );
   }
 
   /**

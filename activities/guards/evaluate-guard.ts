@@ -1,6 +1,6 @@
 import { judgeCompare, judgeThreshold, type Judgement } from '../../src/analysis/index.js';
 import type { CompareGuard, CompareSide, GuardSpec, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
-import { isCompareGuard } from '../../src/domain/guard-spec.schema.js';
+import { isCompareGuard, isWebhookGuard, type WebhookGuard } from '../../src/domain/guard-spec.schema.js';
 import { toMs } from '../../src/domain/time.js';
 import type { MetricPoint, MetricSamples, MetricSource } from '../sources/port.js';
 
@@ -10,6 +10,14 @@ export interface EvalContext {
   nowMs: number;
   windowStartMs: number;
   signal?: AbortSignal;
+  rollout?: RolloutContext;
+}
+
+/** What a status-code guard's webhook is told, besides the guard, step and check. */
+export interface RolloutContext {
+  rollout: string;
+  target: string;
+  exposure: number;
 }
 
 /** One judgement per cohort (`cohort` undefined when the guard is not per-cohort). */
@@ -54,7 +62,41 @@ export async function evaluateGuard(
   source: MetricSource,
   ctx: EvalContext,
 ): Promise<CohortJudgement[]> {
+  if (isWebhookGuard(guard)) return [await evaluateWebhook(guard, source, ctx)];
   return isCompareGuard(guard) ? evaluateCompare(guard, source, ctx) : evaluateThreshold(guard, source, ctx);
+}
+
+/** `2xx`, or the listed codes. */
+export function describeExpected(expect: WebhookGuard['webhook']['expect']): string {
+  return expect === '2xx' ? 'status 2xx' : `status ${expect.join(' or ')}`;
+}
+
+/**
+ * A status-code guard: one request with the rollout's context; the status is the value. An expected status is
+ * Successful, any other Failed; no answer (timeout, refused) is a source error, retried after `errorInterval`.
+ */
+async function evaluateWebhook(guard: WebhookGuard, source: MetricSource, ctx: EvalContext): Promise<CohortJudgement> {
+  if (!source.call) throw new Error(`guard ${guard.name}: source ${source.describe} is not a webhook`);
+  const { method, expect } = guard.webhook;
+  const answer = await source.call({
+    method,
+    body: {
+      guard: guard.name,
+      check: ctx.check,
+      ...(ctx.step !== undefined ? { step: ctx.step } : {}),
+      ...(ctx.rollout ?? {}),
+      at: new Date(ctx.nowMs).toISOString(),
+    },
+    ...sig(ctx),
+  });
+  const ok = expect === '2xx' ? answer.status >= 200 && answer.status < 300 : expect.includes(answer.status);
+  const threshold = describeExpected(expect);
+  return {
+    verdict: ok ? 'Successful' : 'Failed',
+    value: answer.status,
+    threshold,
+    detail: `${method} answered ${answer.status}${ok ? '' : `, expected ${threshold}`}${answer.snippet}`,
+  };
 }
 
 async function evaluateThreshold(
@@ -71,8 +113,11 @@ async function evaluateThreshold(
   const groups = byCohort(points, guard.perCohort);
   if (groups.size === 0) groups.set(ALL, []);
   const opts = {
-    ...(guard.min !== undefined ? { min: guard.min } : {}),
-    ...(guard.max !== undefined ? { max: guard.max } : {}),
+    min: guard.min,
+    max: guard.max,
+    warnMin: guard.warnMin,
+    warnMax: guard.warnMax,
+    unit: guard.unit,
     onNoData: guard.onNoData,
   };
   return [...groups].map(([cohort, pts]) => withCohort(judgeThreshold(sumValues(pts), opts), cohort));

@@ -6,6 +6,7 @@ import type { MetricSource } from './port.js';
 import { createPrometheusSource } from './prometheus/prometheus-source.js';
 import { createScrapeSource } from './scrape/scrape-source.js';
 import { createSyntheticSource } from './synthetic/synthetic-source.js';
+import { createWebhookSource } from './webhook/webhook-source.js';
 
 export {
   SourceError,
@@ -14,11 +15,14 @@ export {
   type MetricSource,
   type QueryContext,
   type RangeContext,
+  type WebhookAnswer,
+  type WebhookCall,
 } from './port.js';
 export { createHttpJsonSource, evaluateJsonPath } from './http-json/http-json-source.js';
 export { createPrometheusSource } from './prometheus/prometheus-source.js';
 export { createScrapeSource } from './scrape/scrape-source.js';
 export { createSyntheticSource } from './synthetic/synthetic-source.js';
+export { createWebhookSource } from './webhook/webhook-source.js';
 
 /** Dependencies of metric sources: the catalog's secrets, read when a source calls out. */
 export interface MetricSourceDeps {
@@ -37,6 +41,8 @@ export function createMetricSource(spec: MetricSourceSpec, deps: MetricSourceDep
       return createSyntheticSource(spec);
     case 'scrape':
       return createScrapeSource(spec, opts);
+    case 'webhook':
+      return createWebhookSource(spec, opts);
     default:
       return assertNever(spec, 'metric source type');
   }

@@ -34,6 +34,21 @@ export interface MetricSource {
   readonly describe: string;
   instant(expression: string, ctx: QueryContext): Promise<MetricPoint[]>;
   range(expression: string, ctx: RangeContext): Promise<MetricSamples[]>;
+  /** A webhook source's one request (status-code guards); other sources have none. */
+  call?(req: WebhookCall): Promise<WebhookAnswer>;
+}
+
+/** One request of a status-code guard: the rollout's context goes in the body of a POST. */
+export interface WebhookCall {
+  method: 'GET' | 'POST';
+  body: unknown;
+  signal?: AbortSignal;
+}
+
+/** A webhook's answer: its status and the start of its body (credentials removed), for the guard's detail. */
+export interface WebhookAnswer {
+  status: number;
+  snippet: string;
 }
 
 export class SourceError extends Error {

@@ -69,18 +69,36 @@ export class RolloutClient {
       handle.query(statusQuery),
       handle.describe().catch(() => undefined),
     ]);
-    const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'observeWindow');
-    const payloads = pending?.heartbeatDetails?.payloads;
-    if (!payloads?.length) return status;
-    const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [
-      ObserveProgress | undefined,
-    ];
-    if (!progress?.tallies) return status;
-    return {
-      ...status,
-      guards: progress.tallies.map((t) => guardStatusOf(t, t.last?.verdict ?? 'Inconclusive', progress.updatedAt)),
-      guardsAsOf: progress.updatedAt,
-    };
+    let guards = status.guards;
+    let asOf: string | undefined;
+    // a window's guards and the background guards each report in their own activity's heartbeats
+    for (const type of ['observeWindow', 'watchGuards']) {
+      const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === type);
+      const payloads = pending?.heartbeatDetails?.payloads;
+      if (!payloads?.length) continue;
+      const [progress] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [
+        ObserveProgress | undefined,
+      ];
+      if (!progress?.tallies) continue;
+      const live = new Map(
+        progress.tallies.map((t) => {
+          const known = guards.find((g) => g.name === t.guard);
+          const extra = {
+            ...(known?.unit ? { unit: known.unit } : {}),
+            ...(known?.dryRun ? { dryRun: true } : {}),
+            ...(known?.during ? { during: known.during } : {}),
+            ...(known?.failureLimit !== undefined ? { failureLimit: known.failureLimit } : {}),
+          };
+          return [t.guard, guardStatusOf(t, t.last?.verdict ?? 'Inconclusive', progress.updatedAt, extra)] as const;
+        }),
+      );
+      guards = [
+        ...guards.map((g) => live.get(g.name) ?? g),
+        ...[...live.values()].filter((l) => !guards.some((g) => g.name === l.name)),
+      ];
+      if (!asOf || progress.updatedAt > asOf) asOf = progress.updatedAt;
+    }
+    return asOf ? { ...status, guards, guardsAsOf: asOf } : status;
   }
 
   /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */

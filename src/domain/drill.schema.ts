@@ -120,8 +120,12 @@ export function buildDrillRollout(
       failureLimit: 0,
       inconclusiveLimit: 0,
       consecutiveErrorLimit: 4,
+      errorInterval: '10s',
       onNoData: 'inconclusive',
       critical: true,
+      dryRun: false,
+      during: 'windows',
+      budget: 'rollout',
       minSamples: 1,
     };
     input.guards = [...(input.guards ?? []), injected];

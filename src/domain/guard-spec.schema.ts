@@ -46,6 +46,13 @@ export type ScriptPoint = z.infer<typeof ScriptPoint>;
 export const ScrapeSource = z.object({ type: z.literal('scrape'), ...Endpoint, ...Credentials }).strict();
 export type ScrapeSource = z.infer<typeof ScrapeSource>;
 
+/**
+ * A webhook a `webhook` guard calls: the load-test or conformance check of Flagger. The guard passes on the status
+ * codes it expects, within the timeout.
+ */
+export const WebhookSource = z.object({ type: z.literal('webhook'), ...Endpoint, ...Credentials }).strict();
+export type WebhookSource = z.infer<typeof WebhookSource>;
+
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
 /** A metric source as the worker uses it: a catalog provider, or an inline source the catalog allows. */
@@ -54,6 +61,7 @@ export const MetricSourceSpec = z.discriminatedUnion('type', [
   HttpJsonSource,
   SyntheticSource,
   ScrapeSource,
+  WebhookSource,
 ]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 
@@ -63,6 +71,7 @@ export const InlineSourceSpec = z.discriminatedUnion('type', [
   HttpJsonSource.omit({ auth: true, headers: true }).strict(),
   SyntheticSource,
   ScrapeSource.omit({ auth: true, headers: true }).strict(),
+  WebhookSource.omit({ auth: true, headers: true }).strict(),
 ]);
 export type InlineSourceSpec = z.infer<typeof InlineSourceSpec>;
 
@@ -83,6 +92,10 @@ export const CompareSide = z
   .strict();
 export type CompareSide = z.infer<typeof CompareSide>;
 
+/** How values of a guard's metric print: `ratio` 0.332 → 33.2 %, `percent` 33.2 → 33.2 %, `s` 0.332 → 332 ms. */
+export const GuardUnit = z.enum(['ratio', 'percent', 's', 'ms', 'count']);
+export type GuardUnit = z.infer<typeof GuardUnit>;
+
 const Limits = {
   interval: Duration.default('30s'),
   /** Failed measurements tolerated; one more fails the guard (Argo semantics). */
@@ -91,9 +104,25 @@ const Limits = {
   inconclusiveLimit: z.number().int().min(0).default(0),
   /** Source errors in a row tolerated; one more counts the guard as failed. */
   consecutiveErrorLimit: z.number().int().min(0).default(4),
+  /** A window passes only after this many successful measurements in a row (Argo `consecutiveSuccessLimit`). */
+  consecutiveSuccessLimit: z.number().int().min(1).max(1_000).optional(),
+  /** After a source error the guard checks again this soon, not a whole interval later (Argo: 10 s). */
+  errorInterval: Duration.default('10s'),
+  /** The first check comes this long after the guard starts watching, instead of one interval after. */
+  initialDelay: Duration.optional(),
   onNoData: z.enum(['fail', 'inconclusive']).default('inconclusive'),
   /** A failure rolls back at once, whatever the limits. */
   critical: z.boolean().default(false),
+  /** Measured, recorded and shown like any guard, but never rolls back, pauses or extends a window. */
+  dryRun: z.boolean().default(false),
+  /**
+   * `windows`: the guard runs in each step's observation window. `rollout`: it also watches everything between
+   * them, from the first exposure change until the rollout completes: approval waits, pauses and the final bake.
+   */
+  during: z.enum(['windows', 'rollout']).default('windows'),
+  /** Where `failureLimit` counts: over the whole rollout (Flagger's threshold), or afresh in each window. */
+  budget: z.enum(['rollout', 'window']).default('rollout'),
+  unit: GuardUnit.optional(),
   /** Evaluate per value of this label; the worst cohort's verdict wins. */
   perCohort: Label.optional(),
   minSamples: z.number().int().min(1).default(1),
@@ -108,6 +137,10 @@ const thresholdGuard = <S extends z.ZodType>(source: S) =>
       query: Query,
       max: z.number().optional(),
       min: z.number().optional(),
+      /** The gray zone: a value past `warnMax` but within `max` is Inconclusive, neither a pass nor a failure. */
+      warnMax: z.number().optional(),
+      /** The gray zone's lower side: below `warnMin` but not below `min` is Inconclusive. */
+      warnMin: z.number().optional(),
       ...Limits,
     })
     .strict()
@@ -115,7 +148,38 @@ const thresholdGuard = <S extends z.ZodType>(source: S) =>
     .refine((g) => g.max === undefined || g.min === undefined || g.min <= g.max, {
       message: 'must be ≥ min',
       path: ['max'],
+    })
+    .refine((g) => g.warnMax === undefined || (g.max !== undefined && g.warnMax <= g.max), {
+      message: 'needs max, and must be ≤ max',
+      path: ['warnMax'],
+    })
+    .refine((g) => g.warnMin === undefined || (g.min !== undefined && g.warnMin >= g.min), {
+      message: 'needs min, and must be ≥ min',
+      path: ['warnMin'],
     });
+
+/**
+ * A status-code guard (Flagger's load-test and conformance webhooks): each check calls the source's URL and passes
+ * when the status is one the guard expects. Its source must be a `webhook` source.
+ */
+const webhookGuard = <S extends z.ZodType>(source: S) =>
+  z
+    .object({
+      name: Label,
+      source,
+      webhook: z
+        .object({
+          method: z.enum(['GET', 'POST']).default('POST'),
+          /** `2xx` (any success), or the exact codes that pass. */
+          expect: z
+            .union([z.literal('2xx'), z.array(z.number().int().min(100).max(599)).min(1).max(20)])
+            .default('2xx'),
+        })
+        .strict()
+        .default({ method: 'POST', expect: '2xx' }),
+      ...Limits,
+    })
+    .strict();
 
 /** A canary-versus-baseline guard judged by a statistical test. */
 const compareGuard = <S extends z.ZodType>(source: S) =>
@@ -152,13 +216,15 @@ export const ThresholdGuard = thresholdGuard(MetricSourceSpec);
 export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
 export const CompareGuard = compareGuard(MetricSourceSpec);
 export type CompareGuard = z.infer<typeof CompareGuard>;
+export const WebhookGuard = webhookGuard(MetricSourceSpec);
+export type WebhookGuard = z.infer<typeof WebhookGuard>;
 
 /** A guard as the worker runs it: its source resolved, its template (if any) expanded. */
-export const GuardSpec = z.union([ThresholdGuard, CompareGuard]);
+export const GuardSpec = z.union([ThresholdGuard, CompareGuard, WebhookGuard]);
 export type GuardSpec = z.infer<typeof GuardSpec>;
 
 /** A guard written out in a spec (or a catalog template's body): its source by provider name or inline. */
-export const InlineGuard = z.union([thresholdGuard(SourceRef), compareGuard(SourceRef)]);
+export const InlineGuard = z.union([thresholdGuard(SourceRef), compareGuard(SourceRef), webhookGuard(SourceRef)]);
 export type InlineGuard = z.infer<typeof InlineGuard>;
 
 /** A value a spec passes to a template argument. */
@@ -189,6 +255,7 @@ export type GuardRef = z.infer<typeof GuardRef>;
 export const guardRefName = (g: GuardRef): string => ('template' in g ? (g.name ?? g.template) : g.name);
 
 export const isCompareGuard = (g: GuardSpec): g is CompareGuard => 'compare' in g;
+export const isWebhookGuard = (g: GuardSpec): g is WebhookGuard => 'webhook' in g;
 
 /** What to do when guards stay inconclusive (too little data) at the end of a window. */
 export const AnalysisSpec = z
@@ -199,6 +266,11 @@ export const AnalysisSpec = z
     maxExtensions: z.number().int().min(0).max(100).default(0),
     /** …then pause for a human or roll back. */
     onInconclusive: z.enum(['pause', 'rollback']).default('pause'),
+    /**
+     * After the last step, observe this long more before Completed: every guard judges it as a window, and a
+     * failure rolls back as in any window.
+     */
+    finalBake: Duration.optional(),
   })
   .strict();
 export type AnalysisSpec = z.infer<typeof AnalysisSpec>;

@@ -1,5 +1,12 @@
 import type { Catalog } from './catalog.schema.js';
-import { GuardSpec, InlineGuard, type GuardRef, type MetricSourceSpec, type SourceRef } from './guard-spec.schema.js';
+import {
+  GuardSpec,
+  InlineGuard,
+  isWebhookGuard,
+  type GuardRef,
+  type MetricSourceSpec,
+  type SourceRef,
+} from './guard-spec.schema.js';
 import { checkPolicy } from './policy.js';
 import {
   ResolvedSpec,
@@ -100,6 +107,20 @@ class Resolver {
   }
 
   guard(ref: GuardRef, at: string): GuardSpec | undefined {
+    const guard = this.guardOf(ref, at);
+    if (!guard) return undefined;
+    const webhook = isWebhookGuard(guard);
+    if (webhook !== (guard.source.type === 'webhook'))
+      return this.refuse(
+        `${at}.source`,
+        webhook
+          ? `a status-code (webhook) guard needs a webhook source, not ${guard.source.type}`
+          : `a webhook source answers only status-code (webhook) guards`,
+      );
+    return guard;
+  }
+
+  private guardOf(ref: GuardRef, at: string): GuardSpec | undefined {
     if (!('template' in ref)) {
       const source = this.source(ref.source, `${at}.source`);
       return source && { ...ref, source };

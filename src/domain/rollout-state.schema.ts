@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MeasurementRecord, Verdict } from './tally.schema.js';
+import { GuardTally, MeasurementRecord, Verdict } from './tally.schema.js';
 import { Exposure } from './exposure.schema.js';
 
 /**
@@ -89,6 +89,13 @@ export const GuardStatus = z.object({
   cohort: z.string().optional(),
   checks: z.number().int().optional(),
   failed: z.number().int().optional(),
+  /** Failures counted against `failureLimit` so far (all windows under `budget: rollout`, and pushed breaches). */
+  failures: z.number().int().optional(),
+  failureLimit: z.number().int().optional(),
+  unit: z.string().optional(),
+  dryRun: z.boolean().optional(),
+  /** `rollout` for a guard that watches the whole rollout in the background. */
+  during: z.enum(['windows', 'rollout']).optional(),
 });
 export type GuardStatus = z.infer<typeof GuardStatus>;
 
@@ -127,6 +134,15 @@ export const RolloutState = z.object({
   windows: z.array(WindowSummary),
   /** Push breaches counted per non-critical guard (they count as failed measurements). */
   breaches: z.record(z.string(), z.number().int()),
+  /**
+   * Failures per guard counted against its `failureLimit` across windows: pushed breaches, and the pulled failures
+   * of finished windows for guards with `budget: rollout` (runs before version 5 of the workflow have none).
+   */
+  failures: z.record(z.string(), z.number().int()).optional(),
+  /** Tallies of the guards that watch the whole rollout, as of their last finished segment. */
+  background: z.array(GuardTally).optional(),
+  /** Pushed breaches refused because they named no guard of the rollout. */
+  refusedBreaches: z.number().int().optional(),
   startedAt: z.string(),
   runs: z.number().int(),
 });

@@ -55,8 +55,22 @@ export function enterPhase(
   return state;
 }
 
+/** What a guard's status says about its spec besides the tally. */
+export interface GuardStatusExtra {
+  failures?: number;
+  failureLimit?: number;
+  unit?: string;
+  dryRun?: boolean;
+  during?: 'windows' | 'rollout';
+}
+
 /** A guard's status from its window tally: the last measurement's numbers, the window's verdict and counts. */
-export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: string): GuardStatus {
+export function guardStatusOf(
+  t: GuardTally,
+  verdict: Verdict,
+  fallbackAt: string,
+  extra: GuardStatusExtra = {},
+): GuardStatus {
   const last = t.last;
   return {
     name: t.guard,
@@ -71,6 +85,11 @@ export function guardStatusOf(t: GuardTally, verdict: Verdict, fallbackAt: strin
     ...(last?.cohort ? { cohort: last.cohort } : {}),
     checks: t.checks,
     failed: t.failed,
+    ...(extra.failures !== undefined ? { failures: extra.failures } : {}),
+    ...(extra.failureLimit !== undefined ? { failureLimit: extra.failureLimit } : {}),
+    ...(extra.unit ? { unit: extra.unit } : {}),
+    ...(extra.dryRun ? { dryRun: true } : {}),
+    ...(extra.during === 'rollout' ? { during: 'rollout' as const } : {}),
   };
 }
 

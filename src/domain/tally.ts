@@ -1,12 +1,12 @@
 import type { MeasurementRecord, GuardTally, Verdict } from './tally.schema.js';
 import type { GuardSpec } from './guard-spec.schema.js';
-import { formatNumber } from '../analysis/verdict.js';
+import { formatValue } from './units.js';
 
 /*
  * Guard assessment as pure functions over a tally. Zod-free: workflow code imports this module.
  */
 
-export const emptyTally = (guard: string): GuardTally => ({
+export const emptyTally = (guard: string, prior = 0): GuardTally => ({
   guard,
   checks: 0,
   successful: 0,
@@ -15,25 +15,31 @@ export const emptyTally = (guard: string): GuardTally => ({
   errors: 0,
   consecutiveErrors: 0,
   inconclusiveSinceConclusive: 0,
+  ...(prior > 0 ? { prior } : {}),
 });
 
-/** What one measurement means for the step: nothing yet, or the guard has failed. */
-export type MeasurementDecision = { kind: 'none' } | { kind: 'fail'; reason: string };
-
-type Limits = Pick<GuardSpec, 'failureLimit' | 'consecutiveErrorLimit' | 'critical'>;
+/** The limits {@link assessGuard} applies: a guard's spec carries them all. */
+export type GuardLimits = Pick<
+  GuardSpec,
+  'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit' | 'critical' | 'consecutiveSuccessLimit'
+>;
 
 /**
- * Adds a measurement to a guard's tally and decides at once whether the guard has failed: a critical
- * guard on its first failure, others when failures exceed `failureLimit`, and any guard when source errors
- * in a row exceed `consecutiveErrorLimit`. Returns a new tally.
+ * A guard's standing: `Running` while nothing is decided (during a window), else a verdict with the message that
+ * explains it. `Error` is never returned: source errors in a row beyond the limit count as `Failed`.
  */
-export function tallyMeasurement(
-  t: GuardTally,
-  m: MeasurementRecord,
-  limits: Limits,
-): { tally: GuardTally; decision: MeasurementDecision } {
+export interface Assessment {
+  verdict: Verdict | 'Running';
+  message: string;
+}
+
+/** Adds one measurement to a guard's tally (counts only: {@link assessGuard} decides). Returns a new tally. */
+export function tallyMeasurement(t: GuardTally, m: MeasurementRecord): GuardTally {
   const next: GuardTally = { ...t, checks: t.checks + 1, last: m };
   const conclusiveSeen = t.successful + t.failed > 0;
+  const streak = m.verdict === 'Successful' ? (t.consecutiveSuccesses ?? 0) + 1 : 0;
+  next.consecutiveSuccesses = streak;
+  next.bestStreak = Math.max(t.bestStreak ?? 0, streak);
   switch (m.verdict) {
     case 'Successful':
       next.successful += 1;
@@ -53,42 +59,59 @@ export function tallyMeasurement(
       next.consecutiveErrors += 1;
       break;
   }
-  const shown = `${measuredValue(m.value)} vs ${m.threshold}${m.cohort ? ` in ${m.cohort}` : ''}`;
-  if (m.verdict === 'Failed' && limits.critical) {
-    return { tally: next, decision: { kind: 'fail', reason: `critical guard ${m.guard} failed: ${shown}` } };
-  }
-  if (next.failed > limits.failureLimit) {
-    return {
-      tally: next,
-      decision: {
-        kind: 'fail',
-        reason: `guard ${m.guard} failed ${next.failed}× (limit ${limits.failureLimit}): ${shown}`,
-      },
-    };
-  }
-  if (next.consecutiveErrors > limits.consecutiveErrorLimit) {
-    return {
-      tally: next,
-      decision: {
-        kind: 'fail',
-        reason: `guard ${m.guard}: ${next.consecutiveErrors} source errors in a row (limit ${limits.consecutiveErrorLimit}): ${m.detail}`,
-      },
-    };
-  }
-  return { tally: next, decision: { kind: 'none' } };
+  return next;
 }
 
 /**
- * A guard's verdict at the end of a window. Missing data never passes: a guard with no successful
- * measurement, whose last measurement was inconclusive or an error, or with more inconclusive measurements
- * (after its first conclusive one) than `inconclusiveLimit`, is Inconclusive.
+ * The one place a guard's limits are applied (the shape of Argo's `assessMetricFailureInconclusiveOrError`).
+ * At any `check`: a critical guard fails on its first failure; any guard fails when its failures (those counted
+ * before this window, `prior`, plus this window's) exceed `failureLimit`, or when source errors in a row exceed
+ * `consecutiveErrorLimit`; otherwise it is Running. At the window's `end` a guard that has not failed passes only
+ * on evidence (missing data never passes): it is Inconclusive with no successful measurement, when its last
+ * measurement was inconclusive or an error, with more inconclusive measurements (after its first conclusive one)
+ * than `inconclusiveLimit`, or short of `consecutiveSuccessLimit` successes in a row.
  */
-export function windowVerdict(t: GuardTally, limits: Pick<GuardSpec, 'inconclusiveLimit' | 'failureLimit'>): Verdict {
-  if (t.failed > limits.failureLimit) return 'Failed';
-  if (t.successful === 0) return 'Inconclusive';
-  if (t.last && (t.last.verdict === 'Inconclusive' || t.last.verdict === 'Error')) return 'Inconclusive';
-  if (t.inconclusiveSinceConclusive > limits.inconclusiveLimit) return 'Inconclusive';
-  return 'Successful';
+export function assessGuard(t: GuardTally, limits: GuardLimits, at: 'check' | 'end'): Assessment {
+  const last = t.last;
+  const shown = last ? `${shownValue(last)} vs ${last.threshold}${last.cohort ? ` in ${last.cohort}` : ''}` : '';
+  const failures = (t.prior ?? 0) + t.failed;
+  if (limits.critical && t.failed > 0)
+    return { verdict: 'Failed', message: `critical guard ${t.guard} failed: ${shown}` };
+  if (failures > limits.failureLimit) {
+    const before = t.prior ? ` (${t.prior} before this window)` : '';
+    return {
+      verdict: 'Failed',
+      message: `guard ${t.guard} failed ${failures}×${before} (limit ${limits.failureLimit})${shown ? `: ${shown}` : ''}`,
+    };
+  }
+  if (t.consecutiveErrors > limits.consecutiveErrorLimit)
+    return {
+      verdict: 'Failed',
+      message: `guard ${t.guard}: ${t.consecutiveErrors} source errors in a row (limit ${limits.consecutiveErrorLimit}): ${last?.detail ?? ''}`,
+    };
+  if (at === 'check') return { verdict: 'Running', message: `guard ${t.guard}: ${t.checks} check(s)` };
+  const lastSaid = `${t.guard}: ${last?.detail ?? 'no measurement'}`;
+  if (t.successful === 0) return { verdict: 'Inconclusive', message: lastSaid };
+  if (last && (last.verdict === 'Inconclusive' || last.verdict === 'Error'))
+    return { verdict: 'Inconclusive', message: lastSaid };
+  if (t.inconclusiveSinceConclusive > limits.inconclusiveLimit)
+    return {
+      verdict: 'Inconclusive',
+      message: `${t.guard}: ${t.inconclusiveSinceConclusive} inconclusive measurements (limit ${limits.inconclusiveLimit})`,
+    };
+  const needed = limits.consecutiveSuccessLimit;
+  if (needed !== undefined && (t.bestStreak ?? 0) < needed)
+    return {
+      verdict: 'Inconclusive',
+      message: `${t.guard}: ${needed} successes in a row needed, ${t.bestStreak ?? 0} seen`,
+    };
+  return { verdict: 'Successful', message: `${t.guard}: successful` };
+}
+
+/** A guard's verdict at the end of a window (see {@link assessGuard}). */
+export function windowVerdict(t: GuardTally, limits: GuardLimits): Verdict {
+  const { verdict } = assessGuard(t, limits, 'end');
+  return verdict === 'Running' ? 'Inconclusive' : verdict;
 }
 
 const RANK: Record<Verdict, number> = { Successful: 0, Inconclusive: 1, Error: 2, Failed: 3 };
@@ -99,7 +122,9 @@ export function worstVerdict(verdicts: readonly Verdict[]): Verdict {
   return verdicts.reduce((a, b) => (RANK[b] > RANK[a] ? b : a));
 }
 
-/** A measured value as a human reads it: four significant digits, or `no data`. */
-export function measuredValue(value: number | null | undefined): string {
-  return value === null || value === undefined ? 'no data' : formatNumber(value);
+/** A measured value as a human reads it: with its unit when it has one (`33.2 %`), or `no data`. */
+export function measuredValue(value: number | null | undefined, unit?: string): string {
+  return value === null || value === undefined ? 'no data' : formatValue(value, unit);
 }
+
+const shownValue = (m: MeasurementRecord) => measuredValue(m.value, m.unit);
