@@ -1,3 +1,4 @@
+import type { MeasuredGuard } from '../src/domain/guard-spec.schema.js';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { sameExposure, type Exposure, type ExposureReading } from '../src/domain/exposure.schema.js';
@@ -129,7 +130,7 @@ export function createActivities(deps: ActivityDeps) {
     async preflight(input: PreflightInput): Promise<PreflightReport> {
       const report = await preflight(input, {
         targetOf,
-        sourceOf: (guard) => createMetricSource(guard.source, { secret }),
+        sourceOf: (guard: MeasuredGuard) => createMetricSource(guard.source, { secret }),
       });
       if (report.problems.length > 0) log().warn({ problems: report.problems }, 'preflight failed');
       return report;
@@ -139,7 +140,7 @@ export function createActivities(deps: ActivityDeps) {
     async observeWindow(input: ObserveWindowInput): Promise<WindowReport> {
       return observeWindow(
         { ...input, mode: 'window' },
-        (guard) => createMetricSource(guard.source, { secret }),
+        (guard: MeasuredGuard) => createMetricSource(guard.source, { secret }),
         (value) => secrets.redactValue(value),
       );
     },
@@ -151,7 +152,7 @@ export function createActivities(deps: ActivityDeps) {
     async watchGuards(input: ObserveWindowInput): Promise<WindowReport> {
       return observeWindow(
         { ...input, mode: 'background' },
-        (guard) => createMetricSource(guard.source, { secret }),
+        (guard: MeasuredGuard) => createMetricSource(guard.source, { secret }),
         (value) => secrets.redactValue(value),
       );
     },

@@ -1,5 +1,5 @@
 import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
-import { isCompareGuard, isWebhookGuard } from '../src/domain/guard-spec.schema.js';
+import { isCompareGuard, isMeasured, isWebhookGuard, type MeasuredGuard } from '../src/domain/guard-spec.schema.js';
 import type { TargetSpec } from '../src/domain/target-spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { expandQuery } from './guards/evaluate-guard.js';
@@ -24,7 +24,7 @@ export interface PreflightReport {
 }
 
 /** The first query a guard runs: its threshold query, or its canary's query (or error count). */
-function firstQuery(guard: GuardSpec): string | undefined {
+function firstQuery(guard: MeasuredGuard): string | undefined {
   if (isWebhookGuard(guard)) return undefined;
   if (!isCompareGuard(guard)) return guard.query;
   return guard.compare.canary.query ?? guard.compare.canary.errors;
@@ -39,7 +39,7 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
  */
 export async function preflight(
   input: PreflightInput,
-  deps: { targetOf: (t: TargetSpec) => ExposureTarget; sourceOf: (g: GuardSpec) => MetricSource },
+  deps: { targetOf: (t: TargetSpec) => ExposureTarget; sourceOf: (g: MeasuredGuard) => MetricSource },
 ): Promise<PreflightReport> {
   const problems: string[] = [];
   const notes: string[] = [];
@@ -62,7 +62,7 @@ export async function preflight(
   }
   const now = Date.now();
   await Promise.all(
-    input.guards.map(async (guard) => {
+    input.guards.filter(isMeasured).map(async (guard) => {
       const query = firstQuery(guard);
       if (guard.source.type === 'synthetic' || query === undefined) return;
       const source = deps.sourceOf(guard);

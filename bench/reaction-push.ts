@@ -53,7 +53,12 @@ type Trigger = (workflowId: string, flag: string) => Promise<void>;
 
 async function measureOne(ctx: BenchContext, taskQueue: string, flag: string, trigger: Trigger): Promise<Sample> {
   const target = flagdTarget(flag);
-  const spec = { name: 'bench-push', target, steps: [{ exposure: EXPOSURE, observe: '1h' }] };
+  const spec = {
+    name: 'bench-push',
+    target,
+    steps: [{ exposure: EXPOSURE, observe: '1h' }],
+    guards: [{ name: 'error-rate', alert: {} }],
+  };
   const { workflowId } = await ctx.rollouts.start(spec, { taskQueue });
   await waitForPhase(ctx, workflowId, 'Observing');
   await sleep(SETTLE_MS);

@@ -103,7 +103,10 @@ const scenarios: Record<string, () => Promise<string>> = {
     return workflowId;
   },
   async 'breach-rollback'() {
-    const { workflowId } = await client.start(flagdSpec(uniqueFlag(), [{ exposure: 20, observe: '1h' }]), opts);
+    const { workflowId } = await client.start(
+      flagdSpec(uniqueFlag(), [{ exposure: 20, observe: '1h' }], { guards: [{ name: 'error-rate', alert: {} }] }),
+      opts,
+    );
     await waitFor(async () => (await status(workflowId)).phase === 'Observing');
     await client.breach(workflowId, { guard: 'error-rate', value: 0.1 });
     return workflowId;

@@ -1,4 +1,4 @@
-import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
+import type { GuardSpec, MeasuredGuard } from '../src/domain/guard-spec.schema.js';
 import { guardStatusOf } from '../src/domain/rollout-state.js';
 import type { GuardStatus } from '../src/domain/rollout-state.schema.js';
 import type { GuardTally, Verdict } from '../src/domain/tally.schema.js';
@@ -21,11 +21,15 @@ export function addFailures(r: Rollout, guard: string, n: number): number {
   return failures[guard];
 }
 
+/** A guard that runs checks (an alert guard only counts pushed breaches). Here, not in the schema: no zod. */
+export const isMeasured = (g: GuardSpec): g is MeasuredGuard => !('alert' in g);
+
 /** Guards a window judges (`during: windows`), and guards watched in the background (`during: rollout`). */
-export const windowGuards = (r: Rollout): GuardSpec[] =>
-  r.v5 ? r.spec.guards.filter((g) => g.during !== 'rollout') : r.spec.guards;
-export const backgroundGuards = (r: Rollout): GuardSpec[] =>
-  r.v5 ? r.spec.guards.filter((g) => g.during === 'rollout') : [];
+export const windowGuards = (r: Rollout): MeasuredGuard[] =>
+  r.spec.guards.filter(isMeasured).filter((g) => !r.v5 || g.during !== 'rollout');
+export const backgroundGuards = (r: Rollout): MeasuredGuard[] =>
+  r.v5 ? r.spec.guards.filter(isMeasured).filter((g) => g.during === 'rollout') : [];
+const duringOf = (g: GuardSpec | undefined) => (g && isMeasured(g) ? g.during : undefined);
 
 /**
  * Replaces the status of the guards in `tallies` (kept in spec order; the others keep theirs), with their verdicts
@@ -37,14 +41,14 @@ export function setGuardStatuses(r: Rollout, tallies: GuardTally[], verdicts: (V
   tallies.forEach((t, i) => {
     const g = spec.guards.find((x) => x.name === t.guard);
     const verdict = verdicts[i] ?? t.last?.verdict ?? 'Inconclusive';
-    const counted = g?.during === 'rollout' ? failuresOf(r, t.guard) + t.failed : failuresOf(r, t.guard);
+    const counted = duringOf(g) === 'rollout' ? failuresOf(r, t.guard) + t.failed : failuresOf(r, t.guard);
     fresh.set(
       t.guard,
       guardStatusOf(t, verdict, now(), {
         ...(r.v5 && g ? { failures: counted, failureLimit: g.failureLimit } : {}),
         ...(g?.unit ? { unit: g.unit } : {}),
         ...(g?.dryRun ? { dryRun: true } : {}),
-        ...(g?.during ? { during: g.during } : {}),
+        ...(duringOf(g) ? { during: duringOf(g)! } : {}),
       }),
     );
   });

@@ -74,6 +74,7 @@ function statusOf(name: string, target: string, state: RolloutState, steps: stri
     timeline: state.timeline,
     startedAt: state.startedAt,
     run: state.runs,
+    ...(state.refusedBreaches ? { refusedBreaches: state.refusedBreaches } : {}),
   };
 }
 

@@ -66,6 +66,8 @@ export interface RolloutStatus {
   timeline: TimelineEntry[];
   startedAt: string;
   run: number;
+  /** Pushed breaches refused because they named no guard of the rollout. */
+  refusedBreaches?: number;
 }
 
 /** What a finished rollout returns. */

@@ -1,6 +1,6 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { WindowReport } from '../activities/index.js';
-import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
+import type { MeasuredGuard } from '../src/domain/guard-spec.schema.js';
 import { guardStatusOf } from '../src/domain/rollout-state.js';
 import type { WindowSummary } from '../src/domain/rollout-state.schema.js';
 import { windowVerdict } from '../src/domain/tally.js';
@@ -39,7 +39,7 @@ export function observe(r: Rollout, step: WindowOf, windowMs: number): Promise<v
 
 async function observeGuarded(
   r: Rollout,
-  guards: GuardSpec[],
+  guards: MeasuredGuard[],
   windowMs: number,
   interrupted: () => boolean,
 ): Promise<void> {
@@ -90,7 +90,7 @@ async function observeGuarded(
 
 async function runWindow(
   r: Rollout,
-  guards: GuardSpec[],
+  guards: MeasuredGuard[],
   startMs: number,
   endMs: number,
   interrupted: () => boolean,
@@ -144,7 +144,7 @@ async function runWindow(
  */
 function record(
   r: Rollout,
-  guards: GuardSpec[],
+  guards: MeasuredGuard[],
   report: WindowReport,
   prior: number[] | undefined,
 ): string | undefined {

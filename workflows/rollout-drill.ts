@@ -10,7 +10,7 @@ import {
 import { compensationLabel } from '../src/domain/rollout-state.js';
 import { compensationName } from '../src/domain/spec.js';
 import type { DrillSpecInput } from '../src/domain/drill.schema.js';
-import { judgeDrill, type DrillReport } from '../src/domain/drill.js';
+import { DRILL_GUARD, judgeDrill, type DrillReport } from '../src/domain/drill.js';
 import { toMs } from '../src/domain/time.js';
 import { guardBreachSignal, rolloutPhaseSignal, type PhaseReport, type RolloutResult } from './messages.js';
 import { progressiveRollout } from './progressive-rollout.js';
@@ -57,7 +57,7 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
       if (drill.inject.after) await sleep(toMs(drill.inject.after));
       injectedAtMs = Date.now();
       await child.signal(guardBreachSignal, {
-        guard: 'drill',
+        guard: DRILL_GUARD,
         source: `drill ${drill.name}`,
         reason: 'injected by a rollout drill',
       });

@@ -220,7 +220,9 @@ export class Rollout {
     state.breaches[guard.name] = pushed;
     const failures = addFailures(this, guard.name, 1);
     const inWindows =
-      guard.during === 'rollout' ? (state.background?.find((t) => t.guard === guard.name)?.failed ?? 0) : 0;
+      'during' in guard && guard.during === 'rollout'
+        ? (state.background?.find((t) => t.guard === guard.name)?.failed ?? 0)
+        : 0;
     const total = failures + inWindows;
     const value = breach.value !== undefined ? ` (value ${formatValue(breach.value, guard.unit)})` : '';
     const what = `guard ${guard.name} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;

@@ -1,5 +1,5 @@
 import { judgeCompare, judgeThreshold, type Judgement } from '../../src/analysis/index.js';
-import type { CompareGuard, CompareSide, GuardSpec, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
+import type { CompareGuard, CompareSide, MeasuredGuard, ThresholdGuard } from '../../src/domain/guard-spec.schema.js';
 import { isCompareGuard, isWebhookGuard, type WebhookGuard } from '../../src/domain/guard-spec.schema.js';
 import { toMs } from '../../src/domain/time.js';
 import type { MetricPoint, MetricSamples, MetricSource } from '../sources/port.js';
@@ -26,7 +26,7 @@ export interface CohortJudgement extends Judgement {
 }
 
 /** `$window` → time observed so far in this window, `$interval` → the guard's interval (PromQL durations). */
-export function expandQuery(query: string, guard: GuardSpec, ctx: EvalContext): string {
+export function expandQuery(query: string, guard: MeasuredGuard, ctx: EvalContext): string {
   const windowS = Math.max(1, Math.round((ctx.nowMs - ctx.windowStartMs) / 1_000));
   const intervalS = Math.max(1, Math.round(toMs(guard.interval) / 1_000));
   return query.replaceAll('$window', `${windowS}s`).replaceAll('$interval', `${intervalS}s`);
@@ -58,7 +58,7 @@ const samplesOf = (groups: MetricSamples[] | undefined) =>
 
 /** Evaluates one guard once: queries its source and judges each cohort. Source errors propagate. */
 export async function evaluateGuard(
-  guard: GuardSpec,
+  guard: MeasuredGuard,
   source: MetricSource,
   ctx: EvalContext,
 ): Promise<CohortJudgement[]> {
@@ -177,7 +177,7 @@ function cohortsOf(a: Map<string, unknown>, b: Map<string, unknown>): string[] {
   return keys.length ? keys : [ALL];
 }
 
-async function instantSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
+async function instantSide(query: string, guard: MeasuredGuard, source: MetricSource, ctx: EvalContext) {
   return byCohort(
     await source.instant(expandQuery(query, guard, ctx), {
       check: ctx.check,
@@ -189,7 +189,7 @@ async function instantSide(query: string, guard: GuardSpec, source: MetricSource
   );
 }
 
-async function rangeSide(query: string, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
+async function rangeSide(query: string, guard: MeasuredGuard, source: MetricSource, ctx: EvalContext) {
   const stepMs = Math.max(1_000, Math.floor(toMs(guard.interval) / 6));
   const range = {
     check: ctx.check,
@@ -203,7 +203,7 @@ async function rangeSide(query: string, guard: GuardSpec, source: MetricSource, 
   return byCohort(await source.range(expandQuery(query, guard, ctx), range), guard.perCohort);
 }
 
-async function countSide(side: CompareSide, guard: GuardSpec, source: MetricSource, ctx: EvalContext) {
+async function countSide(side: CompareSide, guard: MeasuredGuard, source: MetricSource, ctx: EvalContext) {
   const [errors, total] = await Promise.all([
     instantSide(side.errors!, guard, source, ctx),
     instantSide(side.total!, guard, source, ctx),

@@ -2,12 +2,12 @@ import { Context } from '@temporalio/activity';
 import { assessGuard, emptyTally, measuredValue, tallyMeasurement, worstVerdict } from '../../src/domain/tally.js';
 import { type GuardTally, type MeasurementRecord, type Verdict } from '../../src/domain/tally.schema.js';
 import { toMs } from '../../src/domain/time.js';
-import type { GuardSpec } from '../../src/domain/guard-spec.schema.js';
+import type { MeasuredGuard } from '../../src/domain/guard-spec.schema.js';
 import type { MetricSource } from '../sources/port.js';
 import { evaluateGuard, type CohortJudgement, type RolloutContext } from './evaluate-guard.js';
 
 export interface ObserveWindowInput {
-  guards: GuardSpec[];
+  guards: MeasuredGuard[];
   step: number;
   windowStartMs: number;
   windowEndMs: number;
@@ -68,14 +68,14 @@ const HEARTBEAT_EVERY_MS = 1_000;
  */
 export async function observeWindow(
   input: ObserveWindowInput,
-  sourceOf: (g: GuardSpec) => MetricSource,
+  sourceOf: (g: MeasuredGuard) => MetricSource,
   /** Applied to every heartbeat: they bypass the activity's result redaction, and `status` shows them live. */
   redact: <T>(value: T) => T = (value) => value,
 ): Promise<WindowReport> {
   const ctx = Context.current();
   const background = input.mode === 'background';
   const span = input.windowEndMs - input.windowStartMs;
-  const firstCheck = (g: GuardSpec, t: GuardTally | undefined) => {
+  const firstCheck = (g: MeasuredGuard, t: GuardTally | undefined) => {
     const delay = g.initialDelay !== undefined && (t?.checks ?? 0) === 0 ? toMs(g.initialDelay) : toMs(g.interval);
     return input.windowStartMs + (background ? delay : Math.min(delay, span));
   };
@@ -150,7 +150,7 @@ export async function observeWindow(
 }
 
 async function measure(
-  guard: GuardSpec,
+  guard: MeasuredGuard,
   source: MetricSource,
   input: ObserveWindowInput,
   check: number,

@@ -65,6 +65,7 @@ export const RolloutStatusSchema = z.object({
   timeline: z.array(TimelineEntry),
   startedAt: z.string(),
   run: z.number().int(),
+  refusedBreaches: z.number().int().optional().describe('pushed breaches refused: they named no guard of the rollout'),
   guardsAsOf: z.string().optional().describe('when live guard values (from the observation heartbeat) were measured'),
 });
 // The live value must fit the documented schema and both must name the same fields, or the document has drifted.

@@ -53,7 +53,7 @@ export function checkCatalog(value: unknown): CatalogResult {
         issues.push({ path: `templates.${name}.guard${i.path === '(root)' ? '' : `.${i.path}`}`, message: i.message });
       continue;
     }
-    const source = guard.data.source;
+    const source = 'source' in guard.data ? guard.data.source : undefined;
     if (typeof source === 'string') need(c.providers, source, `templates.${name}.guard.source`, 'provider');
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, catalog: c };

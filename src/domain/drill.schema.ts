@@ -76,7 +76,8 @@ export interface PreparedDrill {
 }
 export type DrillSpecInput = z.input<typeof DrillSpec>;
 
-export const DRILL_GUARD = 'drill-injected-breach';
+export { DRILL_GUARD } from './drill.js';
+import { DRILL_GUARD } from './drill.js';
 
 /**
  * The rollout a drill runs: the referenced spec with overrides, plus the injected guard for the `guard`
@@ -128,6 +129,9 @@ export function buildDrillRollout(
       budget: 'rollout',
       minSamples: 1,
     };
+    input.guards = [...(input.guards ?? []), injected];
+  } else {
+    const injected: InlineGuard = { name: DRILL_GUARD, alert: {}, failureLimit: 0, critical: true, dryRun: false };
     input.guards = [...(input.guards ?? []), injected];
   }
   const spec = RolloutSpec.safeParse(input);

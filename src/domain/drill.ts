@@ -3,6 +3,12 @@ import { toMs } from './time.js';
 
 /* How a drill is judged. Zod-free: the drill workflow imports this module. */
 
+/**
+ * The guard a drill injects into its rollout: a synthetic critical guard that fails (method `guard`), or an alert
+ * guard the drill's `guardBreach` signal names (method `signal`; a breach naming no guard is refused).
+ */
+export const DRILL_GUARD = 'drill-injected-breach';
+
 /** What a drill measured and concluded. */
 export interface DrillReport {
   drill: string;

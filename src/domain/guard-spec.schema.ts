@@ -160,7 +160,8 @@ const thresholdGuard = <S extends z.ZodType>(source: S) =>
 
 /**
  * A status-code guard (Flagger's load-test and conformance webhooks): each check calls the source's URL and passes
- * when the status is one the guard expects. Its source must be a `webhook` source.
+ * when the status is one the guard expects. Its source must be a `webhook` source; `webhook: {}` takes the defaults
+ * (POST, any 2xx).
  */
 const webhookGuard = <S extends z.ZodType>(source: S) =>
   z
@@ -175,8 +176,7 @@ const webhookGuard = <S extends z.ZodType>(source: S) =>
             .union([z.literal('2xx'), z.array(z.number().int().min(100).max(599)).min(1).max(20)])
             .default('2xx'),
         })
-        .strict()
-        .default({ method: 'POST', expect: '2xx' }),
+        .strict(),
       ...Limits,
     })
     .strict();
@@ -212,6 +212,23 @@ const compareGuard = <S extends z.ZodType>(source: S) =>
       }
     });
 
+/**
+ * A guard that runs no query: it counts the breaches pushed to the rollout under its name (an Alertmanager alert
+ * labelled `guard: NAME`, a `guardBreach` signal) against its `failureLimit`, or rolls back on the first when
+ * critical. A pushed breach naming no guard of the rollout is refused.
+ */
+export const AlertGuard = z
+  .object({
+    name: Label,
+    alert: z.object({}).strict(),
+    failureLimit: Limits.failureLimit,
+    critical: Limits.critical,
+    dryRun: Limits.dryRun,
+    unit: Limits.unit,
+  })
+  .strict();
+export type AlertGuard = z.infer<typeof AlertGuard>;
+
 export const ThresholdGuard = thresholdGuard(MetricSourceSpec);
 export type ThresholdGuard = z.infer<typeof ThresholdGuard>;
 export const CompareGuard = compareGuard(MetricSourceSpec);
@@ -219,12 +236,21 @@ export type CompareGuard = z.infer<typeof CompareGuard>;
 export const WebhookGuard = webhookGuard(MetricSourceSpec);
 export type WebhookGuard = z.infer<typeof WebhookGuard>;
 
-/** A guard as the worker runs it: its source resolved, its template (if any) expanded. */
-export const GuardSpec = z.union([ThresholdGuard, CompareGuard, WebhookGuard]);
+/** A guard that measures: its source resolved, its template (if any) expanded. */
+export const MeasuredGuard = z.union([ThresholdGuard, CompareGuard, WebhookGuard]);
+export type MeasuredGuard = z.infer<typeof MeasuredGuard>;
+
+/** A guard as the worker runs it: one that measures, or one that counts pushed breaches. */
+export const GuardSpec = z.union([ThresholdGuard, CompareGuard, WebhookGuard, AlertGuard]);
 export type GuardSpec = z.infer<typeof GuardSpec>;
 
 /** A guard written out in a spec (or a catalog template's body): its source by provider name or inline. */
-export const InlineGuard = z.union([thresholdGuard(SourceRef), compareGuard(SourceRef), webhookGuard(SourceRef)]);
+export const InlineGuard = z.union([
+  thresholdGuard(SourceRef),
+  compareGuard(SourceRef),
+  webhookGuard(SourceRef),
+  AlertGuard,
+]);
 export type InlineGuard = z.infer<typeof InlineGuard>;
 
 /** A value a spec passes to a template argument. */
@@ -256,6 +282,8 @@ export const guardRefName = (g: GuardRef): string => ('template' in g ? (g.name 
 
 export const isCompareGuard = (g: GuardSpec): g is CompareGuard => 'compare' in g;
 export const isWebhookGuard = (g: GuardSpec): g is WebhookGuard => 'webhook' in g;
+export const isAlertGuard = (g: GuardSpec): g is AlertGuard => 'alert' in g;
+export const isMeasured = (g: GuardSpec): g is MeasuredGuard => !('alert' in g);
 
 /** What to do when guards stay inconclusive (too little data) at the end of a window. */
 export const AnalysisSpec = z

@@ -2,6 +2,7 @@ import type { Catalog } from './catalog.schema.js';
 import {
   GuardSpec,
   InlineGuard,
+  isMeasured,
   isWebhookGuard,
   type GuardRef,
   type MetricSourceSpec,
@@ -108,7 +109,7 @@ class Resolver {
 
   guard(ref: GuardRef, at: string): GuardSpec | undefined {
     const guard = this.guardOf(ref, at);
-    if (!guard) return undefined;
+    if (!guard || !isMeasured(guard)) return guard;
     const webhook = isWebhookGuard(guard);
     if (webhook !== (guard.source.type === 'webhook'))
       return this.refuse(
@@ -122,6 +123,7 @@ class Resolver {
 
   private guardOf(ref: GuardRef, at: string): GuardSpec | undefined {
     if (!('template' in ref)) {
+      if (!('source' in ref)) return ref;
       const source = this.source(ref.source, `${at}.source`);
       return source && { ...ref, source };
     }
@@ -140,6 +142,7 @@ class Resolver {
         this.refuse(at, `template "${ref.template}" gives an invalid guard: ${issue.path}: ${issue.message}`);
       return undefined;
     }
+    if (!('source' in parsed.data)) return GuardSpec.parse(parsed.data);
     const src = parsed.data.source;
     const source = typeof src === 'string' ? own(this.catalog.providers, src) : src;
     if (!source)

@@ -1,5 +1,5 @@
 import type { MeasurementRecord, GuardTally, Verdict } from './tally.schema.js';
-import type { GuardSpec } from './guard-spec.schema.js';
+import type { MeasuredGuard } from './guard-spec.schema.js';
 import { formatValue } from './units.js';
 
 /*
@@ -20,7 +20,7 @@ export const emptyTally = (guard: string, prior = 0): GuardTally => ({
 
 /** The limits {@link assessGuard} applies: a guard's spec carries them all. */
 export type GuardLimits = Pick<
-  GuardSpec,
+  MeasuredGuard,
   'failureLimit' | 'inconclusiveLimit' | 'consecutiveErrorLimit' | 'critical' | 'consecutiveSuccessLimit'
 >;
 

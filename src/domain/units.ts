@@ -31,3 +31,15 @@ export function formatValue(x: number, unit?: Unit | string): string {
       return significant(x, 4);
   }
 }
+
+/** The raw value of a number {@link formatValue} printed: "5 %" → 0.05 for `ratio`, "332 ms" → 0.332 for `s`. */
+export function parseValue(text: string, unit?: Unit | string): number {
+  const m = /^(-?[\d.]+(?:e[+-]?\d+)?)(?: (%|ms|s))?$/.exec(text.trim());
+  if (!m) return Number.NaN;
+  const x = Number(m[1]);
+  const shown = m[2];
+  if (unit === 'ratio' && shown === '%') return x / 100;
+  if (unit === 's' && shown === 'ms') return x / 1_000;
+  if (unit === 'ms' && shown === 's') return x * 1_000;
+  return x;
+}

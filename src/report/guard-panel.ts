@@ -42,7 +42,7 @@ export function guardPanel(f: Frame, g: GuardSeries, top: number, timeLabels = f
 
   const out: string[] = [
     `<g class="guard-panel">`,
-    `<text x="${n(f.left)}" y="${n(top + 12)}" class="title"${failed ? ` fill="${COLOURS.failed}"` : ''}>${esc(`Guard ${g.name}`)}</text>`,
+    `<text x="${n(f.left)}" y="${n(top + 12)}" class="title"${failed && !g.dryRun ? ` fill="${COLOURS.failed}"` : ''}>${esc(`Guard ${g.name}${g.dryRun ? ' (dry run)' : ''}${g.during === 'rollout' ? ' (whole rollout)' : ''}`)}</text>`,
     `<text x="${n(f.left)}" y="${n(top + 27)}" class="caption"><title>${esc(caption(g))}</title>${esc(clip(caption(g), Math.floor((f.right - f.left) / 5.9)))}</text>`,
     `<rect x="${n(f.left)}" y="${n(plotTop)}" width="${n(f.right - f.left)}" height="${PLOT_HEIGHT}" fill="#fff" stroke="${COLOURS.grid}"/>`,
     windows(f, plotTop, plotBottom),
@@ -71,6 +71,9 @@ export function guardPanel(f: Frame, g: GuardSeries, top: number, timeLabels = f
 /** What the panel shows, in words: threshold, last verdict, counts, and that only decisive values are kept. */
 function caption(g: GuardSeries): string {
   const parts = [`threshold ${g.threshold}`];
+  if (g.dryRun) parts.push('dry run: measured and shown, never acted on');
+  if (g.failures !== undefined && g.failureLimit !== undefined)
+    parts.push(`${g.failures} failure(s) counted over the rollout (limit ${g.failureLimit})`);
   if (g.threshold !== '—' && g.bounds.min === undefined && g.bounds.max === undefined)
     parts.push('(comparative: no line on this scale)');
   if (g.verdict) parts.push(`last verdict ${g.verdict}`);

@@ -1,3 +1,4 @@
+import { parseValue } from '../domain/units.js';
 import type { Verdict } from '../domain/tally.schema.js';
 import { isTerminal } from '../domain/rollout-state.js';
 import { type Phase, type TimelineEntry, type WindowSummary } from '../domain/rollout-state.schema.js';
@@ -55,6 +56,12 @@ export interface GuardSeries {
   verdict?: Verdict;
   checks?: number;
   failed?: number;
+  /** Failures counted against the limit over the rollout (version 5 runs). */
+  failures?: number;
+  failureLimit?: number;
+  /** Measured and shown, never acted on. */
+  dryRun?: boolean;
+  during?: 'rollout';
 }
 
 /** How far the rollout got with a step; `interrupted` is the step a rollback or abort stopped. */
@@ -89,22 +96,23 @@ export interface ReportModel {
   timeline: TimelineEntry[];
 }
 
-const NUM = String.raw`-?\d+(?:\.\d+)?(?:e[+-]?\d+)?`;
-const WITHIN = new RegExp(`^within \\[(${NUM}), (${NUM})\\]$`);
-const AT_MOST = new RegExp(`^≤ (${NUM})$`);
-const AT_LEAST = new RegExp(`^≥ (${NUM})$`);
+const NUM = String.raw`-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?: (?:%|ms|s))?`;
+const WITHIN = new RegExp(`^within \\[(${NUM}), (${NUM})\\](?: \\(passes [^)]*\\))?$`);
+const AT_MOST = new RegExp(`^≤ (${NUM})(?: \\(passes [^)]*\\))?$`);
+const AT_LEAST = new RegExp(`^≥ (${NUM})(?: \\(passes [^)]*\\))?$`);
 
 /**
  * The absolute bounds in a threshold text (`≤ 0.02`, `≥ 0.9`, `within [1, 2]`). Comparative thresholds
  * (`rate ≤ 1.5× baseline …`) bound a ratio while the value is a difference, so they get no line.
  */
-export function thresholdBounds(threshold: string): { min?: number; max?: number } {
+export function thresholdBounds(threshold: string, unit?: string): { min?: number; max?: number } {
+  const value = (text: string) => parseValue(text, unit);
   const within = WITHIN.exec(threshold);
-  if (within) return { min: Number(within[1]), max: Number(within[2]) };
+  if (within) return { min: value(within[1]!), max: value(within[2]!) };
   const max = AT_MOST.exec(threshold);
-  if (max) return { max: Number(max[1]) };
+  if (max) return { max: value(max[1]!) };
   const min = AT_LEAST.exec(threshold);
-  if (min) return { min: Number(min[1]) };
+  if (min) return { min: value(min[1]!) };
   return {};
 }
 
@@ -227,11 +235,16 @@ function guardSeries(status: ReportStatus, at: (iso: string) => number): GuardSe
     return {
       name,
       threshold,
-      bounds: thresholdBounds(threshold),
+      bounds: thresholdBounds(threshold, last?.unit ?? decisive[0]?.unit),
       points,
       ...(last ? { verdict: last.verdict } : {}),
       ...(last?.checks !== undefined ? { checks: last.checks } : {}),
       ...(last?.failed !== undefined ? { failed: last.failed } : {}),
+      ...(last?.failures !== undefined && last.failureLimit !== undefined
+        ? { failures: last.failures, failureLimit: last.failureLimit }
+        : {}),
+      ...(last?.dryRun || decisive.some((m) => m.dryRun) ? { dryRun: true } : {}),
+      ...(last?.during === 'rollout' ? { during: 'rollout' as const } : {}),
     };
   });
 }

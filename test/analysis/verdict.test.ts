@@ -112,3 +112,27 @@ describe('judgeCompare', () => {
     expect(judgeCompare('sequential', null, null, options).verdict).toBe('Failed');
   });
 });
+
+describe('judgeThreshold: gray zone and units', () => {
+  it('a value between the pass bound and the fail bound is Inconclusive, neither a pass nor a failure', () => {
+    const opts = { max: 0.05, warnMax: 0.02, unit: 'ratio' as const, onNoData: 'inconclusive' as const };
+    expect(judgeThreshold(0.01, opts)).toMatchObject({ verdict: 'Successful', threshold: '≤ 5 % (passes ≤ 2 %)' });
+    expect(judgeThreshold(0.03, opts)).toMatchObject({
+      verdict: 'Inconclusive',
+      detail: '3 % is in the gray zone: above 2 %, not above the maximum 5 %.',
+    });
+    expect(judgeThreshold(0.33172209679999864, opts)).toMatchObject({
+      verdict: 'Failed',
+      detail: '33.2 % is above the maximum 5 %.',
+    });
+    const low = { min: 0.9, warnMin: 0.95, onNoData: 'inconclusive' as const };
+    expect(judgeThreshold(0.92, low).verdict).toBe('Inconclusive');
+    expect(judgeThreshold(0.96, low).verdict).toBe('Successful');
+    expect(judgeThreshold(0.89, low).verdict).toBe('Failed');
+  });
+  it('prints latency in ms when the unit is seconds', () => {
+    expect(judgeThreshold(0.3321, { max: 0.2, unit: 's', onNoData: 'inconclusive' }).detail).toBe(
+      '332 ms is above the maximum 200 ms.',
+    );
+  });
+});

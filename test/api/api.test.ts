@@ -205,8 +205,13 @@ describe('rollout HTTP API', () => {
     const flag = uniqueFlag('api-alert');
     const id = rolloutIdForFlag(flag);
     expect(
-      (await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]) }))
-        .status,
+      (
+        await api('POST', '/rollouts', {
+          body: flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }], {
+            guards: [{ name: 'error-rate', alert: {} }],
+          }),
+        })
+      ).status,
     ).toBe(201);
     await waitFor(async () => (await phaseOf(id)) === 'Observing', 15_000, 'Observing');
     expect(await flagPercent(flag)).toBe(20);

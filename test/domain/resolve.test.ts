@@ -321,7 +321,7 @@ describe('inline synthetic sources', () => {
 
   it('are allowed by default and refused when the catalog turns them off', () => {
     const checked = resolved(spec({ target: memory, guards: [inlineGuard(scripted)] }), EMPTY_CATALOG);
-    expect(checked.spec.guards[0]?.source).toEqual(scripted);
+    expect(checked.spec.guards[0]).toMatchObject({ source: scripted });
     const noSynthetic = catalogOf({ inline: { synthetic: false } });
     expect(issuesOf(spec({ target: memory, guards: [inlineGuard(scripted)] }), noSynthetic)).toEqual([
       { path: 'guards[0].source.type', message: 'inline synthetic sources are not allowed' },
@@ -405,7 +405,7 @@ describe('a spec never carries a credential', () => {
         }),
       );
       expect(checked.spec.target).toMatchObject({ auth: { bearer: 'flags-key' } });
-      expect(checked.spec.guards[0]?.source).toMatchObject({ auth: { bearer: 'prom-token' } });
+      expect(checked.spec.guards[0]).toMatchObject({ source: { auth: { bearer: 'prom-token' } } });
       const json = JSON.stringify(checked);
       for (const leak of ['sk-live', 'PROM_TOKEN', 'HOOK_TOKEN', '/run/secrets'])
         expect(json, leak).not.toContain(leak);

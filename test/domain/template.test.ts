@@ -85,7 +85,7 @@ describe('a spec using a guard template', () => {
   it('gets the guard defaults too, and the provider resolved with its secret still a name', () => {
     const [guard] = guardsOf([{ template: 'error-rate', args: { service: 'checkout' } }]);
     expect(guard).toMatchObject({ interval: '30s', failureLimit: 0, onNoData: 'inconclusive' });
-    expect(guard?.source).toEqual({
+    expect(guard && 'source' in guard ? guard.source : undefined).toEqual({
       type: 'prometheus',
       url: 'http://prometheus.internal:9090',
       timeoutMs: 5_000,

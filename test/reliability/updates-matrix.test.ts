@@ -256,7 +256,10 @@ describe('every Update in every phase', () => {
   it('Completed and RolledBack: every command is refused and nothing changes', async () => {
     const done = await h.start(memorySpec(uniqueFlag('matrix-completed'), [{ exposure: 100 }]));
     const breached = await startIn(
-      memorySpec(uniqueFlag('matrix-rolledback'), [{ exposure: 5, observe: '1h' }, { exposure: 100 }]),
+      {
+        ...memorySpec(uniqueFlag('matrix-rolledback'), [{ exposure: 5, observe: '1h' }, { exposure: 100 }]),
+        guards: [{ name: 'external-alert', alert: {}, critical: true }],
+      },
       'Observing',
       0,
     );

@@ -125,4 +125,11 @@ describe('rollout report renderer (pure, on a hand-made status)', () => {
     expect(thresholdBounds('rate ≤ 1.5× baseline at 95%')).toEqual({});
     expect(thresholdBounds('—')).toEqual({});
   });
+
+  it('reads bounds printed with a unit back on the value’s own scale, gray zone included', () => {
+    expect(thresholdBounds('≤ 5 %', 'ratio')).toEqual({ max: 0.05 });
+    expect(thresholdBounds('≤ 5 % (passes ≤ 2 %)', 'ratio')).toEqual({ max: 0.05 });
+    expect(thresholdBounds('≤ 200 ms', 's')).toEqual({ max: 0.2 });
+    expect(thresholdBounds('within [1.5 s, 3 s]', 'ms')).toEqual({ min: 1500, max: 3000 });
+  });
 });

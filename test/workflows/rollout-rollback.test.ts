@@ -146,21 +146,30 @@ describe('rollback saga', () => {
     }
   });
 
-  it('rolls back at once on a guardBreach signal and names the guard', async () => {
+  it('rolls back on a guardBreach signal for a declared alert guard, names it, and refuses one for no guard', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {
       const flag = uniqueFlag('breach');
       const { workflowId: id } = await suite.client.start(
-        flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]),
+        flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }], {
+          guards: [{ name: 'error-rate', alert: {}, unit: 'ratio' }],
+        }),
         {
           taskQueue: h.taskQueue,
         },
       );
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
+      await suite.client.breach(id, { guard: 'latency', value: 0.9, source: 'alertmanager' });
+      await waitFor(async () => (await suite.client.status(id)).refusedBreaches === 1);
+      expect((await suite.client.status(id)).timeline.at(-1)?.cause).toBe(
+        'breach refused: this rollout has no guard named "latency" (from alertmanager)',
+      );
       await suite.client.breach(id, { guard: 'error-rate', value: 0.07, source: 'alertmanager' });
       const result = await suite.client.result(id);
       expect(result.phase).toBe('RolledBack');
-      expect(result.reason).toBe('guard error-rate breached (value 0.07) per alertmanager');
+      expect(result.reason).toBe(
+        'guard error-rate breached (value 7 %) per alertmanager: failed 1× (limit 0), 1 pushed and 0 measured',
+      );
       expect((await readFlag(h.dir, flag)).percent).toBe(0);
     } finally {
       await h.stop();
