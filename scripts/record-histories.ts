@@ -230,6 +230,83 @@ const scenarios: Record<string, () => Promise<string>> = {
     });
     return (await client.start(spec, opts)).workflowId;
   },
+  async 'background-guard-approval-rollback'() {
+    // a guard with `during: rollout` fails while the rollout waits for approval (ROLLOUT_V5_PATCH)
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10 }, { approval: {} }, { exposure: 100 }], {
+      guards: [
+        {
+          name: 'error-rate',
+          source: { type: 'synthetic', series: { e: [0, 0, 0, 0.3] } },
+          query: 'e',
+          max: 0.05,
+          unit: 'ratio',
+          interval: '200ms',
+          during: 'rollout',
+        },
+      ],
+    });
+    return (await client.start(spec, opts)).workflowId;
+  },
+  async 'final-bake-dry-run-completed'() {
+    // a final bake after 100 %, judged like a window, with a failing dry-run guard that changes nothing
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 50, observe: '300ms' }, { exposure: 100 }], {
+      guards: [
+        { name: 'errors', source: { type: 'synthetic', series: { e: [0] } }, query: 'e', max: 0.1, interval: '100ms' },
+        {
+          name: 'new-slo',
+          source: { type: 'synthetic', series: { p99: [0.9] } },
+          query: 'p99',
+          max: 0.2,
+          unit: 's',
+          interval: '100ms',
+          dryRun: true,
+        },
+      ],
+      analysis: { finalBake: '300ms' },
+    });
+    return (await client.start(spec, opts)).workflowId;
+  },
+  async 'budget-rollout-rollback'() {
+    // one pulled failure per window, limit 1: the second window's failure is the second over the rollout
+    const spec = flagdSpec(
+      uniqueFlag(),
+      [{ exposure: 5, observe: '300ms' }, { exposure: 25, observe: '300ms' }, { exposure: 100 }],
+      {
+        guards: [
+          {
+            name: 'errors',
+            source: { type: 'synthetic', series: { e: [0.5, 0, 0] } },
+            query: 'e',
+            max: 0.1,
+            interval: '100ms',
+            failureLimit: 1,
+          },
+        ],
+      },
+    );
+    return (await client.start(spec, opts)).workflowId;
+  },
+  async 'push-pull-refused-breach'() {
+    // a breach for no guard is refused; one pulled failure and one pushed breach add up past the limit
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10, observe: '400ms' }, { approval: {} }, { exposure: 100 }], {
+      guards: [
+        {
+          name: 'errors',
+          source: { type: 'synthetic', series: { e: [0, 0.5, 0] } },
+          query: 'e',
+          max: 0.1,
+          interval: '100ms',
+          failureLimit: 1,
+        },
+      ],
+    });
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'AwaitingApproval');
+    await client.breach(workflowId, { guard: 'latency', value: 2 });
+    await waitFor(async () => (await status(workflowId)).refusedBreaches === 1);
+    await client.breach(workflowId, { guard: 'errors', value: 0.4 });
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

@@ -6,10 +6,11 @@ import type { temporal } from '@temporalio/proto';
  * Checked-in event histories, one set per workflow version: `v1` was recorded before `ROLLOUT_V2_PATCH`
  * (spec check in a local activity, leaner search-attribute upserts), `v2` after it and before `ROLLOUT_V3_PATCH`
  * (decisions recorded by operator commands are published on their own), `v3` after it and before `ROLLOUT_V4_PATCH`
- * (a preflight before the first exposure change), `v4` after. Every set must keep replaying against the current code.
+ * (a preflight before the first exposure change), `v4` after it and before `ROLLOUT_V5_PATCH` (guards over the whole
+ * rollout, one tally per guard, refused breaches), `v5` after. Every set must keep replaying against the current code.
  */
 export const HISTORIES = new URL('../replay/histories/', import.meta.url);
-export const CURRENT_HISTORY_SET = 'v4';
+export const CURRENT_HISTORY_SET = 'v5';
 
 export interface RecordedHistory {
   set: string;

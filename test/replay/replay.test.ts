@@ -4,7 +4,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
-import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH, ROLLOUT_V4_PATCH } from '../../workflows/patches.js';
+import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH, ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH } from '../../workflows/patches.js';
 import {
   CURRENT_HISTORY_SET,
   hasPatchMarker,
@@ -33,13 +33,14 @@ describe('replay of checked-in histories', () => {
   });
 
   it('keeps a set recorded before each patch and one after the last', async () => {
-    expect(CURRENT_HISTORY_SET).toBe('v4');
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4']));
-    const [v1, v2, v3, v4] = await Promise.all(['v1', 'v2', 'v3', 'v4'].map((set) => loadHistories(set)));
+    expect(CURRENT_HISTORY_SET).toBe('v5');
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5']));
+    const [v1, v2, v3, v4, v5] = await Promise.all(['v1', 'v2', 'v3', 'v4', 'v5'].map((set) => loadHistories(set)));
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
     expect(v3!.length).toBeGreaterThanOrEqual(14);
     expect(v4!.length).toBeGreaterThanOrEqual(15);
+    expect(v5!.length).toBeGreaterThanOrEqual(19);
     const names = (hs: RecordedHistory[], patch: string) =>
       hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
@@ -65,6 +66,30 @@ describe('replay of checked-in histories', () => {
         .map((h) => h.name)
         .sort(),
     ).toEqual(['drill-signal-pass']);
+    // v4 runs kept per-window tallies; every v5 rollout that got past its spec check decided guards the v5 way
+    expect(names(v4!, ROLLOUT_V5_PATCH)).toEqual([]);
+    expect(
+      v5!
+        .filter((h) => !hasPatchMarker(h.history, ROLLOUT_V5_PATCH))
+        .map((h) => h.name)
+        .sort(),
+    ).toEqual(['drill-signal-pass']);
+  });
+
+  it('v5: a background guard failed during an approval wait, in its own activity, after the first exposure change', async () => {
+    const [h] = (await loadHistories('v5')).filter((x) => x.name === 'background-guard-approval-rollback');
+    const scheduled = (h!.history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => name !== undefined && name !== null);
+    expect(scheduled.slice(0, 3)).toEqual(['preflight', 'applyExposure', 'watchGuards']);
+    expect(scheduled).not.toContain('observeWindow');
+    const completed = (h!.history.events ?? []).find((e) => e.workflowExecutionCompletedEventAttributes);
+    const result = JSON.parse(
+      Buffer.from(completed!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8'),
+    ) as { phase: string; reason: string; timeline: { phase: string }[] };
+    expect(result.phase).toBe('RolledBack');
+    expect(result.reason).toBe('guard error-rate failed 1× (limit 0): 30 % vs ≤ 5 %');
+    expect(result.timeline.map((t) => t.phase)).toContain('AwaitingApproval');
   });
 
   it('v4: a rollout whose guard source does not answer ends Failed in its preflight, before any exposure change', async () => {
