@@ -126,7 +126,9 @@ export async function observeWindow(
       }
       // specs of runs started before errorInterval existed have none
       const retry = Date.now() + toMs(guard.errorInterval ?? '10s');
-      retryAt[i] = record.verdict === 'Error' && retry < progress.nextCheckAtMs[i]! ? retry : null;
+      // a retry that comes before the next regular check, or after the window's last one (a window, not a segment)
+      const regularLeft = background || progress.nextCheckAtMs[i]! <= input.windowEndMs;
+      retryAt[i] = record.verdict === 'Error' && (!regularLeft || retry < progress.nextCheckAtMs[i]!) ? retry : null;
       const assessed = assessGuard(tally, guard, 'check');
       if (assessed.verdict !== 'Failed') continue;
       if (!guard.dryRun) {
