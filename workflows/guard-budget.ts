@@ -2,7 +2,10 @@ import type { GuardSpec, MeasuredGuard } from '../src/domain/guard-spec.schema.j
 import { guardStatusOf } from '../src/domain/rollout-state.js';
 import type { GuardStatus } from '../src/domain/rollout-state.schema.js';
 import type { GuardTally, Verdict } from '../src/domain/tally.schema.js';
-import { now, type Rollout } from './rollout.js';
+import type { Rollout } from './rollout.js';
+
+/** Workflow time (deterministic: the SDK replays the same clock). */
+const now = (): string => new Date().toISOString();
 
 /*
  * One tally per guard across the rollout (version 5): `state.failures` counts each guard's pushed breaches and, for

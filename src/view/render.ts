@@ -29,9 +29,16 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   if (s.guards.length) {
     lines.push(`guards${s.guardsAsOf ? ` (live, ${new Date(s.guardsAsOf).toISOString().slice(11, 19)})` : ''}:`);
     for (const g of s.guards) {
-      const value = measuredValue(g.value);
+      const value = measuredValue(g.value, g.unit);
+      const notes = [
+        ...(g.dryRun ? ['dry run'] : []),
+        ...(g.during === 'rollout' ? ['whole rollout'] : []),
+        ...(g.failures !== undefined && g.failureLimit !== undefined
+          ? [`${g.failures} failure(s) over the rollout, limit ${g.failureLimit}`]
+          : []),
+      ];
       lines.push(
-        `  ${g.name.padEnd(22)} ${value.padStart(10)}  ${g.threshold.padEnd(24)} ${g.verdict}${g.checks !== undefined ? ` (${g.checks} checks)` : ''}${g.cohort ? ` worst cohort ${g.cohort}` : ''}`,
+        `  ${g.name.padEnd(22)} ${value.padStart(10)}  ${g.threshold.padEnd(24)} ${g.verdict}${g.checks !== undefined ? ` (${g.checks} checks)` : ''}${g.cohort ? ` worst cohort ${g.cohort}` : ''}${notes.length ? ` [${notes.join('; ')}]` : ''}`,
       );
     }
   }

@@ -216,7 +216,8 @@ describe('examples/ranker-drill.yaml against the example catalog', () => {
     const file = flagFileOf(spec);
     expect(file).toBe(repo('examples/flags/sandbox/flags.json'));
     expect((await stat(resolve(file, '..'))).isDirectory()).toBe(true);
-    expect(spec.guards.map((g) => g.name)).toEqual(['error-rate']);
+    // the drill signals a breach under the alert guard it declares (a breach naming no guard would be refused)
+    expect(spec.guards.map((g) => g.name)).toEqual(['error-rate', 'drill-injected-breach']);
   });
 });
 
@@ -263,7 +264,7 @@ describe('README.md', () => {
         throw new Error(`a YAML block that is neither a spec, a catalog nor a drill:\n${block}`);
       }
     }
-    expect(kinds).toEqual({ spec: 1, catalog: 1, drill: 1 });
+    expect(kinds).toEqual({ spec: 2, catalog: 1, drill: 1 });
   });
 
   it('the README spec resolves against the README catalog as well', async () => {

@@ -139,7 +139,9 @@ describe('breach floods are bounded before they reach history and state', () => 
       'the breaches to be recorded',
     );
     await waitFor(
-      async () => pushedRecords((await statusOverHttp(id)).status).at(-1)?.threshold === 'pushed breach 1000/100001',
+      async () =>
+        pushedRecords((await statusOverHttp(id)).status).at(-1)?.threshold ===
+        'failure 1000 of 100000 tolerated (pushed)',
       120_000,
       'all 1,000 breaches to be counted',
     );

@@ -170,7 +170,7 @@ export function registerRolloutCommands(program: Command): void {
       }
       for (const m of status.measurements)
         printLines(
-          `${m.at}  measurement ${m.guard}: ${m.verdict} ${measuredValue(m.value)} vs ${m.threshold} — ${m.detail}`,
+          `${m.at}  measurement ${m.guard}: ${m.verdict} ${measuredValue(m.value, m.unit)} vs ${m.threshold} — ${m.detail}`,
         );
     });
 
@@ -195,7 +195,7 @@ async function watch(id: string, intervalMs: number): Promise<void> {
       view.frame(lines, text);
     } else if (text !== previous) {
       printLines(
-        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value)}(${g.verdict})`).join('')}`,
+        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value, g.unit)}(${g.verdict})`).join('')}`,
       );
     }
     previous = text;
