@@ -134,6 +134,9 @@ async function evaluateCompare(
     maxRatio: guard.maxRatio,
     minSamples: guard.minSamples,
     onNoData: guard.onNoData,
+    ...(guard.drift?.maxDistance !== undefined ? { maxDistance: guard.drift.maxDistance } : {}),
+    ...(guard.drift?.maxPsi !== undefined ? { maxPsi: guard.drift.maxPsi } : {}),
+    ...(guard.drift?.bins !== undefined ? { bins: guard.drift.bins } : {}),
   };
   const counts =
     guard.test === 'two-proportion' || (guard.test === 'sequential' && guard.compare.canary.errors !== undefined);

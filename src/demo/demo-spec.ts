@@ -71,10 +71,11 @@ export function demoTargetCatalog(baseDir: string): CatalogInput {
 export function demoCatalog(opts: { metrics: DemoMetrics; baseDir: string }): CatalogInput {
   const { metrics } = opts;
   const queries = metrics.kind === 'prometheus' ? promQueries() : scrapeQueries();
-  const guard = (query: string) => ({
+  const guard = (query: string, unit: 'ratio' | 's') => ({
     source: DEMO_NAMES.provider,
     query,
     max: '{{ args.max }}',
+    unit,
     interval: '2s',
     failureLimit: 1,
     inconclusiveLimit: 2,
@@ -89,12 +90,12 @@ export function demoCatalog(opts: { metrics: DemoMetrics; baseDir: string }): Ca
       [DEMO_NAMES.errorRatio]: {
         description: "The canary's share of 5xx answers over the window so far",
         args: { max: { type: 'number', default: DEMO_LIMITS.errorRatio, min: 0, max: 1 } },
-        guard: guard(queries.errorRatio),
+        guard: guard(queries.errorRatio, 'ratio'),
       },
       [DEMO_NAMES.latency]: {
         description: "The canary's mean latency (seconds) over the window so far",
         args: { max: { type: 'number', default: DEMO_LIMITS.meanLatencySeconds, min: 0 } },
-        guard: guard(queries.meanLatency),
+        guard: guard(queries.meanLatency, 's'),
       },
     },
   };

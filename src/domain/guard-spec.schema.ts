@@ -193,10 +193,25 @@ const compareGuard = <S extends z.ZodType>(source: S) =>
       /** Tolerated canary/baseline ratio (ratio test) or effect size (statistical tests). */
       maxRatio: z.number().positive().default(1.2),
       confidence: z.number().gt(0.5).lt(1).default(0.95),
+      /** Drift tests: the largest tolerated KS distance (default 0.1), PSI (default 0.2), and PSI's bins (10). */
+      drift: z
+        .object({
+          maxDistance: z.number().gt(0).max(1).optional(),
+          maxPsi: z.number().gt(0).max(100).optional(),
+          bins: z.number().int().min(2).max(100).optional(),
+        })
+        .strict()
+        .optional(),
       ...Limits,
     })
     .strict()
     .superRefine((g, ctx) => {
+      if (g.drift && g.test !== 'ks' && g.test !== 'psi')
+        ctx.addIssue({ code: 'custom', path: ['drift'], message: `applies to the ks and psi tests, not ${g.test}` });
+      if (g.drift?.maxDistance !== undefined && g.test !== 'ks')
+        ctx.addIssue({ code: 'custom', path: ['drift', 'maxDistance'], message: 'applies to the ks test' });
+      if ((g.drift?.maxPsi !== undefined || g.drift?.bins !== undefined) && g.test !== 'psi')
+        ctx.addIssue({ code: 'custom', path: ['drift'], message: 'maxPsi and bins apply to the psi test' });
       for (const side of ['canary', 'baseline'] as const) {
         const s = g.compare[side];
         const counts = g.test === 'two-proportion' || (g.test === 'sequential' && s.errors !== undefined);

@@ -121,9 +121,12 @@ describe('rollout dev --demo', () => {
         'rollout ended RolledBack: r runs it again, q quits',
       ]),
     ).toBe(true);
-    expect(screen.some((row) => /^ {2}canary-(error-ratio|latency-mean)\s+[\d.]+\s+≤ [\d.]+\s+Failed/.test(row))).toBe(
-      true,
-    );
+    // values with their units: "17 %  ≤ 5 %", "323 ms  ≤ 200 ms"
+    expect(
+      screen.some((row) =>
+        /^ {2}canary-(error-ratio|latency-mean)\s+[\d.]+ (%|ms|s)\s+≤ [\d.]+ (%|ms|s)\s+Failed/.test(row),
+      ),
+    ).toBe(true);
 
     const stopped = await interrupt(run);
 

@@ -108,6 +108,44 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
     expect(lines).toContain('rollback: guard error-rate failed 2× (limit 1)');
   });
 
+  it('prints a guard with its unit, and says when it runs dry, watches the whole rollout, and its failures so far', () => {
+    const lines = renderStatus(
+      'rollout/new-ranker',
+      status({
+        guards: [
+          {
+            name: 'error-rate',
+            verdict: 'Failed',
+            value: 0.33172209679999864,
+            unit: 'ratio',
+            threshold: '≤ 5 %',
+            at: '2026-01-05T09:59:59.000Z',
+            checks: 3,
+            failures: 1,
+            failureLimit: 2,
+            during: 'rollout',
+          },
+          {
+            name: 'p99',
+            verdict: 'Failed',
+            value: 0.332,
+            unit: 's',
+            threshold: '≤ 200 ms',
+            at: '2026-01-05T09:59:59.000Z',
+            dryRun: true,
+          },
+        ],
+      }),
+      NOW,
+    );
+    expect(lines).toContain(
+      `  ${'error-rate'.padEnd(22)} ${'33.2 %'.padStart(10)}  ${'≤ 5 %'.padEnd(24)} Failed (3 checks) [whole rollout; 1 failure(s) over the rollout, limit 2]`,
+    );
+    expect(lines).toContain(
+      `  ${'p99'.padEnd(22)} ${'332 ms'.padStart(10)}  ${'≤ 200 ms'.padEnd(24)} Failed [dry run]`,
+    );
+  });
+
   it('shows live guard values with their time, a cohort, pauses and a retrying rollback', () => {
     const lines = renderStatus(
       'rollout/new-ranker',
