@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -62,6 +64,60 @@ describe('continue-as-new', () => {
       expect(runs.size).toBe(status.run);
     } finally {
       await h.stop();
+    }
+  }, 90_000);
+
+  it('a guard that watches the whole rollout is watched again in every run: it catches a regression after several', async () => {
+    let errors = 0.001;
+    const metrics = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errors }));
+    });
+    await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}/stats`;
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+      logger: silent,
+    });
+    const h = await rolloutHarness(env, workflowBundle);
+    const client = new RolloutClient(env.client);
+    try {
+      const steps = [
+        ...[1, 2, 3, 5, 8, 13, 21, 34].map((p) => ({ exposure: p, observe: '50ms' })),
+        { approval: {} },
+        { exposure: 100 },
+      ];
+      const guard = {
+        name: 'errors',
+        source: { type: 'http-json' as const, url },
+        query: '$.errors',
+        max: 0.05,
+        unit: 'ratio' as const,
+        interval: '200ms',
+        during: 'rollout' as const,
+      };
+      const { workflowId: id } = await client.start(flagdSpec(uniqueFlag('can-bg'), steps, { guards: [guard] }), {
+        taskQueue: h.taskQueue,
+      });
+      await waitFor(
+        async () => {
+          const s = await client.status(id);
+          return s.phase === 'AwaitingApproval' && s.run > 1;
+        },
+        60_000,
+        'the approval wait, in a later run',
+      );
+      errors = 0.3;
+      const result = await client.result(id);
+      expect(result.phase).toBe('RolledBack');
+      expect(result.reason).toBe('guard errors failed 1× (limit 0): 30 % vs ≤ 5 %');
+      // the run that caught it watched from its own start
+      const scheduled = ((await client.handle(id).fetchHistory()).events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter((n): n is string => typeof n === 'string');
+      expect(scheduled[0]).toBe('watchGuards');
+    } finally {
+      await h.stop();
+      metrics.close();
     }
   }, 90_000);
 });
