@@ -36,6 +36,27 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(digest(presented), digest(expected));
 }
 
+/** The dashboard's session cookie: the principal's token, HttpOnly and SameSite=Strict. */
+export const SESSION_COOKIE = 'rollout_session';
+
+/** The header a cookie-authenticated change must carry: a cross-site form or image cannot set it. */
+export const CSRF_HEADER = 'x-rollout-csrf';
+
+/** The session cookie's token, or undefined. */
+export function sessionToken(cookieHeader: string | undefined): string | undefined {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name !== SESSION_COOKIE) continue;
+    try {
+      const value = decodeURIComponent(rest.join('='));
+      return value === '' ? undefined : value;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** The token from `Authorization: Bearer <token>`, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
@@ -64,14 +85,18 @@ export function principalAuthenticator(
 }
 
 /**
- * Requires `Authorization: Bearer <token>` of a known principal on every route not marked `config: { public: true }`,
- * including unknown ones (an unauthenticated caller cannot probe which routes exist), and the route's `role`: 401
- * without a valid token, 403 without the role.
+ * Requires `Authorization: Bearer <token>` of a known principal (or the dashboard's session cookie holding one) on
+ * every route not marked `config: { public: true }`, including unknown ones (an unauthenticated caller cannot probe
+ * which routes exist), and the route's `role`: 401 without a valid token, 403 without the role. A change (any method
+ * but GET and HEAD) authenticated by the cookie also needs the {@link CSRF_HEADER} header, which a page on another
+ * site cannot send without CORS, which this API never grants.
  */
 export function installBearerAuth(app: FastifyInstance, authenticate: Authenticate): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config.public === true) return;
-    const presented = bearerToken(request.headers.authorization);
+    const bearer = bearerToken(request.headers.authorization);
+    const cookie = bearer === undefined ? sessionToken(request.headers.cookie) : undefined;
+    const presented = bearer ?? cookie;
     const principal = presented === undefined ? undefined : await authenticate(presented);
     if (!principal) {
       await reply
@@ -84,6 +109,16 @@ export function installBearerAuth(app: FastifyInstance, authenticate: Authentica
       return;
     }
     request.principal = principal;
+    // a change made with the dashboard's cookie must come from the dashboard's own script (CSRF)
+    if (
+      cookie !== undefined &&
+      request.method !== 'GET' &&
+      request.method !== 'HEAD' &&
+      request.headers[CSRF_HEADER] !== '1'
+    ) {
+      await reply.code(403).send({ error: `a change with the session cookie needs the ${CSRF_HEADER} header` });
+      return;
+    }
     const role = request.routeOptions.config.role;
     if (role !== undefined && !hasRole(principal, role)) {
       await reply.code(403).send({ error: `principal "${principal.name}" does not hold the role ${role}` });

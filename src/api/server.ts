@@ -10,6 +10,7 @@ import type { ApiContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { createApiMetrics } from './metrics.js';
 import { collectOpenApi } from './openapi.js';
+import { dashboardRoutes } from './dashboard/routes.js';
 import { alertRoutes } from './routes/alerts.js';
 import { commandRoutes } from './routes/commands.js';
 import { opsRoutes } from './routes/ops.js';
@@ -56,7 +57,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
 
-  installBearerAuth(app, authenticatorOf(options));
+  const authenticate = authenticatorOf(options);
+  installBearerAuth(app, authenticate);
   installErrorHandlers(app);
   // YAML (and JSON sent as text) arrives as a string; the spec parser reads both
   app.removeContentTypeParser('text/plain');
@@ -76,6 +78,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   await app.register(commandRoutes(ctx));
   await app.register(alertRoutes(ctx));
   await app.register(opsRoutes(ctx, openApiDocument));
+  await app.register(dashboardRoutes(ctx, authenticate));
   return app;
 }
 

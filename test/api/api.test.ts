@@ -276,6 +276,8 @@ describe('rollout HTTP API', () => {
       '/rollouts/{id}',
       '/rollouts/rollout/{flag}',
       ...commands.flatMap((c) => [`/rollouts/{id}/${c}`, `/rollouts/rollout/{flag}/${c}`]),
+      '/rollouts/{id}/report.svg',
+      '/rollouts/rollout/{flag}/report.svg',
       '/alerts/alertmanager',
       '/healthz',
       '/metrics',
