@@ -78,7 +78,7 @@ async function observeGuarded(
       state.windowEndsAt = iso(endMs);
       r.enter(
         'Observing',
-        `step ${state.step}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`,
+        `step ${state.step + 1}: window extended by ${extendBy} (${extensions}/${maxExtensions}): ${report.reason}`,
       );
       continue;
     }

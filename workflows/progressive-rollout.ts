@@ -159,7 +159,7 @@ function shouldContinueAsNew(): boolean {
 async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   const { spec, state } = r;
   const exposure: Exposure = { percent: step.exposure, ...(step.cohort ? { cohort: step.cohort } : {}) };
-  r.enter('Progressing', `step ${state.step}: set exposure to ${step.exposure}%`);
+  r.enter('Progressing', `step ${state.step + 1}: set exposure to ${step.exposure}%`);
   if (!state.compensations.some((c) => c.kind === 'exposure')) {
     // pushed before the first change, so rollback undoes the hooks last and the exposure first
     spec.rollback.compensations.forEach((c, index) =>
@@ -177,7 +177,7 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   const ms = toMs(step.observe);
   // the window's end is set before Observing is published, so the publication sees it
   state.windowEndsAt = new Date(Date.now() + ms).toISOString();
-  r.enter('Observing', `step ${state.step}: observe ${step.observe} at ${step.exposure}%`);
+  r.enter('Observing', `step ${state.step + 1}: observe ${step.observe} at ${step.exposure}%`);
   await observe(r, { observe: step.observe, exposure: step.exposure }, ms);
   state.windowEndsAt = undefined;
 }
@@ -198,14 +198,14 @@ async function runApprovalStep(r: Rollout, step: ApprovalStep): Promise<void> {
   const { state } = r;
   const approved = () => state.approvals.some((a) => a.step === state.step);
   if (approved()) return;
-  r.enter('AwaitingApproval', `step ${state.step}: waiting for approval`);
+  r.enter('AwaitingApproval', `step ${state.step + 1}: waiting for approval`);
   const timeout = step.approval.timeout;
   const done = () => approved() || r.rollingBack;
   const inTime = timeout
-    ? await condition(done, toMs(timeout), { summary: `approval of step ${state.step} (timeout ${timeout})` })
+    ? await condition(done, toMs(timeout), { summary: `approval of step ${state.step + 1} (timeout ${timeout})` })
     : (await condition(done), true);
   if (inTime || r.rollingBack) return;
-  const why = `approval of step ${state.step} timed out after ${timeout}`;
+  const why = `approval of step ${state.step + 1} timed out after ${timeout}`;
   if (step.approval.onTimeout === 'rollback') {
     r.requestRollback('approval-timeout', why);
     return;

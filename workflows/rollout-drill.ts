@@ -38,7 +38,7 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
     args: [{ spec: request ?? spec, reportPhases: true }],
     // a drill that gives up must not leave its sandbox rollout running
     parentClosePolicy: ParentClosePolicy.TERMINATE,
-    staticSummary: `drill ${drill.name}: breach at step ${drill.inject.atStep} by ${drill.inject.method}`,
+    staticSummary: `drill ${drill.name}: breach at step ${drill.inject.atStep + 1} by ${drill.inject.method}`,
   });
   let result: RolloutResult | undefined;
   let childError: unknown;

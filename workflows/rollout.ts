@@ -152,7 +152,7 @@ export class Rollout {
       at: now(),
       ...(cmd.comment ? { comment: cmd.comment } : {}),
     });
-    const cause = `step ${cmd.step} approved by ${cmd.actor}`;
+    const cause = `step ${cmd.step + 1} approved by ${cmd.actor}`;
     if (state.phase !== 'Paused') this.enterByCommand('AwaitingApproval', cause, cmd.actor);
     else if (state.pauseReasons.some((p) => p.kind === 'approval-timeout'))
       this.removePauses('approval-timeout', cmd.actor, cause);

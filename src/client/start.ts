@@ -87,7 +87,7 @@ export async function startRollout(
         { key: RolloutStepKey, value: 0 },
       ],
       staticSummary: `${spec.name}: ${target}${variant !== undefined ? ` → ${variant}` : ''} in ${spec.steps.length} steps`,
-      staticDetails: spec.steps.map((s, i) => `${i}. ${describeStep(s)}`).join('\n'),
+      staticDetails: spec.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`).join('\n'),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {

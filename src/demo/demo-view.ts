@@ -34,7 +34,7 @@ export function demoHeader(s: DemoViewState): string[] {
   const fault = s.fault
     ? `ON (new variant +300 ms, 30% 5xx)`
     : s.faultArmed
-      ? `off (--fault: turns on at step ${FAULT_AT_STEP})`
+      ? `off (--fault: turns on at step ${FAULT_AT_STEP + 1})`
       : 'off';
   return [
     `rollout-orchestrator demo · service ${s.serviceUrl} · flag ${DEMO_FLAG.key} in ${DEMO_FLAG.path}`,

@@ -204,7 +204,7 @@ function watchDemo(
         faultArmed = false;
         parts.service.setFault(true);
         note(
-          `--fault: step ${status.step} reached (${DEMO_STEPS[status.step] ?? status.exposure.percent}%): the new variant is now slower and failing`,
+          `--fault: step ${status.step + 1} reached (${DEMO_STEPS[status.step] ?? status.exposure.percent}%): the new variant is now slower and failing`,
         );
       }
     } catch (err) {

@@ -88,7 +88,7 @@ export function rejectResume(s: RolloutState, spec: ResolvedSpec, cmd: ResumeCom
   if (closed(s)) return `cannot resume: ${closed(s)}`;
   const resumable = s.pauseReasons.filter((p) => p.kind !== 'approval-timeout');
   if (resumable.length === 0) {
-    if (waitsForApproval(s, spec)) return `cannot resume: step ${s.step} waits for approval; use approve`;
+    if (waitsForApproval(s, spec)) return `cannot resume: step ${s.step + 1} waits for approval; use approve`;
     return `cannot resume: the rollout is not paused (phase ${s.phase})`;
   }
   return undefined;
@@ -98,7 +98,7 @@ export function rejectPromote(s: RolloutState, spec: ResolvedSpec, cmd: PromoteC
   const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
   if (bad) return `cannot promote: ${bad}`;
   if (closed(s)) return `cannot promote: ${closed(s)}`;
-  if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step} waits for approval; use approve`;
+  if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step + 1} waits for approval; use approve`;
   if (s.phase === 'Observing' || s.pauseReasons.some((p) => p.kind !== 'approval-timeout')) return undefined;
   if (s.phase === 'Progressing')
     return 'cannot promote: an exposure change is in flight; promote its observation window once it starts';
@@ -115,16 +115,16 @@ export function rejectApprove(s: RolloutState, spec: ResolvedSpec, cmd: ApproveC
   if (closed(s)) return `cannot approve: ${closed(s)}`;
   const target = spec.steps[cmd.step];
   if (target === undefined)
-    return `cannot approve: there is no step ${cmd.step} (the spec has ${spec.steps.length} steps, 0-${spec.steps.length - 1})`;
+    return `cannot approve: there is no step ${cmd.step + 1} (the spec has ${spec.steps.length} steps, 1-${spec.steps.length})`;
   const approval = asApprovalStep(target);
-  if (!approval) return `cannot approve: step ${cmd.step} is not an approval step`;
-  if (s.approvals.some((a) => a.step === cmd.step)) return `cannot approve: step ${cmd.step} is already approved`;
+  if (!approval) return `cannot approve: step ${cmd.step + 1} is not an approval step`;
+  if (s.approvals.some((a) => a.step === cmd.step)) return `cannot approve: step ${cmd.step + 1} is already approved`;
   if (cmd.step !== s.step || !waitsForApproval(s, spec)) {
-    return `cannot approve: step ${cmd.step} is not waiting for approval (the rollout is at step ${s.step}, phase ${s.phase})`;
+    return `cannot approve: step ${cmd.step + 1} is not waiting for approval (the rollout is at step ${s.step + 1}, phase ${s.phase})`;
   }
   const approvers = approval.approval.approvers;
   if (approvers && !approvers.includes(cmd.actor)) {
-    return `cannot approve: ${cmd.actor} is not an approver of step ${cmd.step}`;
+    return `cannot approve: ${cmd.actor} is not an approver of step ${cmd.step + 1}`;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { measuredValue } from './tally.js';
 import type { RolloutState } from './rollout-state.schema.js';
 import type { ResolvedSpec, Step } from './spec.schema.js';
 import { kindOf, pauseDuration } from './spec.js';
@@ -31,7 +32,7 @@ export function describeStep(step: Step | undefined): string {
 export function detailsMarkdown(spec: ResolvedSpec, s: RolloutState): string {
   const rows = spec.steps.map((step, i) => {
     const mark = i < s.step ? '✔' : i === s.step && s.phase !== 'Completed' ? '▶' : ' ';
-    return `| ${mark} | ${i} | ${describeStep(step)} |`;
+    return `| ${mark} | ${i + 1} | ${describeStep(step)} |`;
   });
   const lines = [
     `**${spec.name}** · ${s.phase} · exposure **${s.exposure.percent}%**`,
@@ -51,7 +52,8 @@ export function detailsMarkdown(spec: ResolvedSpec, s: RolloutState): string {
   }
   if (s.guards.length) {
     lines.push('', '| guard | verdict | value | threshold |', '|---|---|---|---|');
-    for (const g of s.guards) lines.push(`| ${g.name} | ${g.verdict} | ${g.value ?? '—'} | ${g.threshold} |`);
+    for (const g of s.guards)
+      lines.push(`| ${g.name} | ${g.verdict} | ${measuredValue(g.value, g.unit)} | ${g.threshold} |`);
   }
   return lines.join('\n');
 }

@@ -50,7 +50,7 @@ export function judgeDrill(args: {
     reasons.push(`the rollout could not start: ${args.finalReason ?? 'its preflight failed'}`);
   else if (args.finalPhase !== 'RolledBack') reasons.push(`the rollout ended ${args.finalPhase}, expected RolledBack`);
   if (args.injectedAtMs === undefined && args.finalPhase !== 'Failed')
-    reasons.push(`the breach was never injected (step ${drill.inject.atStep} was not reached)`);
+    reasons.push(`the breach was never injected (step ${drill.inject.atStep + 1} was not reached)`);
   const ttd =
     args.injectedAtMs !== undefined && args.detectedAtMs !== undefined
       ? Math.max(0, args.detectedAtMs - args.injectedAtMs)

@@ -20,7 +20,7 @@ export function phaseBand(f: Frame, top: number): string {
     const x0 = f.x(p.fromMs);
     const w = Math.max(1, f.x(p.toMs) - x0);
     const dark = ['Observing', 'Completed', 'RolledBack', 'Aborted'].includes(p.phase);
-    const tip = `${p.phase} at ${formatElapsed(p.fromMs - f.model.range.fromMs)} (step ${p.step}): ${p.cause}${p.actor ? ` — by ${p.actor}` : ''}`;
+    const tip = `${p.phase} at ${formatElapsed(p.fromMs - f.model.range.fromMs)} (step ${p.step + 1}): ${p.cause}${p.actor ? ` — by ${p.actor}` : ''}`;
     out.push(
       `<g class="phase"><rect x="${n(x0)}" y="${n(y)}" width="${n(w)}" height="${h}" fill="${PHASE_COLOURS[p.phase] ?? '#ccc'}"><title>${esc(tip)}</title></rect>`,
       `<line x1="${n(x0)}" y1="${n(y - 4)}" x2="${n(x0)}" y2="${n(y + h)}" stroke="${COLOURS.text}" stroke-width="1"/>`,
@@ -104,7 +104,7 @@ function stepStarts(f: Frame, labelTop: number, bottom: number): string {
   for (const s of f.model.steps) {
     if (s.reachedAtMs === undefined) continue;
     const x = f.x(s.reachedAtMs);
-    const text = `step ${s.index}`;
+    const text = `step ${s.index + 1}`;
     const row = Math.max(
       0,
       rowEnds.findIndex((end) => x >= end),
@@ -112,7 +112,7 @@ function stepStarts(f: Frame, labelTop: number, bottom: number): string {
     rowEnds[row] = x + text.length * CHAR + 4;
     out.push(
       `<line x1="${n(x)}" y1="${n(labelTop + 4 + row * 10)}" x2="${n(x)}" y2="${n(bottom)}" stroke="${COLOURS.axis}" stroke-dasharray="1 3"/>`,
-      `<text x="${n(x + 2)}" y="${n(labelTop + 2 + row * 10)}" class="step-label"><title>${esc(`step ${s.index}: ${s.description}`)}</title>${esc(text)}</text>`,
+      `<text x="${n(x + 2)}" y="${n(labelTop + 2 + row * 10)}" class="step-label"><title>${esc(`step ${s.index + 1}: ${s.description}`)}</title>${esc(text)}</text>`,
     );
   }
   return out.join('');
@@ -123,13 +123,13 @@ function approvals(f: Frame, top: number, bottom: number): string {
   return f.model.approvals
     .map((a) => {
       const x = n(f.x(a.atMs));
-      const tip = `approved step ${a.step} by ${a.actor}${a.comment ? `: ${a.comment}` : ''}`;
+      const tip = `approved step ${a.step + 1} by ${a.actor}${a.comment ? `: ${a.comment}` : ''}`;
       return (
         `<g class="approval"><title>${esc(tip)}</title>` +
         `<line x1="${x}" y1="${n(top)}" x2="${x}" y2="${n(bottom)}" stroke="${COLOURS.approval}" stroke-width="2"/>` +
         `<circle cx="${x}" cy="${n(top + 10)}" r="7" fill="${COLOURS.approval}"/>` +
         `<text x="${x}" y="${n(top + 14)}" text-anchor="middle" class="check">✓</text>` +
-        `<text x="${n(Number(x) + 10)}" y="${n(top + 14)}" class="value" fill="${COLOURS.approval}">${esc(clip(`${a.actor} approved step ${a.step}`, 40))}</text></g>`
+        `<text x="${n(Number(x) + 10)}" y="${n(top + 14)}" class="value" fill="${COLOURS.approval}">${esc(clip(`${a.actor} approved step ${a.step + 1}`, 40))}</text></g>`
       );
     })
     .join('');

@@ -87,9 +87,9 @@ function caption(g: GuardSeries): string {
 function windows(f: Frame, top: number, bottom: number): string {
   return f.model.windows
     .map((w) => {
-      const tip = `window of step ${w.step}: ${w.outcome}, ${w.checks} checks of all guards — ${w.reason}`;
+      const tip = `window of step ${w.step + 1}: ${w.outcome}, ${w.checks} checks of all guards — ${w.reason}`;
       const width = f.x(w.toMs) - f.x(w.fromMs);
-      const label = `window ${w.step}: ${w.outcome}, ${w.checks} checks (all guards)`;
+      const label = `window of step ${w.step + 1}: ${w.outcome}, ${w.checks} checks (all guards)`;
       const text =
         width > 70
           ? `<text x="${n(f.x(w.fromMs) + 3)}" y="${n(bottom - 4)}" class="window-label">${esc(clip(label, Math.floor((width - 6) / 5.4)))}</text>`
@@ -118,7 +118,7 @@ function point(f: Frame, p: GuardPoint, py: number | undefined, top: number, lab
   const x = f.x(p.atMs);
   const colour = verdictColour(p.verdict);
   const when = formatElapsed(p.atMs - f.model.range.fromMs);
-  const tip = `${p.kind === 'decisive' ? 'decisive measurement' : 'last value'} at ${when}${p.step !== undefined ? ` (step ${p.step})` : ''}: ${formatValue(p.value)} — ${p.verdict}${p.cohort ? ` in ${p.cohort}` : ''}${p.detail ? `. ${p.detail}` : ''}`;
+  const tip = `${p.kind === 'decisive' ? 'decisive measurement' : 'last value'} at ${when}${p.step !== undefined ? ` (step ${p.step + 1})` : ''}: ${formatValue(p.value)} — ${p.verdict}${p.cohort ? ` in ${p.cohort}` : ''}${p.detail ? `. ${p.detail}` : ''}`;
   const title = `<title>${esc(tip)}</title>`;
   if (py === undefined) {
     const yy = top + 10;

@@ -70,7 +70,7 @@ function header(model: ReportModel, status: ReportStatus): string {
 }
 
 function stepsSection(model: ReportModel): string {
-  const rows = model.steps.map((s) => [s.index, s.description, stepStateText(s, model)]);
+  const rows = model.steps.map((s) => [s.index + 1, s.description, stepStateText(s, model)]);
   const cls = (i: number) =>
     ({ interrupted: 'failed', 'not reached': 'not-reached', done: '', current: '' })[model.steps[i]?.state ?? 'done'];
   return `<section id="steps"><h2>Steps of the spec</h2>${table(['#', 'Step', 'Reached'], rows, cls)}</section>`;

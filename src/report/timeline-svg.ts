@@ -95,7 +95,7 @@ function stepList(f: Frame, top: number): { svg: string; height: number } {
     const colour =
       s.state === 'interrupted' ? COLOURS.failed : s.state === 'not reached' ? COLOURS.muted : COLOURS.text;
     out.push(
-      `<text x="${n(f.left)}" y="${n(y)}" class="mono" xml:space="preserve" fill="${colour}">${esc(`${String(s.index).padStart(2)}  ${clip(s.description, 60).padEnd(60)}  ${stepStateText(s, f.model)}`)}</text>`,
+      `<text x="${n(f.left)}" y="${n(y)}" class="mono" xml:space="preserve" fill="${colour}">${esc(`${String(s.index + 1).padStart(2)}  ${clip(s.description, 60).padEnd(60)}  ${stepStateText(s, f.model)}`)}</text>`,
     );
   });
   return { svg: out.join(''), height: 32 + f.model.steps.length * 17 };

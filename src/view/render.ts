@@ -24,7 +24,7 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   s.steps.forEach((d, i) => {
     const done = i < s.step || s.phase === 'Completed';
     const mark = done ? '✔' : i === s.step && !['RolledBack', 'Aborted', 'Failed'].includes(s.phase) ? '▶' : ' ';
-    lines.push(` ${mark} ${String(i).padStart(2)} ${d}`);
+    lines.push(` ${mark} ${String(i + 1).padStart(2)} ${d}`);
   });
   if (s.guards.length) {
     lines.push(`guards${s.guardsAsOf ? ` (live, ${new Date(s.guardsAsOf).toISOString().slice(11, 19)})` : ''}:`);

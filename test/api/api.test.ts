@@ -150,7 +150,7 @@ describe('rollout HTTP API', () => {
     const early = await api('POST', `/rollouts/rollout/${flag}/approve`, { body: { step: 1 } });
     expect(early).toMatchObject({
       status: 409,
-      json: { error: expect.stringMatching(/^cannot approve: step 1 is not waiting for approval/) },
+      json: { error: expect.stringMatching(/^cannot approve: step 2 is not waiting for approval/) },
     });
     const badBody = await api('POST', `/rollouts/${encodeURIComponent(id)}/pause`, { body: {} });
     expect(badBody.status).toBe(400);

@@ -86,9 +86,9 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       );
       expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
       await waitFor(async () => (await suite.client.status(rolloutIdForFlag(flag))).phase === 'Observing');
-      const rejected = await cli(['approve', flag, '--step', '1', '--actor', 'ana']);
+      const rejected = await cli(['approve', flag, '--step', '2', '--actor', 'ana']);
       expect(rejected.code).toBe(2);
-      expect(rejected.stderr).toMatch(/approve rejected: cannot approve: step 1 is not waiting for approval/);
+      expect(rejected.stderr).toMatch(/approve rejected: cannot approve: step 2 is not waiting for approval/);
       const abort = await cli(['abort', flag, '--reason', 'cli test', '--actor', 'ana', '--json']);
       expect(abort.code).toBe(0);
       expect(JSON.parse(abort.stdout)).toMatchObject({ accepted: true, phase: 'RollingBack' });

@@ -66,10 +66,10 @@ describe('command validators: every command in every phase', () => {
 
   it('explains why: wrong step, unknown step, wrong approver, approval needed', () => {
     const waiting = at(1, 'AwaitingApproval');
-    expect(rejectApprove(waiting, spec, { step: 0, actor: 'lead' })).toMatch(/step 0 is not an approval step/);
-    expect(rejectApprove(waiting, spec, { step: 9, actor: 'lead' })).toMatch(/there is no step 9/);
+    expect(rejectApprove(waiting, spec, { step: 0, actor: 'lead' })).toMatch(/step 1 is not an approval step/);
+    expect(rejectApprove(waiting, spec, { step: 9, actor: 'lead' })).toMatch(/there is no step 10/);
     const notApprover = rejectApprove(waiting, spec, { step: 1, actor: 'eve' });
-    expect(notApprover).toBe('cannot approve: eve is not an approver of step 1');
+    expect(notApprover).toBe('cannot approve: eve is not an approver of step 2');
     // the refusal goes back to whoever asked: it does not tell them who may approve
     for (const approver of ['lead', 'sre-on-call']) expect(notApprover).not.toContain(approver);
     expect(rejectPromote(waiting, spec, { actor: 'lead' })).toMatch(/waits for approval; use approve/);

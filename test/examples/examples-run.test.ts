@@ -219,7 +219,7 @@ describe('examples/ as a user runs them', () => {
     const promoted = await rollout(`promote ${id}`);
     expect(promoted.code, shown(promoted)).toBe(0);
     await statusWhen(id, 'waiting for approval of step 1', (s) => s.phase === 'AwaitingApproval' && s.step === 1);
-    const approved = await rollout(`approve ${id} --step 1`);
+    const approved = await rollout(`approve ${id} --step 2`);
     expect(approved.code, shown(approved)).toBe(0);
     const cohort = await statusWhen(id, 'observing step 2', (s) => s.phase === 'Observing' && s.step === 2);
     expect(cohort.exposure).toEqual({ percent: 25, cohort: { attribute: 'region', values: ['eu-west'] } });

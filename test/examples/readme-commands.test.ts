@@ -197,7 +197,7 @@ const HOW: Record<string, How> = {
     check: acknowledged,
   },
   approve: {
-    before: (command) => waitForPhase('AwaitingApproval', Number(/--step (\d+)/.exec(command)?.[1])),
+    before: (command) => waitForPhase('AwaitingApproval', Number(/--step (\d+)/.exec(command)?.[1]) - 1),
     check: acknowledged,
   },
   abort: { check: acknowledged },

@@ -341,7 +341,7 @@ describe('API principals: roles, approvers and the recorded actor', () => {
       const refusedApprove = await api.call('POST', rolloutPath(id, 'approve'), tokens.bob, { step: 1 });
       expect(refusedApprove).toMatchObject({
         status: 409,
-        json: { error: 'cannot approve: bob is not an approver of step 1' },
+        json: { error: 'cannot approve: bob is not an approver of step 2' },
       });
       expect(refusedApprove.text).not.toContain('alice');
       const posing = await api.call('POST', rolloutPath(id, 'approve'), tokens.bob, { step: 1, actor: 'alice' });

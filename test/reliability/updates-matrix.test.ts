@@ -149,8 +149,8 @@ describe('every Update in every phase', () => {
       await waitFor(async () => svc.held === 1 && (await snapshot(id)).phase === 'Progressing', 20_000, 'PUT held');
       await expectRefused(id, 'resume', /not paused \(phase Progressing\)/);
       await expectRefused(id, 'promote', /exposure change is in flight/);
-      await expectRefused(id, 'approve', /step 0 is not an approval step/, { step: 0 });
-      await expectRefused(id, 'approve', /step 1 is not waiting for approval/, { step: 1 });
+      await expectRefused(id, 'approve', /step 1 is not an approval step/, { step: 0 });
+      await expectRefused(id, 'approve', /step 2 is not waiting for approval/, { step: 1 });
       await expectAccepted(id, 'pause', 'Paused');
       await expectRefused(id, 'pause', /already paused by ops for the same reason/);
       await expectAccepted(id, 'resume', 'Progressing');
@@ -191,12 +191,12 @@ describe('every Update in every phase', () => {
     await expectRefused(
       id,
       'approve',
-      /step 2 is not waiting for approval \(the rollout is at step 0, phase Observing\)/,
+      /step 3 is not waiting for approval \(the rollout is at step 1, phase Observing\)/,
       { step: 2 },
     );
     await expectAccepted(id, 'pause', 'Paused');
     await expectRefused(id, 'pause', /already paused/);
-    await expectRefused(id, 'approve', /step 2 is not waiting for approval/, { step: 2 });
+    await expectRefused(id, 'approve', /step 3 is not waiting for approval/, { step: 2 });
     await expectAccepted(id, 'pause', 'Paused', { reason: 'a second reason' });
     await expectAccepted(id, 'resume', 'Observing');
     expect((await snapshot(id)).step).toBe(0);
@@ -214,10 +214,10 @@ describe('every Update in every phase', () => {
       { exposure: 100 },
     ]);
     const id = await startIn(spec, 'AwaitingApproval', 1);
-    await expectRefused(id, 'resume', /step 1 waits for approval; use approve/);
-    await expectRefused(id, 'promote', /step 1 waits for approval; use approve/);
-    await expectRefused(id, 'approve', /step 2 is not waiting for approval/, { step: 2, actor: 'lead' });
-    await expectRefused(id, 'approve', /mallory is not an approver of step 1$/, {
+    await expectRefused(id, 'resume', /step 2 waits for approval; use approve/);
+    await expectRefused(id, 'promote', /step 2 waits for approval; use approve/);
+    await expectRefused(id, 'approve', /step 3 is not waiting for approval/, { step: 2, actor: 'lead' });
+    await expectRefused(id, 'approve', /mallory is not an approver of step 2$/, {
       step: 1,
       actor: 'mallory',
     });
@@ -225,7 +225,7 @@ describe('every Update in every phase', () => {
     await expectAccepted(id, 'resume', 'AwaitingApproval');
     await expectAccepted(id, 'approve', 'AwaitingApproval', { step: 1, actor: 'lead' });
     await waitFor(async () => (await snapshot(id)).step === 2, 20_000, 'step 2');
-    await expectRefused(id, 'approve', /step 1 is already approved/, { step: 1, actor: 'lead' });
+    await expectRefused(id, 'approve', /step 2 is already approved/, { step: 1, actor: 'lead' });
     await expectAccepted(id, 'abort', 'Aborted');
     await expectAllRefusedAfterEnd(id);
   });
@@ -242,7 +242,7 @@ describe('every Update in every phase', () => {
       'Paused',
       1,
     );
-    await expectRefused(id, 'approve', /step 1 is not an approval step/, { step: 1 });
+    await expectRefused(id, 'approve', /step 2 is not an approval step/, { step: 1 });
     await expectAccepted(id, 'pause', 'Paused', { reason: 'operator hold on top of the step' });
     await expectRefused(id, 'pause', /already paused/, { reason: 'operator hold on top of the step' });
     await expectAccepted(id, 'resume', 'Paused');

@@ -97,9 +97,9 @@ export function rolledBackStatus(): ReportStatus {
     },
     timeline: [
       { at: at(0), phase: 'Pending', step: 0, exposure: 0, cause: 'rollout started' },
-      { at: at(0.05), phase: 'Progressing', step: 0, exposure: 0, cause: 'step 0: set exposure to 5%' },
-      { at: at(0.1), phase: 'Observing', step: 0, exposure: 5, cause: 'step 0: observe 10m at 5%' },
-      { at: at(10), phase: 'AwaitingApproval', step: 1, exposure: 5, cause: 'step 1: waiting for approval' },
+      { at: at(0.05), phase: 'Progressing', step: 0, exposure: 0, cause: 'step 1: set exposure to 5%' },
+      { at: at(0.1), phase: 'Observing', step: 0, exposure: 5, cause: 'step 1: observe 10m at 5%' },
+      { at: at(10), phase: 'AwaitingApproval', step: 1, exposure: 5, cause: 'step 2: waiting for approval' },
       {
         at: at(12),
         phase: 'Paused',
@@ -109,8 +109,8 @@ export function rolledBackStatus(): ReportStatus {
         actor: HOSTILE_ACTOR,
       },
       { at: at(16), phase: 'AwaitingApproval', step: 1, exposure: 5, cause: 'resumed', actor: HOSTILE_ACTOR },
-      { at: at(20), phase: 'Progressing', step: 2, exposure: 5, cause: 'step 2: set exposure to 25%' },
-      { at: at(20.1), phase: 'Observing', step: 2, exposure: 25, cause: 'step 2: observe 15m at 25%' },
+      { at: at(20), phase: 'Progressing', step: 2, exposure: 5, cause: 'step 3: set exposure to 25%' },
+      { at: at(20.1), phase: 'Observing', step: 2, exposure: 25, cause: 'step 3: observe 15m at 25%' },
       {
         at: at(35),
         phase: 'RollingBack',

@@ -56,7 +56,7 @@ describe('rollout report renderer (pure, on a hand-made status)', () => {
 
   it('marks pauses, approvals and phase changes', () => {
     expect(svg.match(/class="pause-span"/g)).toHaveLength(1 + 3); // the exposure chart and each of 3 guard panels
-    expect(svg).toContain('ana approved step 1');
+    expect(svg).toContain('ana approved step 2');
     expect(svg.match(/<g class="phase">/g)).toHaveLength(rolledBackStatus().timeline.length);
   });
 
@@ -65,7 +65,7 @@ describe('rollout report renderer (pure, on a hand-made status)', () => {
     expect(svg.match(/class="threshold"/g)).toHaveLength(3); // max of error-rate; min and max of latency; none for a ratio
     expect(svg.match(/<g class="measurement failed">/g)).toHaveLength(2);
     expect(svg).toMatch(
-      /<g class="measurement failed"><title>decisive measurement at \+33m \(step 2\): 0\.05 — Failed/,
+      /<g class="measurement failed"><title>decisive measurement at \+33m \(step 3\): 0\.05 — Failed/,
     );
     expect(svg.match(/<g class="last-value/g)).toHaveLength(3);
     expect(svg).toContain('no data');

@@ -6,8 +6,8 @@ import { VirtualTerminal, wrapRows } from '../helpers/virtual-terminal.js';
 const frame = (phase: string, percent: number, guardValue: string): string[] => [
   `checkout-service-with-a-rather-long-name · rollout/checkout-service-with-a-rather-long-name · ${phase} · step 2/4`,
   `[████░░░░░░░░░░░░░░░░] ${String(percent).padStart(5)}%   window: 3s left`,
-  ' ✔  0 exposure 1%, observe 5s',
-  ' ▶  1 exposure 10%, observe 5s',
+  ' ✔  1 exposure 1%, observe 5s',
+  ' ▶  2 exposure 10%, observe 5s',
   `  canary-error-ratio ${guardValue.padStart(10)}  ≤ 0.05   Successful`,
 ];
 

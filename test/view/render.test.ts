@@ -41,9 +41,9 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
     expect(lines).toEqual([
       'ranker-v2 · rollout/new-ranker · Observing · step 1/3',
       '[█░░░░░░░░░░░░░░░░░░░]     5%   window: 1s left',
-      ' ▶  0 exposure 5%, observe 1.5s',
-      '    1 exposure 50%, observe 1.5s',
-      '    2 exposure 100%',
+      ' ▶  1 exposure 5%, observe 1.5s',
+      '    2 exposure 50%, observe 1.5s',
+      '    3 exposure 100%',
       'last: 09:59:58 Observing — exposure 5% applied',
     ]);
   });
@@ -64,9 +64,9 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
     expect(lines.slice(0, 5)).toEqual([
       'ranker-v2 · rollout/new-ranker · Completed · step 3/3',
       `[${'█'.repeat(20)}]   100%`,
-      ' ✔  0 exposure 5%, observe 1.5s',
-      ' ✔  1 exposure 50%, observe 1.5s',
-      ' ✔  2 exposure 100%',
+      ' ✔  1 exposure 5%, observe 1.5s',
+      ' ✔  2 exposure 50%, observe 1.5s',
+      ' ✔  3 exposure 100%',
     ]);
   });
 
@@ -99,8 +99,8 @@ describe('the status view (rollout status, rollout watch, the demo)', () => {
       NOW,
     );
 
-    expect(lines).toContain(' ✔  0 exposure 5%, observe 1.5s');
-    expect(lines).toContain('    1 exposure 50%, observe 1.5s');
+    expect(lines).toContain(' ✔  1 exposure 5%, observe 1.5s');
+    expect(lines).toContain('    2 exposure 50%, observe 1.5s');
     expect(lines).toContain(`guards:`);
     expect(lines).toContain(
       `  ${'error-rate'.padEnd(22)} ${'0.1703'.padStart(10)}  ${'≤ 0.05'.padEnd(24)} Failed (2 checks)`,

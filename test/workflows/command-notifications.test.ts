@@ -29,8 +29,8 @@ describe('decisions recorded by operator commands', () => {
       const causes = hooks.requests.map((r) => (r.body as { cause: string }).cause);
       expect(causes).toEqual(status.timeline.slice(1).map((t) => t.cause));
       expect(causes).toContain('promoted by ana: window ended early');
-      expect(causes).toContain('step 1 approved by bo');
-      const approved = hooks.requests.find((r) => (r.body as { cause: string }).cause === 'step 1 approved by bo');
+      expect(causes).toContain('step 2 approved by bo');
+      const approved = hooks.requests.find((r) => (r.body as { cause: string }).cause === 'step 2 approved by bo');
       expect(approved?.body).toMatchObject({ phase: 'AwaitingApproval', step: 1, actor: 'bo', workflowId });
     } finally {
       await hooks.close();

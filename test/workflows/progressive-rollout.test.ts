@@ -53,7 +53,7 @@ describe('progressiveRollout', () => {
       const handle = await h.start(flagdSpec(flag, [{ exposure: 5 }, { approval: {} }, { exposure: 50 }]));
       await waitFor(async () => (await handle.query(statusQuery)).phase === 'AwaitingApproval');
       await expect(handle.executeUpdate(approveUpdate, { args: [{ step: 2, actor: 'ana' }] })).rejects.toMatchObject({
-        cause: { message: expect.stringMatching(/step 2 is not an approval step/) },
+        cause: { message: expect.stringMatching(/step 3 is not an approval step/) },
       });
       await expect(handle.executeUpdate(approveUpdate, { args: [{ step: 1, actor: 'ana' }] })).resolves.toMatchObject({
         accepted: true,

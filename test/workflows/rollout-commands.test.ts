@@ -60,9 +60,9 @@ describe('operator commands', () => {
       await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
       const before = await suite.client.status(id);
       await expect(suite.client.approve(id, { step: 1, actor: 'lead' })).rejects.toThrow(
-        /step 1 is not waiting for approval/,
+        /step 2 is not waiting for approval/,
       );
-      await expect(suite.client.approve(id, { step: 7, actor: 'lead' })).rejects.toThrow(/there is no step 7/);
+      await expect(suite.client.approve(id, { step: 7, actor: 'lead' })).rejects.toThrow(/there is no step 8/);
       await expect(suite.client.resume(id, { actor: 'x' })).rejects.toThrow(/not paused/);
       await expect(suite.client.pause(id, { reason: '', actor: 'x' })).rejects.toThrow(/reason: must say why/);
       const after = await suite.client.status(id);
@@ -75,7 +75,7 @@ describe('operator commands', () => {
       // the refusal names the step and the actor, never who may approve
       const refused = await suite.client.approve(id, { step: 1, actor: 'mallory' }).catch((err: Error) => err);
       expect(refused).toBeInstanceOf(Error);
-      expect((refused as Error).message).toMatch(/mallory is not an approver of step 1/);
+      expect((refused as Error).message).toMatch(/mallory is not an approver of step 2/);
       expect((refused as Error).message).not.toContain('lead');
       await suite.client.approve(id, { step: 1, actor: 'lead' });
       const result = await suite.client.result(id);

@@ -118,7 +118,7 @@ describe('rollback saga', () => {
       );
       const result = await suite.client.result(id);
       expect(result.phase).toBe('RolledBack');
-      expect(result.reason).toMatch(/approval of step 1 timed out/);
+      expect(result.reason).toMatch(/approval of step 2 timed out/);
       expect((await readFlag(h.dir, flag)).percent).toBe(0);
     } finally {
       await h.stop();

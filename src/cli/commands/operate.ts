@@ -30,7 +30,7 @@ export function registerOperateCommands(program: Command): void {
     if (verb.reason) cmd.requiredOption('--reason <text>', 'why');
     if (verb.step)
       cmd
-        .option('--step <n>', 'index of the approval step, as in the spec (steps[n]); default: the step that waits')
+        .option('--step <n>', 'the approval step, counted from 1 as status shows it; default: the step that waits')
         .option('--comment <text>', 'a note kept with the approval');
     cmd.action(async (id: string, opts: OperateOpts) => {
       const { rollouts } = await cliClient();
@@ -54,21 +54,29 @@ export function registerOperateCommands(program: Command): void {
         }
       })();
       if (opts.json) printJson(ack);
-      else printLines(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step}`);
+      else printLines(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step + 1}`);
     });
   }
 }
 
 /**
- * The step to approve: `--step` as given (the workflow's validator judges it), else the step the rollout waits at;
- * a rollout that waits for no approval is refused here, naming its phase.
+ * The step to approve, as an index: `--step N` counts from 1 as every human-facing output does (the workflow's
+ * validator judges it), else the step the rollout waits at; a rollout that waits for no approval is refused here,
+ * naming its phase.
  */
 async function waitingStep(given: string | undefined, status: () => Promise<RolloutStatus>): Promise<number> {
-  if (given !== undefined) return Number(given);
+  if (given !== undefined) {
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 1)
+      throw new ValidationError(`--step: must be a step number, counted from 1 (got ${JSON.stringify(given)})`, [
+        { path: '--step', message: 'must be an integer ≥ 1' },
+      ]);
+    return n - 1;
+  }
   const s = await status();
   if (s.phase === 'AwaitingApproval' || s.pauseReasons.some((p) => p.kind === 'approval-timeout')) return s.step;
   throw new ValidationError(
-    `no step waits for approval: the rollout is ${s.phase} at step ${s.step} (give --step)`,
+    `no step waits for approval: the rollout is ${s.phase} at step ${s.step + 1} (give --step)`,
     [],
   );
 }

@@ -165,7 +165,7 @@ export function registerRolloutCommands(program: Command): void {
         return printJson({ timeline: status.timeline, measurements: status.measurements, windows: status.windows });
       for (const t of status.timeline) {
         printLines(
-          `${t.at}  ${t.phase.padEnd(16)} step ${t.step}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}`,
+          `${t.at}  ${t.phase.padEnd(16)} step ${t.step + 1}  ${String(t.exposure).padStart(5)}%  ${t.cause}${t.actor ? ` [${t.actor}]` : ''}`,
         );
       }
       for (const m of status.measurements)
@@ -195,7 +195,7 @@ async function watch(id: string, intervalMs: number): Promise<void> {
       view.frame(lines, text);
     } else if (text !== previous) {
       printLines(
-        `${new Date().toISOString()} ${status.phase} step ${status.step}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value, g.unit)}(${g.verdict})`).join('')}`,
+        `${new Date().toISOString()} ${status.phase} step ${Math.min(status.step + 1, status.totalSteps)}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value, g.unit)}(${g.verdict})`).join('')}`,
       );
     }
     previous = text;
