@@ -307,6 +307,14 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.breach(workflowId, { guard: 'errors', value: 0.4 });
     return workflowId;
   },
+  async 'promote-full'() {
+    // promote with full during the first window: one exposure change to the last step's, then Completed (ROLLOUT_V6_PATCH)
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 5, observe: '1h' }, { pause: {} }, { exposure: 100 }]);
+    const { workflowId } = await client.start(spec, opts);
+    await waitFor(async () => (await status(workflowId)).phase === 'Observing');
+    await client.promote(workflowId, { actor: 'ana', full: true, reason: 'recorded' });
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

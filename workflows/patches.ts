@@ -38,3 +38,10 @@ export const ROLLOUT_V4_PATCH = 'rollout-v4';
  * Histories recorded before it (`test/replay/histories/v4`) replay with per-window tallies and breaches apart.
  */
 export const ROLLOUT_V5_PATCH = 'rollout-v5';
+
+/**
+ * Version 6: `promote` with `full` skips every remaining step and window and sets the last step's exposure at once
+ * (one `applyExposure`), then completes. The marker is recorded only by runs that take that branch; no run before
+ * it could (its validator refused the field), so every earlier history replays unchanged.
+ */
+export const ROLLOUT_V6_PATCH = 'rollout-v6';

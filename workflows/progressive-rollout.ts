@@ -17,7 +17,7 @@ import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
 import { forwardActivities, preflightActivities } from './activities.js';
 import { BackgroundGuards } from './background.js';
-import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH } from './patches.js';
+import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH, ROLLOUT_V6_PATCH } from './patches.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
@@ -71,7 +71,8 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
 
   try {
     await runSteps(rollout);
-    if (v5 && spec.analysis.finalBake && !rollout.rollingBack) await runFinalBake(rollout, spec.analysis.finalBake);
+    if (v5 && spec.analysis.finalBake && !rollout.rollingBack && !state.promoteFull)
+      await runFinalBake(rollout, spec.analysis.finalBake);
   } catch (err) {
     if (isContinueAsNew(err)) throw err;
     const trigger: RollbackTrigger = isCancellation(err) ? 'cancel' : 'error';
@@ -116,6 +117,10 @@ function isContinueAsNew(err: unknown): boolean {
 async function runSteps(r: Rollout): Promise<void> {
   const { spec, state } = r;
   while (state.step < spec.steps.length && !r.rollingBack) {
+    if (state.promoteFull && patched(ROLLOUT_V6_PATCH)) {
+      await runFullPromotion(r);
+      return;
+    }
     const step = kindOf(spec.steps[state.step]!);
     switch (step.kind) {
       case 'exposure':
@@ -156,17 +161,54 @@ function shouldContinueAsNew(): boolean {
   return info.continueAsNewSuggested || info.historyLength > CONTINUE_AS_NEW_EVENTS;
 }
 
+/** Before the first exposure change: what rollback must undo, the hooks last and the exposure first. */
+function pushCompensations(r: Rollout): void {
+  const { spec, state } = r;
+  if (state.compensations.some((c) => c.kind === 'exposure')) return;
+  spec.rollback.compensations.forEach((c, index) =>
+    state.compensations.push({ kind: 'custom', index, name: compensationName(c) }),
+  );
+  state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
+}
+
+/**
+ * `promote --full` (version 6): every remaining step and window is skipped, the last exposure step's exposure is set
+ * at once, and the rollout completes (no final bake). Its validator refused it while an approval lay ahead.
+ */
+async function runFullPromotion(r: Rollout): Promise<void> {
+  const { spec, state } = r;
+  const last = [...spec.steps]
+    .reverse()
+    .map(kindOf)
+    .find((k) => k.kind === 'exposure');
+  const skipped = `steps ${state.step + 1}–${spec.steps.length} skipped`;
+  if (last?.kind === 'exposure' && (state.exposure.percent !== last.step.exposure || last.step.cohort)) {
+    const exposure: Exposure = {
+      percent: last.step.exposure,
+      ...(last.step.cohort ? { cohort: last.step.cohort } : {}),
+    };
+    r.enter(
+      'Progressing',
+      `full promotion: set exposure to ${last.step.exposure}% (${skipped})`,
+      state.promoteFull?.actor,
+    );
+    pushCompensations(r);
+    const reading = await forwardActivities.applyExposure.executeWithOptions(
+      { summary: `set ${spec.target.flag} to ${last.step.exposure}% (full promotion)` },
+      [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:promote-full:apply` }],
+    );
+    state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+    r.background?.start();
+  }
+  if (!r.rollingBack) state.step = spec.steps.length;
+}
+
 async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   const { spec, state } = r;
   const exposure: Exposure = { percent: step.exposure, ...(step.cohort ? { cohort: step.cohort } : {}) };
   r.enter('Progressing', `step ${state.step + 1}: set exposure to ${step.exposure}%`);
-  if (!state.compensations.some((c) => c.kind === 'exposure')) {
-    // pushed before the first change, so rollback undoes the hooks last and the exposure first
-    spec.rollback.compensations.forEach((c, index) =>
-      state.compensations.push({ kind: 'custom', index, name: compensationName(c) }),
-    );
-    state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
-  }
+  // pushed before the first change, so rollback undoes the hooks last and the exposure first
+  pushCompensations(r);
   const reading = await forwardActivities.applyExposure.executeWithOptions(
     { summary: `set ${spec.target.flag} to ${step.exposure}%` },
     [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],

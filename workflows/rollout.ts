@@ -138,6 +138,15 @@ export class Rollout {
   promote(cmd: PromoteCommand): CommandAck {
     const { state } = this;
     state.promoteRequested = true;
+    if (cmd.full === true) {
+      const forced = cmd.force === true;
+      state.promoteFull = { actor: cmd.actor, at: now(), forced, ...(cmd.reason ? { reason: cmd.reason } : {}) };
+      const why = `promoted to full by ${cmd.actor}${forced ? `, forced past failing guards: ${cmd.reason ?? ''}` : cmd.reason ? `: ${cmd.reason}` : ''}`;
+      const hadPause = state.pauseReasons.some((p) => p.kind !== 'approval-timeout');
+      if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, why);
+      else this.enterByCommand(state.phase, why, cmd.actor);
+      return this.ack();
+    }
     const hadPause = state.pauseReasons.some((p) => p.kind !== 'approval-timeout');
     if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, `promoted by ${cmd.actor}`);
     else this.enterByCommand(state.phase, `promoted by ${cmd.actor}: window ended early`, cmd.actor);

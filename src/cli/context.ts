@@ -1,3 +1,4 @@
+import { paint, useColour } from '../view/colour.js';
 import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
 import { RolloutClient } from '../client/rollout-client.js';
@@ -60,6 +61,17 @@ export function printJson(value: unknown): void {
  */
 export function printLines(...lines: string[]): void {
   process.stdout.write(lines.map((line) => `${escapeControls(line)}\n`).join(''));
+}
+
+/**
+ * {@link printLines} with phases and verdicts coloured when stdout is a terminal (never on a pipe; NO_COLOR turns it
+ * off). The colour is added after control characters from callers are escaped, so it is the only escape printed.
+ */
+export function printStatusLines(...lines: string[]): void {
+  const colour = useColour(process.stdout);
+  process.stdout.write(
+    lines.map((line) => `${colour ? paint(escapeControls(line)) : escapeControls(line)}\n`).join(''),
+  );
 }
 
 /** {@link printLines} on stderr. */

@@ -117,7 +117,22 @@ export class RolloutClient {
   resume(id: string, cmd: ResumeCommand): Promise<CommandAck> {
     return this.command(id, 'resume', resumeUpdate, ResumeCommand, cmd);
   }
-  promote(id: string, cmd: PromoteCommand): Promise<CommandAck> {
+  /**
+   * Ends the current window or pause; with `full`, skips to the last step. A full promotion is refused while a guard
+   * is failing unless forced with a reason: the workflow's validator judges the guards it has recorded, and this
+   * also judges the live values of the window that runs now (its heartbeat), which the workflow sees only at the
+   * window's end.
+   */
+  async promote(id: string, cmd: PromoteCommand): Promise<CommandAck> {
+    if (cmd.full === true && cmd.force !== true) {
+      const live = await this.status(id).catch(() => undefined);
+      const failing = live?.guards.filter((g) => g.verdict === 'Failed' && g.dryRun !== true) ?? [];
+      if (failing.length > 0)
+        throw new CommandRejectedError(
+          'promote',
+          `cannot promote to full: guard ${failing.map((g) => g.name).join(', ')} is failing; add force with a reason to promote anyway`,
+        );
+    }
     return this.command(id, 'promote', promoteUpdate, PromoteCommand, cmd);
   }
   approve(id: string, cmd: ApproveCommand): Promise<CommandAck> {

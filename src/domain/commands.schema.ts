@@ -17,7 +17,20 @@ export const PauseCommand = z.object({ reason: Reason, actor: Actor }).strict();
 export type PauseCommand = z.infer<typeof PauseCommand>;
 export const ResumeCommand = z.object({ actor: Actor }).strict();
 export type ResumeCommand = z.infer<typeof ResumeCommand>;
-export const PromoteCommand = z.object({ actor: Actor }).strict();
+export const PromoteCommand = z
+  .object({
+    actor: Actor,
+    /** Skip every remaining step and window: straight to the last step's exposure, then Completed. */
+    full: z.boolean().optional(),
+    /** With `full`: promote although a guard is failing; needs a `reason`. */
+    force: z.boolean().optional(),
+    reason: Reason.optional(),
+  })
+  .strict()
+  .refine((c) => !c.force || (c.full === true && c.reason !== undefined), {
+    message: 'force needs full and a reason',
+    path: ['force'],
+  });
 export type PromoteCommand = z.infer<typeof PromoteCommand>;
 export const ApproveCommand = z
   .object({

@@ -94,15 +94,43 @@ export function rejectResume(s: RolloutState, spec: ResolvedSpec, cmd: ResumeCom
   return undefined;
 }
 
+const flag: FieldCheck = (v) => (v === undefined || typeof v === 'boolean' ? undefined : 'must be true or false');
+
 export function rejectPromote(s: RolloutState, spec: ResolvedSpec, cmd: PromoteCommand): string | undefined {
-  const bad = malformed(cmd, { actor: text(MAX_ACTOR) });
+  const bad = malformed(cmd, {
+    actor: text(MAX_ACTOR),
+    full: flag,
+    force: flag,
+    reason: optional(text(MAX_TEXT)),
+  });
   if (bad) return `cannot promote: ${bad}`;
   if (closed(s)) return `cannot promote: ${closed(s)}`;
   if (waitsForApproval(s, spec)) return `cannot promote: step ${s.step + 1} waits for approval; use approve`;
+  if (cmd.full === true) return rejectFullPromotion(s, spec, cmd);
+  if (cmd.force === true) return 'cannot promote: force applies to a full promotion (full: true)';
   if (s.phase === 'Observing' || s.pauseReasons.some((p) => p.kind !== 'approval-timeout')) return undefined;
   if (s.phase === 'Progressing')
     return 'cannot promote: an exposure change is in flight; promote its observation window once it starts';
   return `cannot promote: nothing to end early in phase ${s.phase}`;
+}
+
+/**
+ * Why the rollout cannot skip to its last step now: it already is going there; an approval step lies ahead that
+ * nobody approved (a required sign-off, perhaps the target's policy, is never skipped); or a guard is failing and the
+ * command does not force it with a reason.
+ */
+function rejectFullPromotion(s: RolloutState, spec: ResolvedSpec, cmd: PromoteCommand): string | undefined {
+  if (s.promoteFull) return 'cannot promote: a full promotion is already under way';
+  for (let i = s.step; i < spec.steps.length; i++) {
+    const step = spec.steps[i]!;
+    if (stepKind(step) === 'approval' && !s.approvals.some((a) => a.step === i))
+      return `cannot promote to full: step ${i + 1} is an approval nobody has given yet; approve it when it waits, or promote step by step`;
+  }
+  if (cmd.force === true) return cmd.reason?.trim() ? undefined : 'cannot promote: force needs a reason';
+  const failing = s.guards.filter((g) => g.verdict === 'Failed' && g.dryRun !== true);
+  if (failing.length > 0)
+    return `cannot promote to full: guard ${failing.map((g) => g.name).join(', ')} is failing; add force with a reason to promote anyway`;
+  return undefined;
 }
 
 export function rejectApprove(s: RolloutState, spec: ResolvedSpec, cmd: ApproveCommand): string | undefined {

@@ -127,6 +127,10 @@ export const RolloutState = z.object({
   rollback: RollbackState.optional(),
   /** Set by promote: end the current window, pause step or operator pause now. */
   promoteRequested: z.boolean(),
+  /** Set by promote with `full`: skip every remaining step and window to the last step's exposure. */
+  promoteFull: z
+    .object({ actor: z.string(), at: z.string(), forced: z.boolean(), reason: z.string().optional() })
+    .optional(),
   windowEndsAt: z.string().optional(),
   guards: z.array(GuardStatus),
   /** Every measurement that changed a decision, exactly as judged. */

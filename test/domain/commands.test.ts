@@ -89,8 +89,8 @@ describe('command validators: the shape of a command sent by any Temporal SDK', 
       'cannot abort: reason: must be at most 1000 characters',
     );
     expect(rejectResume(observing, spec, {} as never)).toBe('cannot resume: actor: must be a string');
-    expect(rejectPromote(observing, spec, { actor: 'ana', force: true } as never)).toBe(
-      'cannot promote: unknown field force',
+    expect(rejectPromote(observing, spec, { actor: 'ana', hurry: true } as never)).toBe(
+      'cannot promote: unknown field hurry',
     );
     expect(rejectApprove(waiting, spec, { step: 1.5, actor: 'lead' })).toBe(
       'cannot approve: step: must be a step index (an integer ≥ 0)',
@@ -132,5 +132,49 @@ describe('command validators: the shape of a command sent by any Temporal SDK', 
         ApproveCommand.safeParse(cmd).success,
       );
     }
+  });
+});
+
+describe('promote with full: skip to the last step', () => {
+  const failing = {
+    name: 'errors',
+    verdict: 'Failed' as const,
+    value: 0.5,
+    threshold: '≤ 0.1',
+    at: 't',
+  };
+  it('is refused while an approval lies ahead that nobody gave, and accepted once it is given', () => {
+    expect(rejectPromote(at(0, 'Observing'), spec, { actor: 'ana', full: true })).toBe(
+      'cannot promote to full: step 2 is an approval nobody has given yet; approve it when it waits, or promote step by step',
+    );
+    const approved = at(2, 'Paused', {
+      approvals: [{ step: 1, actor: 'lead', at: 't' }],
+      pauseReasons: [{ kind: 'step', reason: 'pause step', at: 't' }],
+    });
+    expect(rejectPromote(approved, spec, { actor: 'ana', full: true })).toBeUndefined();
+  });
+  it('is refused while a recorded guard fails, unless forced with a reason; a dry-run guard does not count', () => {
+    const s = at(2, 'Paused', {
+      approvals: [{ step: 1, actor: 'lead', at: 't' }],
+      pauseReasons: [{ kind: 'step', reason: 'pause step', at: 't' }],
+      guards: [failing],
+    });
+    expect(rejectPromote(s, spec, { actor: 'ana', full: true })).toMatch(/guard errors is failing; add force/);
+    expect(rejectPromote(s, spec, { actor: 'ana', full: true, force: true })).toBe(
+      'cannot promote: force needs a reason',
+    );
+    expect(rejectPromote(s, spec, { actor: 'ana', full: true, force: true, reason: 'hotfix' })).toBeUndefined();
+    expect(
+      rejectPromote({ ...s, guards: [{ ...failing, dryRun: true }] }, spec, { actor: 'ana', full: true }),
+    ).toBeUndefined();
+    expect(rejectPromote(s, spec, { actor: 'ana', force: true, reason: 'x' })).toBe(
+      'cannot promote: force applies to a full promotion (full: true)',
+    );
+    expect(rejectPromote(s, spec, { actor: 'ana', full: 'yes' } as never)).toBe(
+      'cannot promote: full: must be true or false',
+    );
+    expect(
+      rejectPromote({ ...s, promoteFull: { actor: 'bo', at: 't', forced: false } }, spec, { actor: 'ana', full: true }),
+    ).toBe('cannot promote: a full promotion is already under way');
   });
 });

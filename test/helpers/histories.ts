@@ -7,10 +7,11 @@ import type { temporal } from '@temporalio/proto';
  * (spec check in a local activity, leaner search-attribute upserts), `v2` after it and before `ROLLOUT_V3_PATCH`
  * (decisions recorded by operator commands are published on their own), `v3` after it and before `ROLLOUT_V4_PATCH`
  * (a preflight before the first exposure change), `v4` after it and before `ROLLOUT_V5_PATCH` (guards over the whole
- * rollout, one tally per guard, refused breaches), `v5` after. Every set must keep replaying against the current code.
+ * rollout, one tally per guard, refused breaches), `v5` after it and before `ROLLOUT_V6_PATCH` (promote with `full`),
+ * `v6` after. Every set must keep replaying against the current code.
  */
 export const HISTORIES = new URL('../replay/histories/', import.meta.url);
-export const CURRENT_HISTORY_SET = 'v5';
+export const CURRENT_HISTORY_SET = 'v6';
 
 export interface RecordedHistory {
   set: string;

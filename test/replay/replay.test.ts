@@ -4,7 +4,13 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { installRuntime } from '../../src/worker/runtime.js';
-import { ROLLOUT_V2_PATCH, ROLLOUT_V3_PATCH, ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH } from '../../workflows/patches.js';
+import {
+  ROLLOUT_V2_PATCH,
+  ROLLOUT_V3_PATCH,
+  ROLLOUT_V4_PATCH,
+  ROLLOUT_V5_PATCH,
+  ROLLOUT_V6_PATCH,
+} from '../../workflows/patches.js';
 import {
   CURRENT_HISTORY_SET,
   hasPatchMarker,
@@ -33,14 +39,17 @@ describe('replay of checked-in histories', () => {
   });
 
   it('keeps a set recorded before each patch and one after the last', async () => {
-    expect(CURRENT_HISTORY_SET).toBe('v5');
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5']));
-    const [v1, v2, v3, v4, v5] = await Promise.all(['v1', 'v2', 'v3', 'v4', 'v5'].map((set) => loadHistories(set)));
+    expect(CURRENT_HISTORY_SET).toBe('v6');
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']));
+    const [v1, v2, v3, v4, v5, v6] = await Promise.all(
+      ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((set) => loadHistories(set)),
+    );
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
     expect(v3!.length).toBeGreaterThanOrEqual(14);
     expect(v4!.length).toBeGreaterThanOrEqual(15);
     expect(v5!.length).toBeGreaterThanOrEqual(19);
+    expect(v6!.length).toBeGreaterThanOrEqual(20);
     const names = (hs: RecordedHistory[], patch: string) =>
       hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
@@ -74,6 +83,22 @@ describe('replay of checked-in histories', () => {
         .map((h) => h.name)
         .sort(),
     ).toEqual(['drill-signal-pass']);
+    // only a run that promoted to full took the v6 branch
+    expect(names(v5!, ROLLOUT_V6_PATCH)).toEqual([]);
+    expect(names(v6!, ROLLOUT_V6_PATCH)).toEqual(['promote-full']);
+  });
+
+  it('v6: a full promotion made one exposure change to the last step and completed', async () => {
+    const [h] = (await loadHistories('v6')).filter((x) => x.name === 'promote-full');
+    const scheduled = (h!.history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => name !== undefined && name !== null);
+    expect(scheduled).toEqual(['preflight', 'applyExposure', 'applyExposure']);
+    const completed = (h!.history.events ?? []).find((e) => e.workflowExecutionCompletedEventAttributes);
+    const result = JSON.parse(
+      Buffer.from(completed!.workflowExecutionCompletedEventAttributes!.result!.payloads![0]!.data!).toString('utf8'),
+    ) as { phase: string; exposure: { percent: number } };
+    expect(result).toMatchObject({ phase: 'Completed', exposure: { percent: 100 } });
   });
 
   it('v5: a background guard failed during an approval wait, in its own activity, after the first exposure change', async () => {

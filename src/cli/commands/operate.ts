@@ -8,6 +8,8 @@ interface OperateOpts {
   reason?: string;
   step?: string;
   comment?: string;
+  full?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -16,7 +18,10 @@ export function registerOperateCommands(program: Command): void {
   const verbs: { name: string; description: string; reason?: boolean; step?: boolean }[] = [
     { name: 'pause', description: 'hold the rollout (with --reason)', reason: true },
     { name: 'resume', description: 'clear every pause' },
-    { name: 'promote', description: 'end the current observation window or pause now' },
+    {
+      name: 'promote',
+      description: 'end the current observation window or pause now; --full skips every remaining step to the last',
+    },
     { name: 'approve', description: 'approve the approval step that waits (or --step N)', step: true },
     { name: 'abort', description: 'roll back now (with --reason)', reason: true },
   ];
@@ -28,6 +33,11 @@ export function registerOperateCommands(program: Command): void {
       .option('--actor <name>', 'who is acting (default: the OS user)')
       .option('--json', 'print the acknowledgement as JSON');
     if (verb.reason) cmd.requiredOption('--reason <text>', 'why');
+    if (verb.name === 'promote')
+      cmd
+        .option('--full', 'skip every remaining step and window: straight to the last exposure, then Completed')
+        .option('--force', 'with --full: promote although a guard is failing (needs --reason)')
+        .option('--reason <text>', 'why (needed with --force)');
     if (verb.step)
       cmd
         .option('--step <n>', 'the approval step, counted from 1 as status shows it; default: the step that waits')
@@ -44,7 +54,12 @@ export function registerOperateCommands(program: Command): void {
           case 'resume':
             return rollouts.resume(wid, { actor });
           case 'promote':
-            return rollouts.promote(wid, { actor });
+            return rollouts.promote(wid, {
+              actor,
+              ...(opts.full ? { full: true } : {}),
+              ...(opts.force ? { force: true } : {}),
+              ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+            });
           case 'approve':
             return waitingStep(opts.step, () => rollouts.status(wid)).then((step) =>
               rollouts.approve(wid, { step, actor, ...(opts.comment ? { comment: opts.comment } : {}) }),

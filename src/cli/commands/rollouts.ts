@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { catalogFromOptions, CONFIG_ENV, rootDir, type LoadedCatalog } from '../../catalog/load.js';
 import type { TargetSpec } from '../../domain/target-spec.schema.js';
 import { redactUrl } from '../../util/redact-url.js';
-import { cliClient, EXIT, printErrorLines, printJson, printLines, rolloutId, uiLink } from '../context.js';
+import {
+  cliClient,
+  EXIT,
+  printErrorLines,
+  printJson,
+  printLines,
+  printStatusLines,
+  rolloutId,
+  uiLink,
+} from '../context.js';
 import { createLiveView } from '../../view/live-view.js';
 import { renderStatus } from '../../view/render.js';
 import { ABSENT, escapeControls } from '../../view/terminal-text.js';
@@ -118,7 +127,7 @@ export function registerRolloutCommands(program: Command): void {
       const { rollouts } = await cliClient();
       const status = await rollouts.status(rolloutId(id));
       if (opts.json) printJson(status);
-      else printLines(...renderStatus(rolloutId(id), status));
+      else printStatusLines(...renderStatus(rolloutId(id), status));
     });
 
   program
