@@ -13,6 +13,7 @@ import {
   type GuardBreach,
 } from '../domain/commands.schema.js';
 import { type CommandAck } from '../domain/commands.js';
+import { MAX_DESCRIPTION } from '../domain/bounds.js';
 import { describeIssues, flattenIssues } from '../domain/validation.js';
 import { RolloutError, ValidationError } from '../errors.js';
 import {
@@ -99,6 +100,42 @@ export class RolloutClient {
       if (!asOf || progress.updatedAt > asOf) asOf = progress.updatedAt;
     }
     return asOf ? { ...status, guards, guardsAsOf: asOf } : status;
+  }
+
+  /**
+   * Starts an ended rollout's spec again, as its caller sent it, under the same workflow ID and task queue: after
+   * an abort, a rollback or a failed start (never after Completed, nor while it runs). The new run's description
+   * says who retried it, after what, and why.
+   */
+  async retry(
+    id: string,
+    opts: { reason: string; actor: string; catalog?: StartOptions['catalog'] },
+  ): Promise<{ workflowId: string; runId: string; after: string }> {
+    const handle = this.handle(id);
+    const described = await handle.describe();
+    if (described.status.name === 'RUNNING')
+      throw new CommandRejectedError('retry', 'the rollout is still running; abort it first');
+    const after = await handle.result().then(
+      (r) => r.phase,
+      () => 'Failed',
+    );
+    if (after === 'Completed') throw new CommandRejectedError('retry', 'the rollout completed: nothing to retry');
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const [input] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [
+      { spec?: unknown } | undefined,
+    ];
+    const spec = input?.spec;
+    if (typeof spec !== 'object' || spec === null)
+      throw new CommandRejectedError('retry', 'the ended run holds no spec to start again');
+    const before = (spec as { description?: unknown }).description;
+    const note = `retried by ${opts.actor} after ${after}: ${opts.reason}`;
+    const description = (typeof before === 'string' && before ? `${before} — ${note}` : note).slice(0, MAX_DESCRIPTION);
+    const started = await this.start(
+      { ...spec, description },
+      { taskQueue: described.taskQueue, ...(opts.catalog ? { catalog: opts.catalog } : {}) },
+    );
+    return { ...started, after };
   }
 
   /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */

@@ -110,6 +110,39 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     }
   });
 
+  it('retry starts an aborted rollout again with its spec and the reason; refused while it runs', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('cli-retry');
+      const id = rolloutIdForFlag(flag);
+      const file = await specFile(h.dir, flagdSpec(flag, [{ exposure: 5, observe: '1h' }, { exposure: 100 }]));
+      expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
+      await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
+      const early = await cli(['retry', flag, '--reason', 'again']);
+      expect(early.code).toBe(2);
+      expect(early.stderr).toMatch(/retry rejected: the rollout is still running; abort it first/);
+      const firstRun = (await suite.client.handle(id).describe()).runId;
+      await suite.client.abort(id, { reason: 'bad metrics', actor: 'ana' });
+      expect((await suite.client.result(id)).phase).toBe('Aborted');
+      const retried = await cli(['retry', flag, '--reason', 'metrics fixed', '--actor', 'ana', '--json']);
+      expect(retried.code, retried.stderr).toBe(0);
+      const started = JSON.parse(retried.stdout) as { workflowId: string; runId: string; after: string };
+      expect(started).toMatchObject({ workflowId: id, after: 'Aborted' });
+      expect(started.runId).not.toBe(firstRun);
+      // the same spec runs again, on the same task queue, with the reason in its description
+      await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
+      expect((await suite.client.status(id)).exposure.percent).toBe(5);
+      const startEvent = (await suite.client.handle(id).fetchHistory()).events?.[0];
+      const input = JSON.parse(
+        Buffer.from(startEvent!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8'),
+      ) as { spec: { description: string } };
+      expect(input.spec.description).toBe('retried by ana (unauthenticated) after Aborted: metrics fixed');
+      await suite.client.abort(id, { reason: 'test over', actor: 'ana' });
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('approve without --step approves the step that waits, and refuses when none waits; list has a header; --version', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import type { RolloutStatus } from '../../../workflows/messages.js';
+import { catalogFromOptions } from '../../catalog/load.js';
 import { actorOf, cliClient, printJson, printLines, rolloutId } from '../context.js';
 
 interface OperateOpts {
@@ -72,6 +73,29 @@ export function registerOperateCommands(program: Command): void {
       else printLines(`${verb.name} accepted: ${wid} is ${ack.phase} at step ${ack.step + 1}`);
     });
   }
+}
+
+/** `retry`: start an aborted, rolled-back or failed rollout's spec again, with the reason in its description. */
+export function registerRetryCommand(program: Command): void {
+  program
+    .command('retry')
+    .argument('<id>', 'rollout ID (rollout/<flag>) or flag')
+    .requiredOption('--reason <text>', 'why it is worth another try (kept in the new run’s description)')
+    .option('--actor <name>', 'who is acting (default: the OS user)')
+    .option('--config <file>', `check the spec against this catalog before starting again`)
+    .option('--json', 'print the new run as JSON')
+    .description('start an ended rollout (aborted, rolled back or failed) again with the same spec')
+    .action(async (id: string, opts: { reason: string; actor?: string; config?: string; json?: boolean }) => {
+      const loaded = await catalogFromOptions(opts.config);
+      const { rollouts } = await cliClient();
+      const started = await rollouts.retry(rolloutId(id), {
+        reason: opts.reason,
+        actor: actorOf(opts),
+        ...(loaded ? { catalog: loaded.catalog } : {}),
+      });
+      if (opts.json) printJson(started);
+      else printLines(`retried ${started.workflowId} (it had ended ${started.after}): run ${started.runId}`);
+    });
 }
 
 /**
