@@ -155,6 +155,12 @@ describe('the dashboard, in a real browser', () => {
     await phaseIs(page, 'Completed');
     expect(await text(page, '#approvals')).toContain('step 2 approved by alice: checked the canary dashboards');
     expect((await readFlag(flag)).percent).toBe(100);
+    // the API reference, rendered from the OpenAPI document, opens with the same session (and not without one)
+    await page.click('#api-docs');
+    await page.waitForSelector('h1');
+    expect(await text(page, 'h1')).toContain('rollout-orchestrator API');
+    expect(await text(page, 'body')).toContain('POST /rollouts/{id}/approve');
+    expect((await fetch(`${base}/docs`)).status).toBe(401);
     await page.context().close();
   });
 

@@ -48,7 +48,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </style>
 </head>
 <body>
-<header><h1><a href="#/">rollout-orchestrator</a></h1><span class="who" id="who"></span></header>
+<header><h1><a href="#/">rollout-orchestrator</a></h1><a href="/docs" id="api-docs">API reference</a><span class="who" id="who"></span></header>
 <main id="app"><p class="muted">Loading…</p></main>
 <script src="/dashboard.js"></script>
 </body>

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
+import { renderApiDocs } from '../docs-page.js';
 
 /** How long `/healthz` waits for Temporal before calling it down. */
 const HEALTH_TIMEOUT_MS = 3_000;
 
-/** `GET /healthz` (no token), `GET /metrics`, `GET /openapi.json`. */
+/** `GET /healthz` (no token), `GET /metrics`, `GET /openapi.json`, and `GET /docs` rendering it as HTML. */
 export function opsRoutes(ctx: ApiContext, openApiDocument: () => Record<string, unknown>) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get(
@@ -56,6 +57,16 @@ export function opsRoutes(ctx: ApiContext, openApiDocument: () => Record<string,
       '/openapi.json',
       { config: { doc: { summary: 'This OpenAPI 3.1 document', tags: ['ops'], responses: { 200: 'the document' } } } },
       async () => openApiDocument(),
+    );
+
+    // the reference page: the same document as HTML, no script at all; like the document, only for a principal (a
+    // browser signed in to the dashboard presents its session cookie)
+    app.get('/docs', async (_request, reply) =>
+      reply
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(renderApiDocs(openApiDocument())),
     );
   };
 }
