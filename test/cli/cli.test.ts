@@ -343,7 +343,7 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       );
       const waiting = terminal().join('\n');
       expect(waiting).toMatch(/\[█░+\]\s+5%/);
-      expect(waiting).toMatch(/ ▶ {2}1 approval/);
+      expect(waiting).toMatch(/ ▶ {2}2 approval/);
       await suite.client.approve(workflowId, { step: 1, actor: 'ana' });
 
       expect(await exited).toBe(0);

@@ -87,7 +87,7 @@ describe('rollout dev --demo', () => {
     const status = await client.rollouts.status(DEMO_ROLLOUT_ID);
     await client.close();
 
-    // what the rollout recorded: the fault went on at step 1 (10%); a guard's window failed from there on (at 10%, or at
+    // what the rollout recorded: the fault went on at step 2 (10%); a guard's window failed from there on (at 10%, or at
     // 50% when the rate windows had not yet filled with faulty requests on a busy machine); exposure is back at 0
     expect(result.phase).toBe('RolledBack');
     expect(result.rollback?.trigger).toBe('guard');
@@ -103,7 +103,7 @@ describe('rollout dev --demo', () => {
     await untilOutput(run, /rollout ended RolledBack: r runs it again, q quits/, 20_000);
     const screen = screenOf(run.output());
     expect(screen).toContain('started rollout/demo-checkout (4s windows)');
-    expect(screen.some((row) => row.startsWith('--fault: step 1 reached (10%)'))).toBe(true);
+    expect(screen.some((row) => row.startsWith('--fault: step 2 reached (10%)'))).toBe(true);
     expect(screen).toContain(
       `web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`,
     );
