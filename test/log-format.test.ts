@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { logFormat, prettyLine } from '../src/log-format.js';
 import { createLogger } from '../src/logger.js';
 
+/** An SGR colour sequence (ESC [ n m). */
+const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g');
+
 /** A stand-in for stderr: collects what is written; a terminal or not. */
 const sink = (isTTY: boolean) => {
   const lines: string[] = [];
@@ -28,7 +31,7 @@ describe('logs: pretty on a terminal, JSON anywhere else', () => {
     log.warn({ err: new Error('boom\u001b[2J') }, 'rollback retrying');
     expect(tty.lines).toHaveLength(2);
     // colour, when the test runner forces it, is not what this asserts
-    const plain = tty.lines.map((l) => l.replace(/\u001b\[\d+m/g, ''));
+    const plain = tty.lines.map((l) => l.replace(COLOUR, ''));
     expect(plain[0]).toMatch(
       /^\d\d:\d\d:\d\d\.\d{3} INFO {2}worker started taskQueue=rollouts note="two words" token=\[redacted\]\n$/,
     );
