@@ -46,6 +46,8 @@ export interface RunRolloutWorkerOptions {
   namespace: string;
   /** Task queue to poll (default: `rollouts`). */
   taskQueue?: string;
+  /** Runs kept in the worker's sticky cache; an idle rollout beyond it is evicted and replayed when it next acts. */
+  maxCachedWorkflows?: number;
   /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
   /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
@@ -70,6 +72,7 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
     connection,
     namespace: options.namespace,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     deps: {
       logger,
       ...(options.catalog ? { catalog: options.catalog } : {}),
@@ -131,6 +134,7 @@ export async function runWorker(options: {
   logger: PinoLogger;
   config?: string;
   taskQueue?: string;
+  maxCachedWorkflows?: number;
   redactor?: LineRedactor;
 }): Promise<void> {
   const { logger } = options;
@@ -150,6 +154,7 @@ export async function runWorker(options: {
       catalog,
       secrets,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+      ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () =>
         logger.info(

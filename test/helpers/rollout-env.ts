@@ -29,6 +29,8 @@ export async function rolloutHarness(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
   deps: Partial<ActivityDeps> = {},
+  /** Worker options the test varies (the sticky cache's size). */
+  options: { maxCachedWorkflows?: number } = {},
 ): Promise<RolloutHarness> {
   const taskQueue = uniqueTaskQueue('rollout');
   const dir = await mkdtemp(join(tmpdir(), 'rollout-'));
@@ -39,6 +41,7 @@ export async function rolloutHarness(
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle,
+    ...options,
     deps: { logger: createLogger({ level: 'warn' }), memory, baseDir: dir, catalog: testCatalog(dir), ...deps },
   });
   const run = worker.run();

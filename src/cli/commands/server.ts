@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { createLogger, type LineRedactor } from '../../logger.js';
 import { CONFIG_ENV } from '../../catalog/load.js';
@@ -22,13 +22,23 @@ export function registerServerCommands(program: Command): void {
     .description('run a rollout worker against the configured Temporal (TEMPORAL_ADDRESS, profiles)')
     .option('--config <file>', `the operator's catalog (default: ${CONFIG_ENV})`)
     .option('--task-queue <queue>', 'task queue to poll', 'rollouts')
-    .action(async (opts: { config?: string; taskQueue: string }) => {
+    .option(
+      '--max-cached-workflows <n>',
+      'rollouts kept in memory between their tasks; idle ones beyond it are evicted and replayed when they next act',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0');
+        return n;
+      },
+    )
+    .action(async (opts: { config?: string; taskQueue: string; maxCachedWorkflows?: number }) => {
       const { runWorker } = await import('../../worker/run-worker.js');
       const redactor: LineRedactor = {};
       await runWorker({
         logger: createLogger({ redactor }),
         redactor,
         taskQueue: opts.taskQueue,
+        ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
         ...(opts.config ? { config: opts.config } : {}),
       });
     });
