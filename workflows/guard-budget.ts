@@ -36,7 +36,7 @@ const duringOf = (g: GuardSpec | undefined) => (g && isMeasured(g) ? g.during : 
 
 /**
  * Replaces the status of the guards in `tallies` (kept in spec order; the others keep theirs), with their verdicts
- * and their rollout-wide failure counts.
+ * and their rollout-wide failure counts. Version 5 runs only (earlier ones replace every status at a window's end).
  */
 export function setGuardStatuses(r: Rollout, tallies: GuardTally[], verdicts: (Verdict | undefined)[]): void {
   const { spec, state } = r;
@@ -48,17 +48,13 @@ export function setGuardStatuses(r: Rollout, tallies: GuardTally[], verdicts: (V
     fresh.set(
       t.guard,
       guardStatusOf(t, verdict, now(), {
-        ...(r.v5 && g ? { failures: counted, failureLimit: g.failureLimit } : {}),
+        ...(g ? { failures: counted, failureLimit: g.failureLimit } : {}),
         ...(g?.unit ? { unit: g.unit } : {}),
         ...(g?.dryRun ? { dryRun: true } : {}),
         ...(duringOf(g) ? { during: duringOf(g)! } : {}),
       }),
     );
   });
-  if (!r.v5) {
-    state.guards = [...fresh.values()];
-    return;
-  }
   const old = new Map(state.guards.map((g) => [g.name, g]));
   state.guards = spec.guards
     .map((g) => fresh.get(g.name) ?? old.get(g.name))

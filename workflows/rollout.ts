@@ -138,18 +138,17 @@ export class Rollout {
   promote(cmd: PromoteCommand): CommandAck {
     const { state } = this;
     state.promoteRequested = true;
+    // a pause it clears, or the window it ends, is recorded with this cause
+    let [onPause, onWindow] = [`promoted by ${cmd.actor}`, `promoted by ${cmd.actor}: window ended early`];
     if (cmd.full === true) {
       const forced = cmd.force === true;
       state.promoteFull = { actor: cmd.actor, at: now(), forced, ...(cmd.reason ? { reason: cmd.reason } : {}) };
-      const why = `promoted to full by ${cmd.actor}${forced ? `, forced past failing guards: ${cmd.reason ?? ''}` : cmd.reason ? `: ${cmd.reason}` : ''}`;
-      const hadPause = state.pauseReasons.some((p) => p.kind !== 'approval-timeout');
-      if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, why);
-      else this.enterByCommand(state.phase, why, cmd.actor);
-      return this.ack();
+      onPause =
+        onWindow = `promoted to full by ${cmd.actor}${forced ? `, forced past failing guards: ${cmd.reason ?? ''}` : cmd.reason ? `: ${cmd.reason}` : ''}`;
     }
     const hadPause = state.pauseReasons.some((p) => p.kind !== 'approval-timeout');
-    if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, `promoted by ${cmd.actor}`);
-    else this.enterByCommand(state.phase, `promoted by ${cmd.actor}: window ended early`, cmd.actor);
+    if (hadPause) this.clearPauses((p) => p.kind === 'approval-timeout', cmd.actor, onPause);
+    else this.enterByCommand(state.phase, onWindow, cmd.actor);
     return this.ack();
   }
 
@@ -228,11 +227,12 @@ export class Rollout {
     const pushed = (state.breaches[guard.name] ?? 0) + 1;
     state.breaches[guard.name] = pushed;
     const failures = addFailures(this, guard.name, 1);
-    const inWindows =
+    // a background guard's measured failures live in its carried tally, not in state.failures
+    const measured =
       'during' in guard && guard.during === 'rollout'
         ? (state.background?.find((t) => t.guard === guard.name)?.failed ?? 0)
         : 0;
-    const total = failures + inWindows;
+    const total = failures + measured;
     const value = breach.value !== undefined ? ` (value ${formatValue(breach.value, guard.unit)})` : '';
     const what = `guard ${guard.name} breached${value}${breach.source ? ` per ${breach.source}` : ''}`;
     recordPushedBreach(state.measurements, {

@@ -4,10 +4,11 @@
  * no third-party asset, so it works offline and under a CSP that allows nothing but its own inline style.
  */
 
+import { esc as escText } from '../report/svg.js';
+
 type Json = Record<string, unknown>;
 
-const esc = (s: unknown): string =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown): string => escText(String(s));
 
 const refName = (schema: unknown): string | undefined => {
   const ref = (schema as { $ref?: unknown } | undefined)?.$ref;

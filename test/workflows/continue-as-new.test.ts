@@ -13,7 +13,13 @@ import { freePort } from '../../src/util/ports.js';
 describe('continue-as-new', () => {
   let server: DevServer;
   let env: TestWorkflowEnvironment;
+  /** The workflows, bundled once for both tests. */
+  let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
   beforeAll(async () => {
+    workflowBundle = await bundleWorkflowCode({
+      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
+      logger: silent,
+    });
     installRuntime(createLogger({ level: 'warn' }));
     // a server that suggests continue-as-new after 40 events, so a short rollout crosses several runs
     server = await startDevServer({
@@ -32,10 +38,6 @@ describe('continue-as-new', () => {
   });
 
   it('carries approvals, compensations and the timeline across runs', async () => {
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
-      logger: silent,
-    });
     const h = await rolloutHarness(env, workflowBundle);
     const client = new RolloutClient(env.client);
     try {
@@ -74,10 +76,6 @@ describe('continue-as-new', () => {
     });
     await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}/stats`;
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname,
-      logger: silent,
-    });
     const h = await rolloutHarness(env, workflowBundle);
     const client = new RolloutClient(env.client);
     try {

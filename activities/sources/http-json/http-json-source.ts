@@ -168,9 +168,12 @@ export async function getJson(req: JsonGet): Promise<unknown> {
   }
 }
 
-/** One GET whose body is read as text, for every HTTP source. */
+/** One request (a GET unless `method` says otherwise) whose body is read as text, for every HTTP source. */
 export interface TextGet {
   url: string | URL;
+  method?: 'GET' | 'POST';
+  /** Sent as JSON with a POST. */
+  body?: unknown;
   /** Names the endpoint in every error. */
   where: string;
   accept: string;
@@ -188,8 +191,16 @@ export async function getText(req: TextGet): Promise<{ response: Response; text:
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const headers: Record<string, string> = { ...req.headers, accept: req.accept };
+  const post = req.method === 'POST';
+  if (post) headers['content-type'] = 'application/json';
   try {
-    const response = await req.fetch(req.url, { headers, signal, redirect: 'manual' });
+    const response = await req.fetch(req.url, {
+      method: req.method ?? 'GET',
+      headers,
+      signal,
+      redirect: 'manual',
+      ...(post ? { body: JSON.stringify(req.body) } : {}),
+    });
     return { response, text: redactHeaders(await response.text(), req.headers) };
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
