@@ -315,6 +315,16 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.promote(workflowId, { actor: 'ana', full: true, reason: 'recorded' });
     return workflowId;
   },
+  async 'undo-completed'() {
+    // a completed rollout undone: no step runs, the compensation and the exposure go back (ROLLOUT_V7_PATCH)
+    const spec = flagdSpec(uniqueFlag(), [{ exposure: 10, observe: '100ms' }, { exposure: 100 }], {
+      rollback: { compensations: [{ name: 'drain', http: { url: `${hooks.url}/drain` } }] },
+    });
+    const { workflowId } = await client.start(spec, opts);
+    await client.result(workflowId);
+    await client.undo(workflowId, { reason: 'recorded', actor: 'ops' });
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

@@ -75,6 +75,7 @@ function statusOf(name: string, target: string, state: RolloutState, steps: stri
     startedAt: state.startedAt,
     run: state.runs,
     ...(state.refusedBreaches ? { refusedBreaches: state.refusedBreaches } : {}),
+    ...(state.undoOf ? { undoOf: state.undoOf } : {}),
   };
 }
 

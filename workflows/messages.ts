@@ -31,6 +31,19 @@ export interface RolloutInput {
   carried?: RolloutState;
   /** Signal every phase change (and rollback retry) to the parent workflow; drills use this. */
   reportPhases?: boolean;
+  /**
+   * Undo a completed run of this spec (version 7): no step runs; the spec's compensations run and its exposure goes
+   * back to its baseline (`rollback.exposure`), as a rollback would, and the run ends RolledBack.
+   */
+  undo?: UndoRequest;
+}
+
+/** Who undoes which completed run, and why (bounded by the workflow: any SDK may send it). */
+export interface UndoRequest {
+  /** Run ID of the completed run. */
+  of: string;
+  actor: string;
+  reason: string;
 }
 
 /** What a rollout reports to its parent on each phase change (`reportPhases`). */
@@ -68,6 +81,8 @@ export interface RolloutStatus {
   run: number;
   /** Pushed breaches refused because they named no guard of the rollout. */
   refusedBreaches?: number;
+  /** An undo run: the completed run it undoes. */
+  undoOf?: string;
 }
 
 /** What a finished rollout returns. */

@@ -45,3 +45,10 @@ export const ROLLOUT_V5_PATCH = 'rollout-v5';
  * it could (its validator refused the field), so every earlier history replays unchanged.
  */
 export const ROLLOUT_V6_PATCH = 'rollout-v6';
+
+/**
+ * Version 7: `undo`. A run started with `undo` runs no step: it pushes the spec's compensations, asks for a rollback
+ * (trigger `undo`) and runs the saga to the spec's baseline, ending RolledBack. Only undo runs record the marker;
+ * no earlier run had the field, so every earlier history replays unchanged.
+ */
+export const ROLLOUT_V7_PATCH = 'rollout-v7';

@@ -12,12 +12,13 @@ import type { Exposure } from '../src/domain/exposure.schema.js';
 import { initialState } from '../src/domain/rollout-state.js';
 import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
 import { compensationName, kindOf, pauseDuration } from '../src/domain/spec.js';
-import type { ApprovalStep, ExposureStep, PauseStep } from '../src/domain/spec.schema.js';
+import type { ApprovalStep, ExposureStep, PauseStep, ResolvedSpec } from '../src/domain/spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
 import { forwardActivities, preflightActivities } from './activities.js';
 import { BackgroundGuards } from './background.js';
-import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH, ROLLOUT_V6_PATCH } from './patches.js';
+import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH, ROLLOUT_V6_PATCH, ROLLOUT_V7_PATCH } from './patches.js';
+import { boundUndo } from '../src/domain/commands.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
@@ -39,7 +40,10 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   // workflow task as that activity's result does not replay (a query on an evicted run then fails)
   const preflightFirst = !input.carried && patched(ROLLOUT_V4_PATCH);
   const v5 = patched(ROLLOUT_V5_PATCH);
-  const spec = await acceptRolloutSpec(input.spec, input.carried === undefined);
+  const undo =
+    input.undo !== undefined && !input.carried && patched(ROLLOUT_V7_PATCH) ? boundUndo(input.undo) : undefined;
+  // an undo is a rollback: it is never refused for the hour (allowed hours bind starts, not the way back)
+  const spec = await acceptRolloutSpec(input.spec, input.carried === undefined && undo === undefined);
   const state: RolloutState =
     input.carried ??
     initialState({
@@ -49,6 +53,11 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
       now: provisional.startedAt,
     });
   if (input.carried) state.runs += 1;
+  if (undo) {
+    state.undoOf = undo.of;
+    // where the completed run left the target: its last exposure step
+    state.exposure = { percent: lastExposureStep(spec)?.step.exposure ?? spec.rollback.exposure };
+  }
   const parent = input.reportPhases ? workflowInfo().parent?.workflowId : undefined;
   const rollout = new Rollout(spec, state, input.spec, parent);
   rollout.v5 = v5;
@@ -59,7 +68,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   if (state.compensations.some((c) => c.kind === 'exposure')) background.start();
 
   // a first run proves it can run before it changes anything; one that cannot ends Failed, having changed nothing
-  if (preflightFirst) {
+  if (preflightFirst && !undo) {
     const problems = await preflight(rollout);
     if (problems.length > 0 && !rollout.rollingBack) {
       rollout.enter('Failed', `preflight failed, nothing was changed: ${problems.join('; ')}`);
@@ -70,6 +79,10 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
   }
 
   try {
+    if (undo) {
+      pushCompensations(rollout);
+      rollout.requestRollback('undo', `undo of run ${undo.of}: ${undo.reason}`, undo.actor);
+    }
     await runSteps(rollout);
     if (v5 && spec.analysis.finalBake && !rollout.rollingBack && !state.promoteFull)
       await runFinalBake(rollout, spec.analysis.finalBake);
@@ -171,18 +184,24 @@ function pushCompensations(r: Rollout): void {
   state.compensations.push({ kind: 'exposure', restore: { percent: spec.rollback.exposure } });
 }
 
+/** The spec's last exposure step (where a completed run leaves the target). */
+function lastExposureStep(spec: ResolvedSpec): Extract<ReturnType<typeof kindOf>, { kind: 'exposure' }> | undefined {
+  const last = [...spec.steps]
+    .reverse()
+    .map(kindOf)
+    .find((k) => k.kind === 'exposure');
+  return last?.kind === 'exposure' ? last : undefined;
+}
+
 /**
  * `promote --full` (version 6): every remaining step and window is skipped, the last exposure step's exposure is set
  * at once, and the rollout completes (no final bake). Its validator refused it while an approval lay ahead.
  */
 async function runFullPromotion(r: Rollout): Promise<void> {
   const { spec, state } = r;
-  const last = [...spec.steps]
-    .reverse()
-    .map(kindOf)
-    .find((k) => k.kind === 'exposure');
+  const last = lastExposureStep(spec);
   const skipped = `steps ${state.step + 1}–${spec.steps.length} skipped`;
-  if (last?.kind === 'exposure' && (state.exposure.percent !== last.step.exposure || last.step.cohort)) {
+  if (last && (state.exposure.percent !== last.step.exposure || last.step.cohort)) {
     const exposure: Exposure = {
       percent: last.step.exposure,
       ...(last.step.cohort ? { cohort: last.step.cohort } : {}),

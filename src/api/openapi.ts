@@ -5,6 +5,7 @@ import {
   ApproveCommand,
   PauseCommand,
   PromoteCommand,
+  RestartCommand,
   ResumeCommand,
 } from '../domain/commands.schema.js';
 import { specJsonSchema } from '../spec/load.js';
@@ -14,6 +15,7 @@ import {
   CommandAckSchema,
   ErrorBody,
   Health,
+  RestartResponse,
   RolloutList,
   RolloutStatusSchema,
   StartResponse,
@@ -28,6 +30,8 @@ export type SchemaName =
   | 'PromoteCommand'
   | 'ApproveCommand'
   | 'AbortCommand'
+  | 'RestartCommand'
+  | 'RestartResponse'
   | 'AlertmanagerWebhook'
   | 'AlertmanagerResponse'
   | 'StartResponse'
@@ -95,6 +99,8 @@ function schemas(): Json {
     ['PromoteCommand', input(PromoteCommand)],
     ['ApproveCommand', input(ApproveCommand)],
     ['AbortCommand', input(AbortCommand)],
+    ['RestartCommand', input(RestartCommand)],
+    ['RestartResponse', output(RestartResponse)],
     ['AlertmanagerWebhook', input(AlertmanagerWebhook)],
     ['AlertmanagerResponse', output(AlertmanagerResponse)],
     ['StartResponse', output(StartResponse)],

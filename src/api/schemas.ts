@@ -66,6 +66,7 @@ export const RolloutStatusSchema = z.object({
   startedAt: z.string(),
   run: z.number().int(),
   refusedBreaches: z.number().int().optional().describe('pushed breaches refused: they named no guard of the rollout'),
+  undoOf: z.string().optional().describe('an undo run: the run ID of the completed run it undoes'),
   guardsAsOf: z.string().optional().describe('when live guard values (from the observation heartbeat) were measured'),
 });
 // The live value must fit the documented schema and both must name the same fields, or the document has drifted.
@@ -77,6 +78,16 @@ export type StatusSchemaMatches = [
   Exclude<keyof StatusLive, keyof StatusDoc> extends never ? true : never,
 ];
 export const statusSchemaMatches: StatusSchemaMatches = [true, true, true];
+
+/** The run `retry` or `undo` started. */
+export const RestartResponse = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  after: z.string().optional().describe('retry: how the run it starts again had ended'),
+  undoes: z.string().optional().describe('undo: the run ID of the completed run it undoes'),
+  baseline: z.number().optional().describe('undo: the exposure (%) it sets the target back to'),
+  uiUrl: z.string().optional().describe('the new run in the Temporal Web UI, when the server knows the UI address'),
+});
 
 export const StartResponse = z.object({
   workflowId: z.string(),

@@ -7,7 +7,7 @@ import { RolloutError, ValidationError } from '../errors.js';
 import { loadTemporalSettings } from '../temporal/connection.js';
 import { isConnectionFailure, unreachableError } from '../temporal/unreachable.js';
 import { registerDrillCommands } from './commands/drill.js';
-import { registerOperateCommands, registerRetryCommand } from './commands/operate.js';
+import { registerOperateCommands, registerRetryCommand, registerUndoCommand } from './commands/operate.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
 import { EXIT, printErrorLines } from './context.js';
@@ -28,6 +28,7 @@ const program = new Command()
 registerRolloutCommands(program);
 registerOperateCommands(program);
 registerRetryCommand(program);
+registerUndoCommand(program);
 registerServerCommands(program);
 registerDrillCommands(program);
 (await import('./commands/report.js')).registerReportCommand(program);

@@ -10,6 +10,7 @@ import {
   PauseCommand,
   PromoteCommand,
   ResumeCommand,
+  UndoCommand,
   type GuardBreach,
 } from '../domain/commands.schema.js';
 import { type CommandAck } from '../domain/commands.js';
@@ -111,31 +112,79 @@ export class RolloutClient {
     id: string,
     opts: { reason: string; actor: string; catalog?: StartOptions['catalog'] },
   ): Promise<{ workflowId: string; runId: string; after: string }> {
+    const ended = await this.endedRun(id, 'retry');
+    if (ended.phase === 'Completed') throw new CommandRejectedError('retry', 'the rollout completed: nothing to retry');
+    const before = (ended.spec as { description?: unknown }).description;
+    const note = `retried by ${opts.actor} after ${ended.phase}: ${opts.reason}`;
+    const description = (typeof before === 'string' && before ? `${before} — ${note}` : note).slice(0, MAX_DESCRIPTION);
+    const started = await this.start(
+      { ...ended.spec, description },
+      { taskQueue: ended.taskQueue, ...(opts.catalog ? { catalog: opts.catalog } : {}) },
+    );
+    return { ...started, after: ended.phase };
+  }
+
+  /**
+   * Undoes the rollout's last run, which must have completed: a new run of its spec, under the same workflow ID and
+   * task queue, runs no step; it runs the spec's compensations and sets the target back to the spec's baseline
+   * (`rollback.exposure`), verified by reading it back, and ends RolledBack. Refused while the rollout runs (abort
+   * it instead) and after a run that did not complete (its exposure is at its baseline already).
+   */
+  async undo(
+    id: string,
+    opts: { reason: string; actor: string; catalog?: StartOptions['catalog'] },
+  ): Promise<{ workflowId: string; runId: string; undoes: string; baseline: number }> {
+    const cmd = UndoCommand.safeParse({ reason: opts.reason, actor: opts.actor });
+    if (!cmd.success) {
+      const issues = flattenIssues(cmd.error.issues);
+      throw new ValidationError(`invalid undo command:\n${describeIssues(issues)}`, issues);
+    }
+    const ended = await this.endedRun(id, 'undo', 'abort it instead');
+    if (ended.phase !== 'Completed')
+      throw new CommandRejectedError(
+        'undo',
+        `the last run ended ${ended.phase}, so its exposure is at its baseline already: nothing to undo`,
+      );
+    const started = await this.start(ended.spec, {
+      taskQueue: ended.taskQueue,
+      undo: { of: ended.runId, actor: cmd.data.actor, reason: cmd.data.reason },
+      ...(opts.catalog ? { catalog: opts.catalog } : {}),
+    });
+    const baseline = (ended.spec as { rollback?: { exposure?: unknown } }).rollback?.exposure;
+    return { ...started, undoes: ended.runId, baseline: typeof baseline === 'number' ? baseline : 0 };
+  }
+
+  /** The last run of an ended rollout: how it ended, its task queue, and the spec its caller sent. */
+  private async endedRun(
+    id: string,
+    verb: string,
+    whileRunning = 'abort it first',
+  ): Promise<{ phase: string; runId: string; taskQueue: string; spec: Record<string, unknown> }> {
     const handle = this.handle(id);
     const described = await handle.describe();
     if (described.status.name === 'RUNNING')
-      throw new CommandRejectedError('retry', 'the rollout is still running; abort it first');
-    const after = await handle.result().then(
-      (r) => r.phase,
+      throw new CommandRejectedError(verb, `the rollout is still running; ${whileRunning}`);
+    const run = this.client.workflow.getHandle(id, described.runId);
+    const phase = await run.result().then(
+      (r: RolloutResult) => r.phase as string,
       () => 'Failed',
     );
-    if (after === 'Completed') throw new CommandRejectedError('retry', 'the rollout completed: nothing to retry');
-    const history = await handle.fetchHistory();
+    const history = await run.fetchHistory();
     const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
     const [input] = (await decodeArrayFromPayloads(this.client.options.loadedDataConverter, payloads)) as [
-      { spec?: unknown } | undefined,
+      { spec?: unknown; undo?: unknown } | undefined,
     ];
     const spec = input?.spec;
     if (typeof spec !== 'object' || spec === null)
-      throw new CommandRejectedError('retry', 'the ended run holds no spec to start again');
-    const before = (spec as { description?: unknown }).description;
-    const note = `retried by ${opts.actor} after ${after}: ${opts.reason}`;
-    const description = (typeof before === 'string' && before ? `${before} — ${note}` : note).slice(0, MAX_DESCRIPTION);
-    const started = await this.start(
-      { ...spec, description },
-      { taskQueue: described.taskQueue, ...(opts.catalog ? { catalog: opts.catalog } : {}) },
-    );
-    return { ...started, after };
+      throw new CommandRejectedError(verb, 'the ended run holds no spec to start again');
+    // an undo run ends RolledBack; it is a way back, never a spec to run forward or undo again
+    const ended = input?.undo !== undefined && phase !== 'Failed' ? 'RolledBack (an undo)' : phase;
+    return {
+      phase: ended,
+      runId: described.runId,
+      taskQueue: described.taskQueue,
+      spec: spec as Record<string, unknown>,
+    };
   }
 
   /** Rollouts from Temporal visibility, newest first, filtered by phase and target flag. */

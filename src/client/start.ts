@@ -20,7 +20,7 @@ import {
   RolloutTargetKey,
 } from '../temporal/search-attributes.js';
 import type { progressiveRollout } from '../../workflows/progressive-rollout.js';
-import { WORKFLOW_TYPE } from '../../workflows/messages.js';
+import { WORKFLOW_TYPE, type UndoRequest } from '../../workflows/messages.js';
 
 /**
  * One active rollout per target: the workflow ID is derived from the catalog target's name (or an inline target's
@@ -54,6 +54,8 @@ export interface StartOptions {
    * workflow's own check (against the worker's catalog) is the one that decides.
    */
   catalog?: Catalog;
+  /** Start an undo of a completed run of this spec ({@link RolloutClient.undo}): no step runs, exposure goes back. */
+  undo?: UndoRequest;
 }
 
 /**
@@ -65,7 +67,9 @@ export async function startRollout(
   input: unknown,
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof progressiveRollout>> {
-  const checked = checkedSpec(input, options.catalog);
+  const { undo } = options;
+  // an undo is a rollback, which allowed hours never hold back
+  const checked = checkedSpec(input, options.catalog, undo === undefined);
   const spec = checked.request;
   const target = targetKey(spec.target);
   const variant =
@@ -76,7 +80,7 @@ export async function startRollout(
     return await client.workflow.start<typeof progressiveRollout>(WORKFLOW_TYPE, {
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       workflowId,
-      args: [{ spec }],
+      args: [undo ? { spec, undo } : { spec }],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
@@ -86,8 +90,15 @@ export async function startRollout(
         { key: RolloutExposureKey, value: spec.rollback.exposure },
         { key: RolloutStepKey, value: 0 },
       ],
-      staticSummary: `${spec.name}: ${target}${variant !== undefined ? ` → ${variant}` : ''} in ${spec.steps.length} steps`,
-      staticDetails: spec.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`).join('\n'),
+      ...(undo
+        ? {
+            staticSummary: `undo ${spec.name}: ${target} back to ${spec.rollback.exposure}%`,
+            staticDetails: `undo of run ${undo.of} by ${undo.actor}: ${undo.reason}`,
+          }
+        : {
+            staticSummary: `${spec.name}: ${target}${variant !== undefined ? ` → ${variant}` : ''} in ${spec.steps.length} steps`,
+            staticDetails: spec.steps.map((s, i) => `${i + 1}. ${describeStep(s)}`).join('\n'),
+          }),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -102,13 +113,17 @@ export async function startRollout(
 }
 
 /** The spec checked as far as this side can: fully against a catalog, else its shape. */
-function checkedSpec(input: unknown, catalog: Catalog | undefined): { request: RolloutSpec; resolved?: ResolvedSpec } {
+function checkedSpec(
+  input: unknown,
+  catalog: Catalog | undefined,
+  checkHours: boolean,
+): { request: RolloutSpec; resolved?: ResolvedSpec } {
   if (catalog === undefined) {
     const shape = validateSpec(input);
     if (!shape.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(shape.issues)}`, shape.issues);
     return { request: shape.spec };
   }
-  const full = checkSpec(input, catalog, { startingAt: new Date() });
+  const full = checkSpec(input, catalog, checkHours ? { startingAt: new Date() } : {});
   if (!full.ok) throw new ValidationError(`invalid rollout spec:\n${describeIssues(full.issues)}`, full.issues);
   return { request: full.request, resolved: full.spec };
 }

@@ -44,6 +44,13 @@ export type ApproveCommand = z.infer<typeof ApproveCommand>;
 export const AbortCommand = z.object({ reason: Reason, actor: Actor }).strict();
 export type AbortCommand = z.infer<typeof AbortCommand>;
 
+/** Undo a completed rollout: back to its spec's baseline (the client starts a new run; see `RolloutClient.undo`). */
+export const UndoCommand = z.object({ reason: Reason, actor: Actor }).strict();
+export type UndoCommand = z.infer<typeof UndoCommand>;
+
+/** `POST /rollouts/{id}/retry` and `/undo`: why (the actor is the calling principal; a body may repeat it). */
+export const RestartCommand = z.object({ reason: Reason, actor: Actor.optional() }).strict();
+
 /**
  * A push from an alerting system: a guard is in breach now. The workflow also bounds what it keeps of a breach
  * (`boundBreach` in `commands.ts`), since a signal need not come through a client that checks this schema.

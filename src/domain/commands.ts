@@ -191,3 +191,13 @@ export function boundBreach(raw: unknown): BoundedBreach {
     ...(reason !== undefined && reason !== null ? { reason: boundedText(reason, MAX_TEXT) } : {}),
   };
 }
+
+/** An undo request as the workflow keeps it: any SDK may start a run with one, so each field is bounded here. */
+export function boundUndo(raw: unknown): { of: string; actor: string; reason: string } {
+  const u = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  return {
+    of: boundedText(u.of, MAX_LABEL),
+    actor: boundedText(u.actor, MAX_ACTOR),
+    reason: boundedText(u.reason, MAX_TEXT),
+  };
+}

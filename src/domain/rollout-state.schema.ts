@@ -55,7 +55,7 @@ export const CompensationEntry = z.discriminatedUnion('kind', [
 ]);
 export type CompensationEntry = z.infer<typeof CompensationEntry>;
 
-export const RollbackTrigger = z.enum(['abort', 'guard', 'approval-timeout', 'cancel', 'error']);
+export const RollbackTrigger = z.enum(['abort', 'guard', 'approval-timeout', 'cancel', 'error', 'undo']);
 export type RollbackTrigger = z.infer<typeof RollbackTrigger>;
 
 export const RollbackState = z.object({
@@ -147,6 +147,8 @@ export const RolloutState = z.object({
   background: z.array(GuardTally).optional(),
   /** Pushed breaches refused because they named no guard of the rollout. */
   refusedBreaches: z.number().int().optional(),
+  /** An undo run (version 7): the completed run whose exposure it sets back to the spec's baseline. */
+  undoOf: z.string().optional(),
   startedAt: z.string(),
   runs: z.number().int(),
 });

@@ -201,6 +201,31 @@ describe('rollout HTTP API', () => {
     );
   });
 
+  it('undoes a completed rollout through POST undo, with the new run in the Web UI; refuses a second undo', async () => {
+    const flag = uniqueFlag('api-undo');
+    const id = rolloutIdForFlag(flag);
+    const started = await api('POST', '/rollouts', { body: flagdSpec(flag, [{ exposure: 100 }]) });
+    expect(started.status).toBe(201);
+    expect((await suite.client.result(id)).phase).toBe('Completed');
+    expect(await flagPercent(flag)).toBe(100);
+    const noReason = await api('POST', `/rollouts/rollout/${flag}/undo`, { body: {} });
+    expect(noReason.status).toBe(400);
+    expect(noReason.json.issues).toEqual([expect.objectContaining({ path: 'reason' })]);
+    const undo = await api('POST', `/rollouts/rollout/${flag}/undo`, { body: { reason: 'api undo' } });
+    expect(undo).toMatchObject({
+      status: 201,
+      json: { workflowId: id, undoes: started.json.runId, baseline: 0 },
+    });
+    expect(undo.json.uiUrl).toBe(
+      `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(id)}/${undo.json.runId}/history`,
+    );
+    const result = await suite.client.result(id);
+    expect(result).toMatchObject({ phase: 'RolledBack', rollback: { trigger: 'undo', actor: 'api' } });
+    expect(await flagPercent(flag)).toBe(0);
+    const twice = await api('POST', `/rollouts/rollout/${flag}/undo`, { body: { reason: 'again' } });
+    expect(twice).toMatchObject({ status: 409, json: { error: expect.stringMatching(/RolledBack \(an undo\)/) } });
+  });
+
   it('turns a firing Alertmanager alert labelled with a rollout and a guard into a breach that rolls back', async () => {
     const flag = uniqueFlag('api-alert');
     const id = rolloutIdForFlag(flag);
@@ -270,7 +295,7 @@ describe('rollout HTTP API', () => {
   it('documents every route in OpenAPI 3.1 and exposes rollouts per phase to Prometheus', async () => {
     const doc = (await api('GET', '/openapi.json')).json;
     expect(doc.openapi).toBe('3.1.0');
-    const commands = ['pause', 'resume', 'promote', 'approve', 'abort'];
+    const commands = ['pause', 'resume', 'promote', 'approve', 'abort', 'retry', 'undo'];
     const expected = [
       '/rollouts',
       '/rollouts/{id}',

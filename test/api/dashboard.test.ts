@@ -120,7 +120,7 @@ describe('the dashboard, in a real browser', () => {
     ).toBe(401);
   });
 
-  it('watches a rollout advance, approves its step, and the flag file follows', async () => {
+  it('watches a rollout advance, approves its step, the flag file follows, and undo takes it back', async () => {
     const flag = uniqueFlag('dash-approve');
     const id = await start(
       flagdSpec(flag, [{ exposure: 10, observe: '1500ms' }, { approval: {} }, { exposure: 100 }], {
@@ -155,6 +155,13 @@ describe('the dashboard, in a real browser', () => {
     await phaseIs(page, 'Completed');
     expect(await text(page, '#approvals')).toContain('step 2 approved by alice: checked the canary dashboards');
     expect((await readFlag(flag)).percent).toBe(100);
+    // a completed rollout offers the way back: undo, with a reason
+    await page.fill('#reason', 'conversion dropped');
+    await page.click('#action-undo');
+    await phaseIs(page, 'RolledBack');
+    expect(await text(page, '#ended')).toMatch(/an undo of run \S+\.$/);
+    expect(await text(page, '#rollback')).toContain('conversion dropped');
+    expect((await readFlag(flag)).percent).toBe(0);
     // the API reference, rendered from the OpenAPI document, opens with the same session (and not without one)
     await page.click('#api-docs');
     await page.waitForSelector('h1');
@@ -164,7 +171,7 @@ describe('the dashboard, in a real browser', () => {
     await page.context().close();
   });
 
-  it('aborts a rollout with a reason; the flag file is back at its baseline', async () => {
+  it('aborts a rollout with a reason; the flag file is back at its baseline; retry runs it again', async () => {
     const flag = uniqueFlag('dash-abort');
     const id = await start(flagdSpec(flag, [{ exposure: 20, observe: '1h' }, { exposure: 100 }]) as never);
     await waitFor(async () => (await readFlag(flag)).percent === 20, 30_000, 'exposure at 20 %');
@@ -179,6 +186,15 @@ describe('the dashboard, in a real browser', () => {
     await phaseIs(page, 'Aborted');
     expect(await text(page, '#rollback')).toContain('aborted by alice: latency spike in eu-west');
     expect((await readFlag(flag)).percent).toBe(0);
+    // an aborted rollout offers the way forward again: retry, with a reason; no undo
+    expect(await page.locator('#action-undo').count()).toBe(0);
+    await page.fill('#reason', 'latency fixed');
+    await page.click('#action-retry');
+    await phaseIs(page, 'Observing');
+    await waitFor(async () => (await readFlag(flag)).percent === 20, 30_000, 'exposure at 20 % again');
+    await page.fill('#reason', 'test over');
+    await page.click('#action-abort');
+    await phaseIs(page, 'Aborted');
     await page.context().close();
   });
 

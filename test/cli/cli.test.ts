@@ -143,6 +143,39 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
     }
   });
 
+  it('undo takes a completed rollout back to its baseline; refused while it runs', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('cli-undo');
+      const id = rolloutIdForFlag(flag);
+      const file = await specFile(h.dir, flagdSpec(flag, [{ exposure: 50, observe: '1h' }, { exposure: 100 }]));
+      expect((await cli(['start', file, '--task-queue', h.taskQueue], h.dir)).code).toBe(0);
+      await waitFor(async () => (await suite.client.status(id)).phase === 'Observing');
+      const early = await cli(['undo', flag, '--reason', 'bad']);
+      expect(early.code).toBe(2);
+      expect(early.stderr).toMatch(/undo rejected: the rollout is still running; abort it instead/);
+      await suite.client.promote(id, { actor: 'ana' });
+      expect((await suite.client.result(id)).phase).toBe('Completed');
+      const completedRun = (await suite.client.handle(id).describe()).runId;
+      const undo = await cli(['undo', flag, '--reason', 'checkout errors', '--actor', 'ana', '--wait']);
+      expect(undo.code, undo.stderr).toBe(0);
+      expect(undo.stdout).toContain(`undoing ${id} (completed run ${completedRun}): run `);
+      expect(undo.stdout).toMatch(/sets it back to 0%\nRolledBack: undo of run \S+: checkout errors\n$/);
+      expect(
+        (
+          await createFlagdFileTarget(
+            { type: 'flagd', path: 'flags.json', flag, variant: 'on', baselineVariant: 'off' },
+            { baseDir: h.dir },
+          ).read()
+        ).percent,
+      ).toBe(0);
+      const history = await cli(['history', flag]);
+      expect(history.stdout).toMatch(/RolledBack .*ana \(unauthenticated\)/);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('approve without --step approves the step that waits, and refuses when none waits; list has a header; --version', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {

@@ -46,6 +46,9 @@ const SKIPPED_BY_DESIGN: Record<string, string> = {
     'installs from the registry, then runs `rollout dev --demo` until Ctrl-C: its own Temporal server, Web UI and ' +
     'HTTP API on fixed ports (test/demo and test/dev run the demo and `rollout dev`)',
   'npm test': 'the whole suite, this file included',
+  'npx rollout undo rollout/ranker --reason "conversion dropped" [--wait]':
+    'the README walks one rollout that ends Aborted, which nothing undoes; test/cli runs `undo --wait` on a ' +
+    'completed rollout and checks the flag back at its baseline',
   'npx rollout validate FILE': 'FILE is a placeholder; the catalog section runs the same command on a real file',
   'npx rollout serve --config rollout.config.yaml':
     'serves the HTTP API on port 8080 until stopped, with a rollout.config.yaml the README does not place ' +

@@ -386,6 +386,19 @@ describe('API principals: roles, approvers and the recorded actor', () => {
         ...Object.values(tokens),
         rotated,
       ]);
+
+      // the way back is an operator's, the way forward again a starter's
+      expect((await api.call('POST', rolloutPath(id, 'undo'), tokens.dave, { reason: 'x' })).status).toBe(403);
+      expect(await api.call('POST', rolloutPath(id, 'undo'), tokens.carol, { reason: 'x' })).toMatchObject({
+        status: 409,
+        json: { error: expect.stringMatching(/the last run ended Aborted/) },
+      });
+      expect((await api.call('POST', rolloutPath(id, 'retry'), tokens.carol, { reason: 'x' })).status).toBe(403);
+      const retried = await api.call('POST', rolloutPath(id, 'retry'), tokens.dave, { reason: 'once more' });
+      expect(retried).toMatchObject({ status: 201, json: { workflowId: id, after: 'Aborted' } });
+      await waitFor(async () => (await suite.client.status(id)).timeline.length > 1, 30_000, 'retried run started');
+      await api.call('POST', rolloutPath(id, 'abort'), tokens.carol, { reason: 'cleanup' });
+      expect((await suite.client.result(id)).phase).toBe('Aborted');
     } finally {
       await api.close();
       await h.stop();

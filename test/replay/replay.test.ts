@@ -10,6 +10,7 @@ import {
   ROLLOUT_V4_PATCH,
   ROLLOUT_V5_PATCH,
   ROLLOUT_V6_PATCH,
+  ROLLOUT_V7_PATCH,
 } from '../../workflows/patches.js';
 import {
   CURRENT_HISTORY_SET,
@@ -39,10 +40,10 @@ describe('replay of checked-in histories', () => {
   });
 
   it('keeps a set recorded before each patch and one after the last', async () => {
-    expect(CURRENT_HISTORY_SET).toBe('v6');
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']));
-    const [v1, v2, v3, v4, v5, v6] = await Promise.all(
-      ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'].map((set) => loadHistories(set)),
+    expect(CURRENT_HISTORY_SET).toBe('v7');
+    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']));
+    const [v1, v2, v3, v4, v5, v6, v7] = await Promise.all(
+      ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'].map((set) => loadHistories(set)),
     );
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
@@ -50,6 +51,7 @@ describe('replay of checked-in histories', () => {
     expect(v4!.length).toBeGreaterThanOrEqual(15);
     expect(v5!.length).toBeGreaterThanOrEqual(19);
     expect(v6!.length).toBeGreaterThanOrEqual(20);
+    expect(v7!.length).toBeGreaterThanOrEqual(21);
     const names = (hs: RecordedHistory[], patch: string) =>
       hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
@@ -86,6 +88,9 @@ describe('replay of checked-in histories', () => {
     // only a run that promoted to full took the v6 branch
     expect(names(v5!, ROLLOUT_V6_PATCH)).toEqual([]);
     expect(names(v6!, ROLLOUT_V6_PATCH)).toEqual(['promote-full']);
+    // only an undo run took the v7 branch
+    expect(names(v6!, ROLLOUT_V7_PATCH)).toEqual([]);
+    expect(names(v7!, ROLLOUT_V7_PATCH)).toEqual(['undo-completed']);
   });
 
   it('v6: a full promotion made one exposure change to the last step and completed', async () => {

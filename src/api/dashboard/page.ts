@@ -185,17 +185,27 @@ export const DASHBOARD_JS = String.raw`'use strict';
       const s = view.status;
       const body = name === 'approve' ? { step: s.step, ...(text ? { comment: text } : {}) } : needsReason ? { reason: text } : {};
       const res = await api('POST', '/rollouts/' + encodeURIComponent(id) + '/' + name, body);
-      if (res.status === 200) { error.textContent = ''; reason.value = ''; await load(); }
+      if (res.status === 200 || res.status === 201) {
+        error.textContent = ''; reason.value = '';
+        await load();
+        // retry and undo start a new run of an ended rollout: watch it again
+        if (res.status === 201) every(1000, load);
+      }
       else error.textContent = name + ': ' + ((res.json && (res.json.error || JSON.stringify(res.json.issues))) || res.status);
     };
-    const buttons = [
+    // [command, role, needs a reason, class]; a finished rollout offers the way back (undo) or forward again (retry)
+    const LIVE = [
       ['pause', 'operate', true, ''], ['resume', 'operate', false, ''], ['promote', 'operate', false, ''],
       ['approve', 'approve', false, 'primary'], ['abort', 'operate', true, 'danger'],
-    ].filter(([, role]) => can(role)).map(([name, , needsReason, cls]) =>
-      el('button', { id: 'action-' + name, class: cls, onclick: act(name, needsReason), text: name[0].toUpperCase() + name.slice(1) }));
-    const actions = buttons.length
-      ? el('div', { class: 'panel' }, el('h2', { text: 'Act' }), el('div', { class: 'actions' }, reason, ...buttons), error)
-      : el('p', { class: 'muted', id: 'read-only', text: 'Your principal may look, not act.' });
+    ];
+    const ENDED = (s) => s.phase === 'Completed' ? [['undo', 'operate', true, 'danger']] : [['retry', 'start', true, '']];
+    const actionPanel = (defs) => {
+      const buttons = defs.filter(([, role]) => can(role)).map(([name, , needsReason, cls]) =>
+        el('button', { id: 'action-' + name, class: cls, onclick: act(name, needsReason), text: name[0].toUpperCase() + name.slice(1) }));
+      return buttons.length
+        ? el('div', { class: 'panel' }, el('h2', { text: 'Act' }), el('div', { class: 'actions' }, reason, ...buttons), error)
+        : undefined;
+    };
 
     async function load() {
       const res = await api('GET', '/rollouts/' + encodeURIComponent(id));
@@ -203,7 +213,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       if (res.status !== 200) { view.replaceChildren(el('p', { class: 'error', text: (res.json && res.json.error) || 'not found' })); return; }
       const s = res.json;
       view.status = s;
-      const shown = JSON.stringify([s.phase, s.step, s.exposure, s.timeline.length, s.guards, s.rollback]);
+      const shown = JSON.stringify([s.startedAt, s.phase, s.step, s.exposure, s.timeline.length, s.guards, s.rollback]);
       if (shown === last) return;
       last = shown;
       const facts = el('dl', { class: 'facts' },
@@ -232,7 +242,9 @@ export const DASHBOARD_JS = String.raw`'use strict';
       view.replaceChildren(
         el('h2', { text: id }), stepBar(s),
         el('div', { class: 'panel' }, facts),
-        TERMINAL.includes(s.phase) ? el('p', { class: 'muted', id: 'ended', text: 'This rollout has ended.' }) : actions,
+        ...(TERMINAL.includes(s.phase)
+          ? [el('p', { class: 'muted', id: 'ended', text: 'This rollout has ended' + (s.undoOf ? ': an undo of run ' + s.undoOf + '.' : '.') }), actionPanel(ENDED(s))].filter(Boolean)
+          : [actionPanel(LIVE) || el('p', { class: 'muted', id: 'read-only', text: 'Your principal may look, not act.' })]),
         el('div', { class: 'panel report' }, el('h2', { text: 'Exposure and guards over time' }), img),
         el('div', { class: 'panel' }, el('h2', { text: 'Guards' }), guards),
         el('div', { class: 'panel' }, el('h2', { text: 'Approvals' }), approvals),

@@ -3,6 +3,10 @@ import type { RolloutClient } from '../../client/rollout-client.js';
 import type { CommandAck } from '../../domain/commands.js';
 import { rolloutRoute, withTemporalDeadline, type ApiContext } from '../context.js';
 import type { SchemaName } from '../openapi.js';
+import { RestartCommand } from '../../domain/commands.schema.js';
+import { describeIssues, flattenIssues } from '../../domain/validation.js';
+import { ValidationError } from '../../errors.js';
+import { workflowWebUiUrl } from '../../temporal/web-ui.js';
 
 type CommandName = 'pause' | 'resume' | 'promote' | 'approve' | 'abort';
 
@@ -66,5 +70,64 @@ export function commandRoutes(ctx: ApiContext) {
         name === 'approve' ? 'approve' : 'operate',
       );
     }
+    restartRoute(ctx, app, 'retry');
+    restartRoute(ctx, app, 'undo');
   };
+}
+
+/**
+ * `POST /rollouts/:id/{retry,undo}`: a new run of the last run's spec. `retry` runs it forward again (the start
+ * role); `undo` takes a completed rollout back to its baseline (the operate role, as a rollback).
+ */
+function restartRoute(ctx: ApiContext, app: FastifyInstance, name: 'retry' | 'undo'): void {
+  rolloutRoute(
+    app,
+    'POST',
+    `/${name}`,
+    {
+      summary:
+        name === 'retry'
+          ? 'Start an aborted, rolled-back or failed rollout again with its spec (reason)'
+          : 'Take a completed rollout back to its baseline: compensations, then exposure (reason)',
+      tags: ['commands'],
+      body: { schema: 'RestartCommand' },
+      responses: {
+        201: ['the new run started', 'RestartResponse'],
+        400: 'invalid body, or a spec the catalog or its policy now refuses (issues name the paths)',
+        403: `the principal lacks the ${name === 'retry' ? 'start' : 'operate'} role, or the body names another actor`,
+        404: 'no such rollout',
+        409:
+          name === 'retry'
+            ? 'the rollout runs, or it completed'
+            : 'the rollout runs, or its last run did not complete (its exposure is at its baseline)',
+      },
+    },
+    async (id, request, reply) => {
+      const raw = (request.body ?? {}) as Record<string, unknown>;
+      const parsed = RestartCommand.safeParse(raw);
+      if (!parsed.success) {
+        const issues = flattenIssues(parsed.error.issues);
+        throw new ValidationError(`invalid ${name} command:\n${describeIssues(issues)}`, issues);
+      }
+      const principal = request.principal!;
+      if (parsed.data.actor !== undefined && parsed.data.actor !== principal.name)
+        return reply.code(403).send({ error: `actor must be the calling principal ("${principal.name}") or left out` });
+      const opts = {
+        reason: parsed.data.reason,
+        actor: principal.name,
+        ...(ctx.catalog === undefined ? {} : { catalog: ctx.catalog }),
+      };
+      const started: { workflowId: string; runId: string } = await withTemporalDeadline(
+        ctx,
+        (): Promise<{ workflowId: string; runId: string }> =>
+          name === 'retry' ? ctx.client.retry(id, opts) : ctx.client.undo(id, opts),
+      );
+      request.log.info({ workflowId: started.workflowId, runId: started.runId, command: name }, 'rollout restarted');
+      const uiUrl =
+        ctx.uiUrl &&
+        workflowWebUiUrl(ctx.uiUrl, ctx.temporalClient.options.namespace, started.workflowId, started.runId);
+      return reply.code(201).send({ ...started, ...(uiUrl ? { uiUrl } : {}) });
+    },
+    name === 'retry' ? 'start' : 'operate',
+  );
 }

@@ -98,6 +98,37 @@ export function registerRetryCommand(program: Command): void {
     });
 }
 
+/** `undo`: take a completed rollout back to its spec's baseline, in a new run that runs its compensations. */
+export function registerUndoCommand(program: Command): void {
+  program
+    .command('undo')
+    .argument('<id>', 'rollout ID (rollout/<flag>) or flag')
+    .requiredOption('--reason <text>', 'why it goes back (kept in the new run and its timeline)')
+    .option('--actor <name>', 'who is acting (default: the OS user)')
+    .option('--config <file>', `check the spec against this catalog before starting the undo`)
+    .option('--wait', 'wait until the target is verified back at its baseline')
+    .option('--json', 'print the new run as JSON')
+    .description('take a completed rollout back to its baseline exposure (its compensations run too)')
+    .action(
+      async (id: string, opts: { reason: string; actor?: string; config?: string; wait?: boolean; json?: boolean }) => {
+        const loaded = await catalogFromOptions(opts.config);
+        const { rollouts } = await cliClient();
+        const started = await rollouts.undo(rolloutId(id), {
+          reason: opts.reason,
+          actor: actorOf(opts),
+          ...(loaded ? { catalog: loaded.catalog } : {}),
+        });
+        const result = opts.wait ? await rollouts.result(started.workflowId) : undefined;
+        if (opts.json) printJson(result ? { ...started, phase: result.phase, exposure: result.exposure } : started);
+        else
+          printLines(
+            `undoing ${started.workflowId} (completed run ${started.undoes}): run ${started.runId} sets it back to ${started.baseline}%`,
+            ...(result ? [`${result.phase}: ${result.reason}`] : []),
+          );
+      },
+    );
+}
+
 /**
  * The step to approve, as an index: `--step N` counts from 1 as every human-facing output does (the workflow's
  * validator judges it), else the step the rollout waits at; a rollout that waits for no approval is refused here,
