@@ -22,6 +22,7 @@ import { boundUndo } from '../src/domain/commands.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
 import type { RolloutInput, RolloutResult } from './messages.js';
+import { rolloutMetrics } from './metrics.js';
 import { observe } from './observe.js';
 import { runRollback } from './rollback.js';
 import { now, Rollout } from './rollout.js';
@@ -53,6 +54,7 @@ export async function progressiveRollout(input: RolloutInput): Promise<RolloutRe
       now: provisional.startedAt,
     });
   if (input.carried) state.runs += 1;
+  else rolloutMetrics.started();
   if (undo) {
     state.undoOf = undo.of;
     // where the completed run left the target: its last exposure step
@@ -217,6 +219,7 @@ async function runFullPromotion(r: Rollout): Promise<void> {
       [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:promote-full:apply` }],
     );
     state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+    rolloutMetrics.exposureChange();
     r.background?.start();
   }
   if (!r.rollingBack) state.step = spec.steps.length;
@@ -233,6 +236,7 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
     [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
   );
   state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+  rolloutMetrics.exposureChange();
   r.background?.start();
   if (r.rollingBack || !step.observe) return;
   const ms = toMs(step.observe);

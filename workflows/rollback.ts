@@ -3,6 +3,7 @@ import { compensationLabel } from '../src/domain/rollout-state.js';
 import type { CompensationEntry } from '../src/domain/rollout-state.schema.js';
 import { rollbackActivities } from './activities.js';
 import { causeMessage } from './failure-message.js';
+import { rolloutMetrics } from './metrics.js';
 import { now, type Rollout } from './rollout.js';
 
 const MAX_BACKOFF_MS = 30_000;
@@ -76,6 +77,7 @@ async function untilItSucceeds(r: Rollout, what: string, op: () => Promise<void>
       if (isCancellation(err)) throw err;
       const wait = rollbackBackoffMs(attempt);
       rollback.failedAttempts += 1;
+      rolloutMetrics.rollbackRetry();
       rollback.retrying = true;
       rollback.retryingWhat = what;
       rollback.lastError = causeMessage(err);

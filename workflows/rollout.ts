@@ -17,6 +17,7 @@ import { ROLLOUT_V3_PATCH } from './patches.js';
 import { Publisher } from './publisher.js';
 import type { WindowTimer } from './window-timer.js';
 import type { BackgroundGuards } from './background.js';
+import { rolloutMetrics } from './metrics.js';
 
 /** Refused breaches noted in the timeline; later ones are only counted (`refusedBreaches`). */
 const MAX_REFUSED_BREACH_NOTES = 5;
@@ -64,6 +65,7 @@ export class Rollout {
   /** Records a phase change (or a decision within a phase) with its cause, and publishes it. */
   enter(phase: Phase, cause: string, actor?: string): void {
     enterPhase(this.state, phase, cause, now(), actor);
+    if (isTerminal(phase)) rolloutMetrics.finished(phase);
     this.publish();
   }
 
@@ -90,6 +92,7 @@ export class Rollout {
       retrying: false,
       done: [],
     };
+    rolloutMetrics.rollback(trigger);
     state.pauseReasons = [];
     state.resumePhase = undefined;
     state.windowEndsAt = undefined;

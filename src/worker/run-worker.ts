@@ -4,6 +4,7 @@ import { catalogFromOptions, CONFIG_ENV, emptyCatalog, type LoadedCatalog } from
 import { SecretStore } from '../catalog/secrets.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectWorker, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
+import { parseAddress, startHealthServer } from './health.js';
 import { installRuntime } from './runtime.js';
 import { createRolloutWorker } from './worker.js';
 
@@ -48,6 +49,8 @@ export interface RunRolloutWorkerOptions {
   taskQueue?: string;
   /** Runs kept in the worker's sticky cache; an idle rollout beyond it is evicted and replayed when it next acts. */
   maxCachedWorkflows?: number;
+  /** `host:port` of the health endpoint (`/livez`, `/readyz`); none without it. */
+  healthAddress?: string;
   /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
   /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
@@ -81,13 +84,30 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
   const running = worker.run();
+  const health = options.healthAddress
+    ? await startHealthServer({
+        address: options.healthAddress,
+        worker,
+        taskQueue: options.taskQueue ?? TASK_QUEUE,
+        logger,
+      }).catch(async (err: unknown) => {
+        worker.shutdown();
+        await running.catch(() => undefined);
+        await connection.close();
+        throw new Error(`cannot serve the health endpoint at ${options.healthAddress}: ${(err as Error).message}`);
+      })
+    : undefined;
   await options.onRunning?.();
   const shutdown = () => void (options.beforeShutdown?.() ?? Promise.resolve()).then(() => worker.shutdown());
   signal.addEventListener('abort', shutdown, { once: true });
   // a stop requested while `onRunning` ran has already fired its event
   if (signal.aborted) shutdown();
-  await running;
-  await connection.close();
+  try {
+    await running;
+  } finally {
+    await health?.close();
+    await connection.close();
+  }
 }
 
 /**
@@ -135,13 +155,20 @@ export async function runWorker(options: {
   config?: string;
   taskQueue?: string;
   maxCachedWorkflows?: number;
+  /** `host:port` for Prometheus metrics (the SDK's and the rollouts' counters). */
+  metricsAddress?: string;
+  /** `host:port` for `/livez` and `/readyz`. */
+  healthAddress?: string;
   redactor?: LineRedactor;
 }): Promise<void> {
   const { logger } = options;
   // a bad ROLLOUT_PAYLOAD_KEY or catalog fails here, before the native runtime (which keeps the process alive) starts
   const dataConverter = dataConverterFromEnv();
   const { catalog, secrets } = await workerCatalog(options.config, logger, options.redactor);
-  installRuntime(logger);
+  if (options.metricsAddress) parseAddress(options.metricsAddress);
+  if (options.healthAddress) parseAddress(options.healthAddress);
+  installRuntime(logger, options.metricsAddress ? { metricsAddress: options.metricsAddress } : {});
+  if (options.metricsAddress) logger.info({ address: options.metricsAddress }, 'worker metrics on /metrics');
   const target = loadTemporalSettings();
   await (await import('../setup/worker-check.js')).warnIfNotSetUp(target, logger);
   const stop = stopOnSignals(logger);
@@ -155,6 +182,7 @@ export async function runWorker(options: {
       secrets,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+      ...(options.healthAddress ? { healthAddress: options.healthAddress } : {}),
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () =>
         logger.info(

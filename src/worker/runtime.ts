@@ -36,16 +36,36 @@ export class PinoTemporalLogger implements Logger {
 
 let installed = false;
 
+export interface RuntimeOptions {
+  /**
+   * `host:port` to serve Prometheus metrics on (`/metrics`): the SDK's worker metrics (`temporal_…`: task slots,
+   * poll and schedule latencies, sticky cache) and the rollouts' own counters (`rollout_…_total`).
+   */
+  metricsAddress?: string;
+}
+
 /**
- * Installs the Temporal runtime with the pino adapter and core-log forwarding. Must run before any
- * `NativeConnection` is opened; a second call is a no-op (the runtime is process-wide).
+ * Installs the Temporal runtime with the pino adapter and core-log forwarding, and optionally the Prometheus
+ * endpoint. Must run before any `NativeConnection` is opened; a second call is a no-op (the runtime is
+ * process-wide).
  */
-export function installRuntime(logger: PinoLogger): void {
+export function installRuntime(logger: PinoLogger, options: RuntimeOptions = {}): void {
   if (installed) return;
   Runtime.install({
     logger: new PinoTemporalLogger(logger.child({ component: 'temporal' })),
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(options.metricsAddress
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: options.metricsAddress,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          }
+        : {}),
     },
     shutdownSignals: [],
   });

@@ -1,3 +1,4 @@
+import { parseAddress } from '../../worker/health.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ValidationError } from '../../errors.js';
 import { createLogger, type LineRedactor } from '../../logger.js';
@@ -31,17 +32,40 @@ export function registerServerCommands(program: Command): void {
         return n;
       },
     )
-    .action(async (opts: { config?: string; taskQueue: string; maxCachedWorkflows?: number }) => {
-      const { runWorker } = await import('../../worker/run-worker.js');
-      const redactor: LineRedactor = {};
-      await runWorker({
-        logger: createLogger({ redactor }),
-        redactor,
-        taskQueue: opts.taskQueue,
-        ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
-        ...(opts.config ? { config: opts.config } : {}),
-      });
-    });
+    .addOption(
+      new Option(
+        '--metrics-address <host:port>',
+        'serve Prometheus metrics (SDK worker metrics and rollout counters) on /metrics',
+      )
+        .env('ROLLOUT_METRICS_ADDRESS')
+        .argParser(hostPort),
+    )
+    .addOption(
+      new Option('--health-address <host:port>', 'serve /livez and /readyz for probes')
+        .env('ROLLOUT_HEALTH_ADDRESS')
+        .argParser(hostPort),
+    )
+    .action(
+      async (opts: {
+        config?: string;
+        taskQueue: string;
+        maxCachedWorkflows?: number;
+        metricsAddress?: string;
+        healthAddress?: string;
+      }) => {
+        const { runWorker } = await import('../../worker/run-worker.js');
+        const redactor: LineRedactor = {};
+        await runWorker({
+          logger: createLogger({ redactor }),
+          redactor,
+          taskQueue: opts.taskQueue,
+          ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+          ...(opts.metricsAddress ? { metricsAddress: opts.metricsAddress } : {}),
+          ...(opts.healthAddress ? { healthAddress: opts.healthAddress } : {}),
+          ...(opts.config ? { config: opts.config } : {}),
+        });
+      },
+    );
 
   program
     .command('dev')
@@ -188,4 +212,14 @@ async function demoCompanionOf(opts: DevOptions) {
     metrics: opts.demoMetrics,
     window: demoWindow(),
   });
+}
+
+/** A `host:port` option, refused as a usage error when it is not one. */
+function hostPort(value: string): string {
+  try {
+    parseAddress(value);
+    return value;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
