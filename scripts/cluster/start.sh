@@ -3,6 +3,8 @@
 # and the real server (all services in one process, 4 history shards, PostgreSQL visibility); then `rollout setup`.
 # Usage: scripts/cluster/start.sh [STATE_DIR]   — writes STATE_DIR/env (TEMPORAL_ADDRESS=…, CLUSTER_STATE_DIR=…)
 # and prints `export TEMPORAL_ADDRESS=…` last. Stop with scripts/cluster/stop.sh STATE_DIR.
+# CLUSTER_TLS=mtls: the frontend serves TLS and requires a client certificate (a private CA, a server and a client
+# certificate generated with openssl into STATE_DIR/tls); the env file then carries the client's TEMPORAL_TLS_* too.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -56,6 +58,49 @@ for db in temporal temporal_visibility; do
 done
 phase_done schema
 
+TLS_YAML=""
+TLS_ENV=()
+TLS_CLI=()
+if [[ "${CLUSTER_TLS:-}" == mtls ]]; then
+  phase_start "certificates"
+  TLS="$STATE/tls"
+  mkdir -p "$TLS"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rollout-cluster-ca" \
+    -keyout "$TLS/ca-key.pem" -out "$TLS/ca.pem" > /dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' > "$TLS/leaf.cnf"
+  for name in server client; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=rollout-cluster-$name" \
+      -keyout "$TLS/$name-key.pem" -out "$TLS/$name.csr" > /dev/null 2>&1
+    openssl x509 -req -in "$TLS/$name.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca-key.pem" -CAcreateserial -days 2 \
+      -extfile "$TLS/leaf.cnf" -out "$TLS/$name.pem" > /dev/null 2>&1
+  done
+  TLS_YAML="  tls:
+    frontend:
+      server:
+        certFile: $TLS/server.pem
+        keyFile: $TLS/server-key.pem
+        requireClientAuth: true
+        clientCaFiles: [$TLS/ca.pem]
+      client:
+        serverName: localhost
+        rootCaFiles: [$TLS/ca.pem]
+    systemWorker:
+      certFile: $TLS/client.pem
+      keyFile: $TLS/client-key.pem
+      client:
+        serverName: localhost
+        rootCaFiles: [$TLS/ca.pem]"
+  TLS_ENV=(
+    "TEMPORAL_TLS_CLIENT_CERT_PATH=$TLS/client.pem"
+    "TEMPORAL_TLS_CLIENT_KEY_PATH=$TLS/client-key.pem"
+    "TEMPORAL_TLS_SERVER_CA_CERT_PATH=$TLS/ca.pem"
+    "TEMPORAL_TLS_SERVER_NAME=localhost"
+  )
+  TLS_CLI=(--tls-ca-path "$TLS/ca.pem" --tls-cert-path "$TLS/client.pem" --tls-key-path "$TLS/client-key.pem"
+    --tls-server-name localhost)
+  phase_done certificates
+fi
+
 FRONTEND=$(free_port)
 HTTP=$(free_port)
 mkdir -p "$STATE/config"
@@ -97,6 +142,7 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: "127.0.0.1"
+$TLS_YAML
 services:
   frontend:
     rpc: { grpcPort: $FRONTEND, membershipPort: ${ports[0]}, bindOnLocalHost: true, httpPort: $HTTP }
@@ -168,13 +214,14 @@ export TEMPORAL_ADDRESS="127.0.0.1:$FRONTEND"
 {
   echo "TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"
   echo "CLUSTER_STATE_DIR=$STATE"
+  for line in "${TLS_ENV[@]}"; do echo "$line"; done
 } > "$STATE/env"
 
 phase_start "server start → SERVING"
 bash "$STATE/run-server.sh"
 TEMPORAL_CLI="$(cd "$ROOT" && node --import tsx src/cli/main.ts provision 2> /dev/null)"
 deadline=$(($(date +%s) + 180))
-until "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS" 2> /dev/null | grep -q SERVING; do
+until "$TEMPORAL_CLI" operator cluster health --address "$TEMPORAL_ADDRESS" "${TLS_CLI[@]}" 2> /dev/null | grep -q SERVING; do
   if ! kill -0 "$(cat "$STATE/server.pid")" 2> /dev/null; then
     log "server exited during start-up; last lines of $STATE/server.log:"
     tail -20 "$STATE/server.log" >&2
@@ -189,7 +236,7 @@ done
 phase_done server
 
 phase_start "rollout setup"
-(cd "$ROOT" && node --import tsx src/cli/main.ts setup) >&2
+(cd "$ROOT" && env "${TLS_ENV[@]}" node --import tsx src/cli/main.ts setup) >&2
 phase_done setup
 
 log "Temporal at $TEMPORAL_ADDRESS (state in $STATE; stop with scripts/cluster/stop.sh $STATE)"
