@@ -4,9 +4,10 @@ import { catalogFromOptions, CONFIG_ENV, emptyCatalog, type LoadedCatalog } from
 import { SecretStore } from '../catalog/secrets.js';
 import { dataConverterFromEnv } from '../temporal/codec.js';
 import { connectWorker, loadTemporalSettings, TASK_QUEUE, type TemporalSettings } from '../temporal/connection.js';
+import { workflowBuild } from './build-id.js';
 import { parseAddress, startHealthServer } from './health.js';
 import { installRuntime } from './runtime.js';
-import { createRolloutWorker } from './worker.js';
+import { createRolloutWorker, type WorkerDeployment } from './worker.js';
 
 /** Why a run stops: a process signal, or a caller's own request (the demo's quit key). */
 export type StopReason = NodeJS.Signals | 'quit key';
@@ -51,6 +52,8 @@ export interface RunRolloutWorkerOptions {
   maxCachedWorkflows?: number;
   /** `host:port` of the health endpoint (`/livez`, `/readyz`); none without it. */
   healthAddress?: string;
+  /** Worker Deployment versioning, with the bundle its build ID was computed from. */
+  deployment?: WorkerDeployment & { code?: string };
   /** Payload codecs (see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
   /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
@@ -76,6 +79,16 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
     namespace: options.namespace,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    ...(options.deployment
+      ? {
+          deployment: {
+            name: options.deployment.name,
+            buildId: options.deployment.buildId,
+            ...(options.deployment.behavior ? { behavior: options.deployment.behavior } : {}),
+          },
+          ...(options.deployment.code ? { workflowBundle: { code: options.deployment.code } } : {}),
+        }
+      : {}),
     deps: {
       logger,
       ...(options.catalog ? { catalog: options.catalog } : {}),
@@ -89,6 +102,7 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
         address: options.healthAddress,
         worker,
         taskQueue: options.taskQueue ?? TASK_QUEUE,
+        ...(options.deployment ? { buildId: `${options.deployment.name}.${options.deployment.buildId}` } : {}),
         logger,
       }).catch(async (err: unknown) => {
         worker.shutdown();
@@ -159,6 +173,8 @@ export async function runWorker(options: {
   metricsAddress?: string;
   /** `host:port` for `/livez` and `/readyz`. */
   healthAddress?: string;
+  /** Worker Deployment versioning: the deployment's name; the build ID defaults to {@link workflowBuild}'s. */
+  deployment?: { name: string; buildId?: string; behavior?: 'PINNED' | 'AUTO_UPGRADE' };
   redactor?: LineRedactor;
 }): Promise<void> {
   const { logger } = options;
@@ -171,6 +187,16 @@ export async function runWorker(options: {
   if (options.metricsAddress) logger.info({ address: options.metricsAddress }, 'worker metrics on /metrics');
   const target = loadTemporalSettings();
   await (await import('../setup/worker-check.js')).warnIfNotSetUp(target, logger);
+  let deployment: RunRolloutWorkerOptions['deployment'];
+  if (options.deployment) {
+    const build = options.deployment.buildId === undefined ? await workflowBuild(logger) : undefined;
+    deployment = {
+      name: options.deployment.name,
+      buildId: options.deployment.buildId ?? build!.buildId,
+      ...(options.deployment.behavior ? { behavior: options.deployment.behavior } : {}),
+      ...(build ? { code: build.code } : {}),
+    };
+  }
   const stop = stopOnSignals(logger);
   try {
     await runRolloutWorker({
@@ -183,10 +209,18 @@ export async function runWorker(options: {
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
       ...(options.healthAddress ? { healthAddress: options.healthAddress } : {}),
+      ...(deployment ? { deployment } : {}),
       ...(dataConverter ? { dataConverter } : {}),
       onRunning: async () =>
         logger.info(
-          { address: target.address, namespace: target.namespace, taskQueue: options.taskQueue ?? TASK_QUEUE },
+          {
+            address: target.address,
+            namespace: target.namespace,
+            taskQueue: options.taskQueue ?? TASK_QUEUE,
+            ...(deployment
+              ? { deployment: deployment.name, buildId: deployment.buildId, behavior: deployment.behavior ?? 'PINNED' }
+              : {}),
+          },
           'rollout worker running',
         ),
     });

@@ -19,8 +19,20 @@ export interface RolloutWorkerOptions {
   /** Pre-built bundle (tests bundle once per file); by default the worker bundles `workflowsPath()`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /**
+   * Worker Deployment versioning: this worker is version `buildId` of deployment `name`, and the runs it starts keep
+   * `behavior` (PINNED by default: a rollout finishes on the build it started on; AUTO_UPGRADE moves it to the
+   * deployment's current version at its next task, which then must replay it: `patched()` territory).
+   */
+  deployment?: WorkerDeployment;
   /** Payload codecs (encryption, see `src/temporal/codec.ts`); must match the clients'. */
   dataConverter?: DataConverter;
+}
+
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
+  behavior?: 'PINNED' | 'AUTO_UPGRADE';
 }
 
 /** Creates the worker that runs rollout workflows and their activities on the `rollouts` task queue. */
@@ -36,5 +48,14 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
     defaultHeartbeatThrottleInterval: '1s',
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: options.deployment.name, buildId: options.deployment.buildId },
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: options.deployment.behavior ?? 'PINNED',
+          },
+        }
+      : {}),
   });
 }

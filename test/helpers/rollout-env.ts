@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities/index.js';
-import { createRolloutWorker } from '../../src/worker/worker.js';
+import { createRolloutWorker, type WorkerDeployment } from '../../src/worker/worker.js';
 import { MemoryTargetRegistry } from '../../activities/targets/index.js';
 import { startRollout } from '../../src/client/start.js';
 import type { RolloutSpecInput } from '../../src/domain/spec.schema.js';
@@ -29,10 +29,10 @@ export async function rolloutHarness(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
   deps: Partial<ActivityDeps> = {},
-  /** Worker options the test varies (the sticky cache's size). */
-  options: { maxCachedWorkflows?: number } = {},
+  /** Worker options the test varies: the sticky cache's size, a task queue shared with another harness, versioning. */
+  options: { maxCachedWorkflows?: number; taskQueue?: string; deployment?: WorkerDeployment } = {},
 ): Promise<RolloutHarness> {
-  const taskQueue = uniqueTaskQueue('rollout');
+  const taskQueue = options.taskQueue ?? uniqueTaskQueue('rollout');
   const dir = await mkdtemp(join(tmpdir(), 'rollout-'));
   const memory = deps.memory ?? new MemoryTargetRegistry();
   // the production worker factory, so tests run with the same options (heartbeat throttling, …)

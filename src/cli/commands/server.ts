@@ -45,6 +45,24 @@ export function registerServerCommands(program: Command): void {
         .env('ROLLOUT_HEALTH_ADDRESS')
         .argParser(hostPort),
     )
+    .addOption(
+      new Option(
+        '--deployment <name>',
+        'Worker Deployment versioning: this worker is a version of deployment NAME (make a version current with ' +
+          '`temporal worker deployment set-current-version`)',
+      ).env('ROLLOUT_DEPLOYMENT'),
+    )
+    .addOption(
+      new Option(
+        '--build-id <id>',
+        'with --deployment: this version’s build ID (default: package version + hash of the workflow bundle)',
+      ).env('ROLLOUT_BUILD_ID'),
+    )
+    .addOption(
+      new Option('--versioning <behavior>', 'with --deployment: how runs move between versions')
+        .choices(['pinned', 'auto-upgrade'])
+        .default('pinned'),
+    )
     .action(
       async (opts: {
         config?: string;
@@ -52,7 +70,14 @@ export function registerServerCommands(program: Command): void {
         maxCachedWorkflows?: number;
         metricsAddress?: string;
         healthAddress?: string;
+        deployment?: string;
+        buildId?: string;
+        versioning: 'pinned' | 'auto-upgrade';
       }) => {
+        if (opts.buildId !== undefined && opts.deployment === undefined)
+          throw new ValidationError('--build-id: needs --deployment (a build ID names a version of a deployment)', [
+            { path: '--build-id', message: 'needs --deployment' },
+          ]);
         const { runWorker } = await import('../../worker/run-worker.js');
         const redactor: LineRedactor = {};
         await runWorker({
@@ -62,6 +87,15 @@ export function registerServerCommands(program: Command): void {
           ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
           ...(opts.metricsAddress ? { metricsAddress: opts.metricsAddress } : {}),
           ...(opts.healthAddress ? { healthAddress: opts.healthAddress } : {}),
+          ...(opts.deployment
+            ? {
+                deployment: {
+                  name: opts.deployment,
+                  ...(opts.buildId ? { buildId: opts.buildId } : {}),
+                  behavior: opts.versioning === 'auto-upgrade' ? ('AUTO_UPGRADE' as const) : ('PINNED' as const),
+                },
+              }
+            : {}),
           ...(opts.config ? { config: opts.config } : {}),
         });
       },

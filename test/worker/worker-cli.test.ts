@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/util/ports.js';
 import { uniqueFlag, waitFor } from '../helpers/rollout-env.js';
@@ -109,6 +110,67 @@ describe('rollout worker --metrics-address --health-address (the built CLI, on t
       if (child.exitCode === null) child.kill('SIGKILL');
     }
     expect(stderr).toContain('worker health endpoint listening');
+  });
+
+  it('--deployment: a version whose build ID is the package version and the bundle hash, the same on every start', async () => {
+    const deployment = `cli-${uniqueFlag('d')}`;
+    const taskQueue = `deploy-${uniqueFlag('q')}`;
+    const spawnWorker = async () => {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          cliPath,
+          'worker',
+          '--task-queue',
+          taskQueue,
+          '--deployment',
+          deployment,
+          '--health-address',
+          `127.0.0.1:${port}`,
+        ],
+        { env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') }, stdio: ['ignore', 'ignore', 'ignore'] },
+      );
+      const url = `http://127.0.0.1:${port}/readyz`;
+      await waitFor(async () => (await get(url).catch(() => ({ status: 0 }))).status === 200, 90_000, 'ready');
+      return { child, ready: JSON.parse((await get(url)).text) as { buildId: string } };
+    };
+    const one = await spawnWorker();
+    const two = await spawnWorker();
+    try {
+      const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      const escaped = version.replace(/\./g, '\\.');
+      expect(one.ready.buildId).toMatch(new RegExp(`^${deployment}\\.${escaped}\\+[0-9a-f]{12}$`));
+      expect(two.ready.buildId).toBe(one.ready.buildId);
+      const buildId = one.ready.buildId.slice(deployment.length + 1);
+      await waitFor(async () => {
+        try {
+          await suite.env.client.workflowService.setWorkerDeploymentCurrentVersion({
+            namespace: 'default',
+            deploymentName: deployment,
+            buildId,
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 30_000);
+      const done = await suite.client.start(memorySpec(uniqueFlag('m-deploy'), [{ exposure: 100 }]), { taskQueue });
+      expect((await suite.client.result(done.workflowId)).phase).toBe('Completed');
+      const history = await suite.client.handle(done.workflowId).fetchHistory();
+      const builds = (history.events ?? []).flatMap((e) =>
+        e.workflowTaskCompletedEventAttributes
+          ? [e.workflowTaskCompletedEventAttributes.deploymentVersion?.buildId]
+          : [],
+      );
+      expect(new Set(builds)).toEqual(new Set([buildId]));
+    } finally {
+      one.child.kill('SIGTERM');
+      two.child.kill('SIGTERM');
+      await Promise.all([exited(one.child), exited(two.child)]);
+    }
   });
 
   it('refuses an address that is not host:port as a usage error, before it connects', async () => {

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { PinoLogger } from '../logger.js';
+import { workflowsPath } from './worker.js';
+
+/** The package's version, read from its package.json (beside `dist/` or the sources). */
+export async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../../package.json', import.meta.url), 'utf8').catch(() =>
+    readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  );
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/**
+ * The workflow bundle this worker runs, and the build ID it defaults to: the package version and the first 12 hex
+ * digits of the bundle's SHA-256 (`0.1.0+3f9a0c1d2e4b`). Workers built from the same workflow code get the same ID;
+ * any change to the workflows' code, or to what they import, gives a new one.
+ */
+export async function workflowBuild(logger: PinoLogger): Promise<{ code: string; buildId: string }> {
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const started = Date.now();
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quiet });
+  const digest = createHash('sha256').update(code).digest('hex').slice(0, 12);
+  const buildId = `${await packageVersion()}+${digest}`;
+  logger.info({ buildId, ms: Date.now() - started }, 'workflow bundle built');
+  return { code, buildId };
+}
