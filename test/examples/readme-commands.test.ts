@@ -46,6 +46,9 @@ const SKIPPED_BY_DESIGN: Record<string, string> = {
     'installs from the registry, then runs `rollout dev --demo` until Ctrl-C: its own Temporal server, Web UI and ' +
     'HTTP API on fixed ports (test/demo and test/dev run the demo and `rollout dev`)',
   'npm test': 'the whole suite, this file included',
+  'ROLLOUT_CONFIG=/etc/rollout/rollout.config.yaml rollout worker --metrics-address 0.0.0.0:9464 --health-address 0.0.0.0:8081':
+    'a container command with a mounted catalog and fixed ports; test/worker/worker-cli.test.ts runs the built ' +
+    'worker with both endpoints on free ports and reads them',
   'npx rollout undo rollout/ranker --reason "conversion dropped" [--wait]':
     'the README walks one rollout that ends Aborted, which nothing undoes; test/cli runs `undo --wait` on a ' +
     'completed rollout and checks the flag back at its baseline',
