@@ -7,7 +7,7 @@
  *   --keep    keep the temp directory (SQLite file, bundle, flag files) for inspection
  *   BENCH_<SIZE>=n overrides one size, e.g. BENCH_PUSH_N=100 BENCH_SCALE_N=500 (see each module)
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { RolloutClient } from '../src/client/rollout-client.js';
 import { createLogger, type PinoLogger } from '../src/logger.js';
 import { resolveTemporalCli } from '../src/temporal/cli-provision.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { installRuntime } from '../src/worker/runtime.js';
 import { freePort } from '../src/util/ports.js';
 import type { BenchContext, Measurement } from './context.js';
@@ -71,17 +71,37 @@ function sizeOf(quick: boolean) {
   };
 }
 
-async function setUp(quick: boolean, logger: PinoLogger): Promise<BenchContext> {
-  const log = (m: string) => progress('setup', m);
-  const cli = await resolveTemporalCli({ log });
-  const dir = await mkdtemp(join(tmpdir(), 'rollout-bench-'));
+/**
+ * An external server (`BENCH_TEMPORAL_ADDRESS`, e.g. the cluster profile: `npm run bench:cluster`): the bench
+ * neither starts nor stops it. Its process is sampled when `CLUSTER_STATE_DIR` (or `BENCH_SERVER_PID`) says which.
+ */
+async function externalServer(log: (m: string) => void): Promise<DevServer> {
+  const stateDir = process.env.CLUSTER_STATE_DIR;
+  const pidText =
+    process.env.BENCH_SERVER_PID ??
+    (stateDir ? await readFile(join(stateDir, 'server.pid'), 'utf8').catch(() => undefined) : undefined);
+  const pid = pidText ? Number(pidText.trim()) : undefined;
+  const address = process.env.BENCH_TEMPORAL_ADDRESS!;
+  log(`external Temporal at ${address}${pid ? ` (server pid ${pid})` : ''}`);
+  return {
+    address,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    uiUrl: undefined,
+    dbFile: undefined,
+    reused: true,
+    pid,
+    stop: async () => {},
+  };
+}
+
+async function devServer(cliPath: string, dir: string, log: (m: string) => void): Promise<DevServer> {
   // The dev server floors every timer at now + 1 s (history.timerProcessorMaxTimeShift), so a 100 ms window would
   // last a second; the bench lowers it so short windows are short. BENCH_TIMER_SHIFT=default keeps the server's.
   const shift = process.env.BENCH_TIMER_SHIFT ?? '10ms';
   const dynamicConfig: Record<string, string> =
     shift === 'default' ? {} : { 'history.timerProcessorMaxTimeShift': shift };
-  const server = await startDevServer({
-    cliPath: cli.path,
+  return startDevServer({
+    cliPath,
     port: await freePort(),
     uiPort: false,
     dbFile: join(dir, 'temporal.db'),
@@ -89,6 +109,15 @@ async function setUp(quick: boolean, logger: PinoLogger): Promise<BenchContext> 
     log,
     dynamicConfig,
   });
+}
+
+async function setUp(quick: boolean, logger: PinoLogger): Promise<BenchContext> {
+  const log = (m: string) => progress('setup', m);
+  const cli = await resolveTemporalCli({ log });
+  const dir = await mkdtemp(join(tmpdir(), 'rollout-bench-'));
+  // The dev server floors every timer at now + 1 s (history.timerProcessorMaxTimeShift), so a 100 ms window would
+  // last a second; the bench lowers it so short windows are short. BENCH_TIMER_SHIFT=default keeps the server's.
+  const server = process.env.BENCH_TEMPORAL_ADDRESS ? await externalServer(log) : await devServer(cli.path, dir, log);
   const client = new Client({
     connection: await Connection.connect({ address: server.address }),
     namespace: server.namespace,

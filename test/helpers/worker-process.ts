@@ -29,6 +29,8 @@ export interface WorkerProcessOptions {
   waitReady?: boolean;
   /** Pass the worker's stderr through instead of keeping its tail for error messages. */
   inheritStderr?: boolean;
+  /** The worker's sticky cache size (SDK default otherwise). */
+  maxCachedWorkflows?: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function spawnWorkerProcess(opts: WorkerProcessOptions): Promise<Ch
       ...(opts.baseDir ? { BASE_DIR: opts.baseDir } : {}),
       ...(opts.bundlePath ? { WORKFLOW_BUNDLE: opts.bundlePath } : {}),
       ...(opts.logLevel ? { LOG_LEVEL: opts.logLevel } : {}),
+      ...(opts.maxCachedWorkflows !== undefined ? { MAX_CACHED_WORKFLOWS: String(opts.maxCachedWorkflows) } : {}),
     },
     stdio: ['ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'],
   });

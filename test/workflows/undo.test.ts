@@ -1,8 +1,12 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFlagdFileTarget } from '../../activities/targets/index.js';
 import { CommandRejectedError } from '../../src/client/rollout-client.js';
 import { WORKFLOW_TYPE } from '../../workflows/messages.js';
 import { ROLLOUT_V7_PATCH } from '../../workflows/patches.js';
+import { testCatalog } from '../helpers/catalog.js';
 import { hasPatchMarker } from '../helpers/histories.js';
 import { httpRecorder } from '../helpers/http-recorder.js';
 import { flagdSpec, rolloutHarness, uniqueFlag, waitFor } from '../helpers/rollout-env.js';
@@ -114,6 +118,45 @@ describe('undo: a completed rollout back to its baseline', () => {
       const refused = suite.client.undo(abortedId, { reason: 'x', actor: 'ana' });
       await expect(refused).rejects.toBeInstanceOf(CommandRejectedError);
       await expect(refused).rejects.toThrow(/the last run ended Aborted, so its exposure is at its baseline already/);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('is not held to allowed hours: a policy tightened after the rollout completed refuses a start, not the undo', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollout-undo-hours-'));
+    const catalog = testCatalog(dir);
+    const h = await rolloutHarness(suite.env, suite.bundle, { catalog });
+    try {
+      const flag = uniqueFlag('undo-hours');
+      const spec = {
+        name: 'undo-hours',
+        target: { type: 'memory', name: flag, flag, variant: 'on', baselineVariant: 'off' },
+        steps: [{ exposure: 100 }],
+      };
+      const { workflowId: id } = await suite.client.start(spec, { taskQueue: h.taskQueue, catalog: catalog.catalog });
+      expect((await suite.client.result(id)).phase).toBe('Completed');
+      expect(h.memory.state(flag).percent).toBe(100);
+
+      // the operator now allows starts only on a day two days away (whole days, so no clock edge matters)
+      const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+      const away = days[(new Date().getUTCDay() + 2) % 7]!;
+      catalog.catalog.policy = { default: { allowedHours: { days: [away], from: '00:00', to: '23:59' } }, targets: {} };
+      await expect(suite.client.retry(id, { reason: 'x', actor: 'ana', catalog: catalog.catalog })).rejects.toThrow(
+        /the rollout completed: nothing to retry/,
+      );
+      await expect(
+        suite.client.start(spec, { taskQueue: h.taskQueue, catalog: catalog.catalog, workflowId: `${id}-again` }),
+      ).rejects.toThrow(/allowedHours: rollouts start only/);
+
+      const undo = await suite.client.undo(id, {
+        reason: 'after hours incident',
+        actor: 'ana',
+        catalog: catalog.catalog,
+      });
+      expect(undo.undoes).toBeDefined();
+      expect((await suite.client.result(id)).phase).toBe('RolledBack');
+      expect(h.memory.state(flag).percent).toBe(0);
     } finally {
       await h.stop();
     }
