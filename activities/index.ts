@@ -176,8 +176,18 @@ export function createActivities(deps: ActivityDeps) {
         logger: deps.logger,
         secret,
         idempotencyKey: input.idempotencyKey,
+        namespace: currentNamespace(),
       });
     },
   });
 }
 export type RolloutActivities = ReturnType<typeof createActivities>;
+
+/** The calling workflow's namespace, for links; undefined outside an activity (a direct call in a test). */
+function currentNamespace(): string | undefined {
+  try {
+    return Context.current().info.workflowNamespace;
+  } catch {
+    return undefined;
+  }
+}

@@ -81,6 +81,7 @@ export class Publisher {
       workflowId: workflowInfo().workflowId,
       phase: last.phase,
       step: last.step,
+      totalSteps: state.totalSteps,
       exposure: last.exposure,
       cause: last.cause,
       at: last.at,

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { compensationLabel } from '../src/domain/rollout-state.js';
 import { compensationName } from '../src/domain/spec.js';
+import type { RolloutInput } from './messages.js';
 import type { DrillSpecInput } from '../src/domain/drill.schema.js';
 import { DRILL_GUARD, judgeDrill, type DrillReport } from '../src/domain/drill.js';
 import { toMs } from '../src/domain/time.js';
@@ -35,7 +36,8 @@ export async function rolloutDrill(input: { drill: DrillSpecInput }): Promise<Dr
   const child = await startChild(progressiveRollout, {
     workflowId: rolloutWorkflowId,
     // the child resolves the rollout again: its input is a caller's spec, checked like any other
-    args: [{ spec: request ?? spec, reportPhases: true }],
+    // (drills prepared before version 2 carry no request: their resolved spec, webhook and log notifiers only, goes)
+    args: [{ spec: request ?? (spec as RolloutInput['spec']), reportPhases: true }],
     // a drill that gives up must not leave its sandbox rollout running
     parentClosePolicy: ParentClosePolicy.TERMINATE,
     staticSummary: `drill ${drill.name}: breach at step ${drill.inject.atStep + 1} by ${drill.inject.method}`,

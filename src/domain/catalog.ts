@@ -36,6 +36,7 @@ export function checkCatalog(value: unknown): CatalogResult {
   for (const [name, p] of Object.entries(c.providers)) if (p.type !== 'synthetic') secretsOf(`providers.${name}`, p);
   for (const [name, n] of Object.entries(c.notifiers))
     if ('webhook' in n) secretsOf(`notifiers.${name}.webhook`, n.webhook);
+    else if ('chat' in n) need(c.secrets, n.chat.url.secret, `notifiers.${name}.chat.url.secret`, 'secret');
   for (const [name, h] of Object.entries(c.hooks)) secretsOf(`hooks.${name}.http`, h.http);
   for (const [name, p] of Object.entries(c.principals)) need(c.secrets, p.token, `principals.${name}.token`, 'secret');
   for (const name of Object.keys(c.policy.targets)) need(c.targets, name, `policy.targets.${name}`, 'target');

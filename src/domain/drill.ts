@@ -29,7 +29,7 @@ export interface DrillReport {
 
 /** Judges a drill from what it observed: every check that fails adds a reason; no reason means passed. */
 export function judgeDrill(args: {
-  drill: DrillSpec;
+  drill: Omit<DrillSpec, 'notify'>;
   rolloutWorkflowId: string;
   finalPhase: string;
   /** Why the rollout ended, in its own words (its result's reason): what a drill whose preflight failed reports. */

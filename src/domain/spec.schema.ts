@@ -16,6 +16,7 @@ import { Duration } from './duration.schema.js';
 import { Cohort, Percent } from './exposure.schema.js';
 import { AnalysisSpec, GuardRef, GuardSpec, guardRefName } from './guard-spec.schema.js';
 import { TargetRef, TargetSpec } from './target-spec.schema.js';
+import { Phase } from './rollout-state.schema.js';
 
 const Name = z
   .string()
@@ -94,8 +95,33 @@ export const WebhookNotifier = z
   .object({ webhook: z.object({ url: HttpUrl, auth: HttpAuth.optional(), headers: Headers.optional() }).strict() })
   .strict();
 export const LogNotifier = z.object({ log: z.object({}).strict() }).strict();
+/** How urgent a rollout event is: failures and rollbacks are critical, holds wait for a person (warning). */
+export const Severity = z.enum(['info', 'warning', 'critical']);
+export type Severity = z.infer<typeof Severity>;
+/**
+ * A chat channel's incoming webhook (Slack, Microsoft Teams through a Workflows webhook, Discord). Its URL is itself
+ * the credential, so it is always a catalog secret; a spec names the notifier, never the URL. Events are filtered by
+ * phase and severity; every message carries the rollout's status line and, with `webUi`, a link to it.
+ */
+export const ChatNotifier = z
+  .object({
+    chat: z
+      .object({
+        format: z.enum(['slack', 'teams', 'discord']),
+        url: z.object({ secret: CatalogName }).strict(),
+        /** The Temporal Web UI's address, for the link to the rollout in each message. */
+        webUi: HttpUrl.optional(),
+        /** Only these phases (default: every phase). */
+        phases: z.array(Phase).min(1).optional(),
+        /** Only events at least this severe (default: info, everything). */
+        severity: Severity.default('info'),
+      })
+      .strict(),
+  })
+  .strict();
+export type ChatNotifier = z.infer<typeof ChatNotifier>;
 /** A notifier as the worker uses it. */
-export const Notifier = z.union([WebhookNotifier, LogNotifier]);
+export const Notifier = z.union([WebhookNotifier, LogNotifier, ChatNotifier]);
 export type Notifier = z.infer<typeof Notifier>;
 
 /** What a spec says about a notifier: a catalog name, the log, or a webhook URL the catalog allows. */
