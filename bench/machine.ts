@@ -18,6 +18,8 @@ export interface SqliteInfo {
 }
 
 export interface MachineInfo {
+  /** The Temporal server measured against: the bench's own dev server, or an external one (the cluster profile). */
+  external?: string;
   cpus: number;
   cpuModel: string;
   memoryGiB: number;

@@ -119,7 +119,9 @@ export function renderTable(report: BenchReport): string {
   return [
     `rollout-orchestrator bench, ${report.startedAt}${report.quick ? ' (QUICK: small sizes, not for comparison)' : ''}`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, Temporal CLI ${m.temporalCli}, load ${m.loadAverage.start.join('/')} → ${m.loadAverage.end.join('/')}`,
-    `sqlite: ${m.sqlite.pragmas.join(', ') || 'none'}; journal ${m.sqlite.journal}; dynamic config: ${m.dynamicConfig.join(', ') || 'server defaults'}`,
+    m.external
+      ? `temporal: ${m.external}`
+      : `sqlite: ${m.sqlite.pragmas.join(', ') || 'none'}; journal ${m.sqlite.journal}; dynamic config: ${m.dynamicConfig.join(', ') || 'server defaults'}`,
     '',
     fmt(header),
     fmt(widths.map((w) => '-'.repeat(w))),

@@ -155,9 +155,13 @@ async function main(): Promise<void> {
   installRuntime(logger);
   const ctx = await setUp(quick, logger);
   const machine = await describeMachine(ctx.cli, ctx.server);
+  if (ctx.server.reused)
+    machine.external = `external server at ${ctx.server.address}${process.env.CLUSTER_STATE_DIR ? ' (the cluster profile: temporal-server 1.29.1 on PostgreSQL 15, scripts/cluster/start.sh)' : ''}`;
   progress(
     'setup',
-    `dev server ${ctx.server.address} (pid ${ctx.server.pid}), SQLite ${machine.sqlite.file} [${machine.sqlite.pragmas.join(', ')}; ${machine.sqlite.journal}], dynamic config [${machine.dynamicConfig.join(', ') || 'defaults'}]`,
+    ctx.server.reused
+      ? `external Temporal ${ctx.server.address}${ctx.server.pid ? ` (server pid ${ctx.server.pid})` : ''}`
+      : `dev server ${ctx.server.address} (pid ${ctx.server.pid}), SQLite ${machine.sqlite.file} [${machine.sqlite.pragmas.join(', ')}; ${machine.sqlite.journal}], dynamic config [${machine.dynamicConfig.join(', ') || 'defaults'}]`,
   );
   const results: MeasurementResult[] = [];
   try {

@@ -96,7 +96,7 @@ export const scale: Measurement = {
   async run(ctx) {
     const n = ctx.size('SCALE_N', 10_000, 100);
     const workerCount = ctx.size('SCALE_WORKERS', 2, 2);
-    const maxCached = ctx.size('SCALE_MAX_CACHED', 2_000, 50);
+    const maxCached = ctx.size('SCALE_MAX_CACHED', 1_000, 50);
     const lanes = ctx.size('SCALE_START_PARALLEL', 32, 8);
     const idleS = ctx.size('SCALE_IDLE_S', 20, 5);
     const deadlineS = ctx.size('SCALE_DEADLINE_S', 1_800, 120);
