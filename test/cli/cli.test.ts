@@ -101,7 +101,13 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       const history = await cli(['history', flag]);
       // the CLI talks to Temporal directly: nobody vouched for the name, and history says so
       expect(history.stdout).toMatch(/Aborted .*aborted by ana \(unauthenticated\): cli test/);
-      const list = await cli(['list', '--target', flag, '--json']);
+      // list reads visibility, which a real server updates a moment after the run ends
+      let list = await cli(['list', '--target', flag, '--json']);
+      await waitFor(
+        async () => (list = await cli(['list', '--target', flag, '--json'])).stdout.includes('"Aborted"'),
+        30_000,
+        'Aborted in the list',
+      );
       expect(JSON.parse(list.stdout)).toEqual([
         expect.objectContaining({ workflowId: `rollout/${flag}`, phase: 'Aborted' }),
       ]);
@@ -193,7 +199,12 @@ describe('rollout CLI (built, as a subprocess, on the real dev server)', () => {
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/no step waits for approval: the rollout is Completed/);
 
-      const list = await cli(['list', '--target', flag]);
+      let list = await cli(['list', '--target', flag]);
+      await waitFor(
+        async () => / Completed /.test((list = await cli(['list', '--target', flag])).stdout),
+        30_000,
+        'Completed in the list',
+      );
       const [header, ...rows] = list.stdout.trimEnd().split('\n');
       expect(header!.split(/\s+/)).toEqual(['ID', 'PHASE', 'EXPOSURE', 'STATUS']);
       expect(rows).toEqual([expect.stringMatching(new RegExp(`^${id}\\s+Completed\\s+100 %\\s+COMPLETED$`))]);

@@ -98,7 +98,12 @@ describe('rollout drills', () => {
     const name = `sched-${Date.now().toString(36)}`;
     const scheduleId = await drills.schedule(drillOf(name, hooks.url), { every: '3s' });
     try {
-      expect((await drills.list()).map((s) => s.scheduleId)).toContain(scheduleId);
+      // schedules are listed through visibility, which a real server updates a moment after the create
+      await waitFor(
+        async () => (await drills.list()).some((s) => s.scheduleId === scheduleId),
+        30_000,
+        'the schedule listed',
+      );
       await waitFor(async () => (await drills.report(600_000, { name })).drills >= 2, 60_000, 'two scheduled drills');
       const summary = await drills.report(600_000, { name });
       expect(summary.passed).toBeGreaterThanOrEqual(2);
