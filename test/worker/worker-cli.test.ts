@@ -87,7 +87,11 @@ describe('rollout worker --metrics-address --health-address (the built CLI, on t
       await waitFor(
         async () => {
           text = (await get(metrics)).text;
-          return sample(text, 'rollout_finished_total', { phase: 'Aborted' }) === 1;
+          // one scrape that has seen both runs end, in our counters and in the SDK's (recorded a moment apart)
+          return (
+            sample(text, 'rollout_finished_total', { phase: 'Aborted' }) === 1 &&
+            sample(text, 'temporal_workflow_completed_total', { workflow_type: 'progressiveRollout' }) === 2
+          );
         },
         30_000,
         'the counters',
