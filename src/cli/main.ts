@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { CommandRejectedError } from '../client/rollout-client.js';
 import { describeIssues } from '../domain/validation.js';
@@ -11,12 +10,9 @@ import { registerOperateCommands, registerRetryCommand, registerUndoCommand } fr
 import { registerRolloutCommands } from './commands/rollouts.js';
 import { registerServerCommands } from './commands/server.js';
 import { EXIT, printErrorLines } from './context.js';
+import { packageVersion } from '../util/package-version.js';
 
-const { version } = JSON.parse(
-  await readFile(new URL('../../../package.json', import.meta.url), 'utf8').catch(() =>
-    readFile(new URL('../../package.json', import.meta.url), 'utf8'),
-  ),
-) as { version: string };
+const version = await packageVersion();
 
 const program = new Command()
   .name('rollout')

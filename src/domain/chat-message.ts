@@ -35,12 +35,15 @@ export function wanted(
   return RANK[severityOf(event.phase)] >= RANK[filter.severity];
 }
 
+/** `2 of 4`: one-based; a completed rollout's step index is past the last step, where it ended. */
+function stepText(e: ChatEvent): string {
+  const n = e.totalSteps ? Math.min(e.step + 1, e.totalSteps) : e.step + 1;
+  return e.totalSteps ? `${n} of ${e.totalSteps}` : `${n}`;
+}
+
 /** `checkout-v2: RolledBack at step 2 of 4, exposure 0 % — error-rate: 33.2 % vs ≤ 5 % (by ana)` */
 export function statusLine(e: ChatEvent): string {
-  // a completed rollout's step index is past the last step: it ended at the last one
-  const n = e.totalSteps ? Math.min(e.step + 1, e.totalSteps) : e.step + 1;
-  const step = e.totalSteps ? `step ${n} of ${e.totalSteps}` : `step ${n}`;
-  return `${e.rollout}: ${e.phase} at ${step}, exposure ${e.exposure} % — ${e.cause}${e.actor ? ` (by ${e.actor})` : ''}`;
+  return `${e.rollout}: ${e.phase} at step ${stepText(e)}, exposure ${e.exposure} % — ${e.cause}${e.actor ? ` (by ${e.actor})` : ''}`;
 }
 
 /** The rollout in the Temporal Web UI (the workflow, latest run). */
@@ -122,7 +125,7 @@ export function discordMessage(e: ChatEvent, link?: string) {
         timestamp: e.at,
         ...(link ? { url: link } : {}),
         fields: [
-          { name: 'step', value: statusLine(e).split(' at step ')[1]!.split(',')[0]!, inline: true },
+          { name: 'step', value: stepText(e), inline: true },
           { name: 'exposure', value: `${e.exposure} %`, inline: true },
           { name: 'severity', value: severity, inline: true },
         ],

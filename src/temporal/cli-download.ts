@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +63,7 @@ export async function downloadTemporalCli(d: CliDownload): Promise<string> {
       rethrow('unpacking the archive'),
     );
     const binary = join(d.into, 'temporal');
-    await execFileAsync('cp', [join(tmp, fileToExtract), binary]);
+    await copyFile(join(tmp, fileToExtract), binary);
     await chmod(binary, 0o755);
     return binary;
   } finally {

@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { PinoLogger } from '../logger.js';
+import { packageVersion } from '../util/package-version.js';
 import { workflowsPath } from './worker.js';
-
-/** The package's version, read from its package.json (beside `dist/` or the sources). */
-export async function packageVersion(): Promise<string> {
-  const text = await readFile(new URL('../../../package.json', import.meta.url), 'utf8').catch(() =>
-    readFile(new URL('../../package.json', import.meta.url), 'utf8'),
-  );
-  return (JSON.parse(text) as { version: string }).version;
-}
 
 /**
  * The workflow bundle this worker runs, and the build ID it defaults to: the package version and the first 12 hex

@@ -57,12 +57,8 @@ export function commandRoutes(ctx: ApiContext) {
         async (id, request, reply) => {
           const body = (request.body ?? {}) as Record<string, unknown>;
           const principal = request.principal!;
-          // the actor is who called: a body may repeat it, never name somebody else
-          if (body.actor !== undefined && body.actor !== principal.name) {
-            return reply
-              .code(403)
-              .send({ error: `actor must be the calling principal ("${principal.name}") or left out` });
-          }
+          const impersonation = otherActor(body.actor, principal.name);
+          if (impersonation) return reply.code(403).send(impersonation);
           const cmd = typeof body === 'object' && !Array.isArray(body) ? { ...body, actor: principal.name } : body;
           // RolloutClient turns an Update to a finished rollout into a CommandRejectedError (409)
           return withTemporalDeadline(ctx, () => command.run(ctx.client, id, cmd as never));
@@ -110,8 +106,8 @@ function restartRoute(ctx: ApiContext, app: FastifyInstance, name: 'retry' | 'un
         throw new ValidationError(`invalid ${name} command:\n${describeIssues(issues)}`, issues);
       }
       const principal = request.principal!;
-      if (parsed.data.actor !== undefined && parsed.data.actor !== principal.name)
-        return reply.code(403).send({ error: `actor must be the calling principal ("${principal.name}") or left out` });
+      const impersonation = otherActor(parsed.data.actor, principal.name);
+      if (impersonation) return reply.code(403).send(impersonation);
       const opts = {
         reason: parsed.data.reason,
         actor: principal.name,
@@ -130,4 +126,11 @@ function restartRoute(ctx: ApiContext, app: FastifyInstance, name: 'retry' | 'un
     },
     name === 'retry' ? 'start' : 'operate',
   );
+}
+
+/** The actor is who called: a body may repeat it, never name somebody else (403 with this body). */
+function otherActor(actor: unknown, principal: string): { error: string } | undefined {
+  return actor !== undefined && actor !== principal
+    ? { error: `actor must be the calling principal ("${principal}") or left out` }
+    : undefined;
 }
