@@ -16,7 +16,8 @@ import { redacting, toFailure } from './errors.js';
 import { preflight, type PreflightInput, type PreflightReport } from './preflight.js';
 export type { PreflightInput, PreflightReport } from './preflight.js';
 import { sendNotifications, type RolloutEvent } from './notify/notify.js';
-import { createTarget, MemoryTargetRegistry } from './targets/index.js';
+import { checkCatalogTargets } from './targets/check-catalog.js';
+import { createTarget, MemoryTargetRegistry, targetRegistry, type TargetDefinition } from './targets/index.js';
 import * as specCheck from './validate.js';
 
 /** What activities need from the outside world; tests pass fakes here. */
@@ -35,6 +36,11 @@ export interface ActivityDeps {
   secrets?: SecretStore;
   /** The directory of flagd targets recorded before the catalog, which name no root (default: the catalog's). */
   baseDir?: string;
+  /**
+   * Target kinds this worker adds to the built-ins (`defineTarget`); a catalog entry `{ type: extension, kind }`
+   * names one. Every extension entry of the catalog is checked against them when the activities are built.
+   */
+  targets?: readonly TargetDefinition[];
 }
 
 export interface ApplyExposureInput {
@@ -58,8 +64,11 @@ export function createActivities(deps: ActivityDeps) {
   const loaded = deps.catalog ?? emptyCatalog();
   const secrets = deps.secrets ?? new SecretStore(loaded, deps.env ?? process.env);
   const secret = (name: string) => secrets.get(name);
+  const registry = targetRegistry(deps.targets);
+  checkCatalogTargets(loaded, registry);
   const targetOf = (spec: TargetSpec) =>
     createTarget(spec, {
+      registry,
       memory,
       secret,
       rootDir: (root) => (root === undefined ? (deps.baseDir ?? loaded.dir) : rootDir(loaded, root)),

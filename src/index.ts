@@ -47,3 +47,14 @@ export {
   type RolloutResult,
   type RolloutStatus,
 } from '../workflows/messages.js';
+export { createRolloutWorker, type RolloutWorkerOptions } from './worker/worker.js';
+export {
+  defineTarget,
+  TargetError,
+  type ExposureTarget,
+  type TargetContext,
+  type TargetDefinition,
+  type TargetRequest,
+} from '../activities/targets/index.js';
+export type { ExposureChange, ExposureReading, Cohort } from './domain/exposure.schema.js';
+export { ExtensionTargetSpec, type TargetSpec } from './domain/target-spec.schema.js';

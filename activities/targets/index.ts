@@ -1,15 +1,59 @@
-import type { FlagdTargetSpec, TargetSpec } from '../../src/domain/target-spec.schema.js';
-import { assertNever } from '../../src/util/assert-never.js';
+import {
+  FlagdTargetSpec,
+  HttpTargetSpec,
+  MemoryTargetSpec,
+  type TargetSpec,
+} from '../../src/domain/target-spec.schema.js';
+import { noSecrets, type SecretLookup } from '../credentials.js';
+import { defineTarget, TargetRegistry, type TargetContext, type TargetDefinition } from './define.js';
 import { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 import { createHttpTarget } from './http/http-target.js';
 import type { MemoryTargetRegistry } from './memory/memory-target.js';
 import { TargetError, type ExposureTarget } from './port.js';
-import type { SecretLookup } from '../credentials.js';
 
 export { TargetError, type ExposureTarget } from './port.js';
+export {
+  defineTarget,
+  TargetRegistry,
+  type TargetContext,
+  type TargetDefinition,
+  type TargetRequest,
+} from './define.js';
 export { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 export { createHttpTarget } from './http/http-target.js';
 export { MemoryTargetRegistry, MemoryChange } from './memory/memory-target.js';
+
+/** A flag in a flagd flag file under a catalog root. */
+export const flagdTarget = defineTarget({
+  kind: 'flagd',
+  settings: FlagdTargetSpec,
+  create: ({ settings }, ctx) => {
+    const baseDir = ctx.rootDir(settings.root);
+    return baseDir === undefined ? undeclaredRoot(settings) : createFlagdFileTarget(settings, { baseDir });
+  },
+});
+
+/** A flag service speaking this project's HTTP contract. */
+export const httpTarget = defineTarget({
+  kind: 'http',
+  settings: HttpTargetSpec,
+  create: ({ settings }, ctx) => createHttpTarget(settings, { secret: ctx.secret }),
+});
+
+/** An in-process target (tests, drills). */
+export const memoryTarget = defineTarget({
+  kind: 'memory',
+  settings: MemoryTargetSpec,
+  create: ({ settings }, ctx) => ctx.memory.target(settings),
+});
+
+/** The target kinds this package implements, registered like any other. */
+export const BUILT_IN_TARGETS: readonly TargetDefinition[] = [flagdTarget, httpTarget, memoryTarget];
+
+/** A registry of the built-in kinds plus `extra`. */
+export function targetRegistry(extra: readonly TargetDefinition[] = []): TargetRegistry {
+  return new TargetRegistry([...BUILT_IN_TARGETS, ...extra]);
+}
 
 /** What the target factories need from the worker: the shared memory registry, the catalog's roots and secrets. */
 export interface TargetDeps {
@@ -20,23 +64,16 @@ export interface TargetDeps {
    */
   rootDir: (root: string | undefined) => string | undefined;
   secret?: SecretLookup;
+  /** The kinds to create from (default: the built-ins). */
+  registry?: TargetRegistry;
 }
+
+const builtIns = targetRegistry();
 
 /** The {@link ExposureTarget} for a validated spec. */
 export function createTarget(spec: TargetSpec, deps: TargetDeps): ExposureTarget {
-  switch (spec.type) {
-    case 'flagd': {
-      const baseDir = deps.rootDir(spec.root);
-      if (baseDir === undefined) return undeclaredRoot(spec);
-      return createFlagdFileTarget(spec, { baseDir });
-    }
-    case 'http':
-      return createHttpTarget(spec, deps.secret === undefined ? {} : { secret: deps.secret });
-    case 'memory':
-      return deps.memory.target(spec);
-    default:
-      return assertNever(spec, 'target type');
-  }
+  const ctx: TargetContext = { memory: deps.memory, rootDir: deps.rootDir, secret: deps.secret ?? noSecrets };
+  return (deps.registry ?? builtIns).create(spec, ctx);
 }
 
 /** A flagd target whose root the worker's catalog does not declare: every call fails, retryably (fix the catalog). */

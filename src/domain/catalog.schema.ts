@@ -5,7 +5,14 @@ import { Percent } from './exposure.schema.js';
 import { isPattern } from './template.js';
 import { MetricSourceSpec } from './guard-spec.schema.js';
 import { HttpCompensation, Notifier } from './spec.schema.js';
-import { FlagdTargetSpec, HttpTargetSpec, MemoryTargetSpec } from './target-spec.schema.js';
+import {
+  FlagdTargetSpec,
+  HttpTargetSpec,
+  LaunchDarklyTargetSpec,
+  MemoryTargetSpec,
+  UnleashTargetSpec,
+  ExtensionTargetSpec,
+} from './target-spec.schema.js';
 
 /*
  * The operator's catalog (`rollout.config.yaml`): what the worker may touch, with what credentials, and who may do
@@ -25,9 +32,19 @@ export const SecretSource = z.union([
 ]);
 export type SecretSource = z.infer<typeof SecretSource>;
 
-/** A catalog target: a flagd file under a declared root (`root` required), an HTTP flag service, or memory. */
+/**
+ * A catalog target: a flagd file under a declared root (`root` required), an HTTP flag service, Unleash,
+ * LaunchDarkly, memory, or an `extension` of a kind the worker registers (`defineTarget`).
+ */
 export const CatalogTarget = z
-  .discriminatedUnion('type', [FlagdTargetSpec.required({ root: true }), HttpTargetSpec, MemoryTargetSpec])
+  .discriminatedUnion('type', [
+    FlagdTargetSpec.required({ root: true }),
+    HttpTargetSpec,
+    MemoryTargetSpec,
+    UnleashTargetSpec,
+    LaunchDarklyTargetSpec,
+    ExtensionTargetSpec,
+  ])
   .refine((t) => t.variant !== t.baselineVariant, {
     message: 'variant and baselineVariant must differ',
     path: ['variant'],

@@ -32,6 +32,7 @@ export function checkCatalog(value: unknown): CatalogResult {
   for (const [name, t] of Object.entries(c.targets)) {
     if (t.type === 'flagd') need(c.roots, t.root, `targets.${name}.root`, 'root');
     if (t.type === 'http') secretsOf(`targets.${name}`, t);
+    if (t.type === 'unleash' || t.type === 'launchdarkly') need(c.secrets, t.token, `targets.${name}.token`, 'secret');
   }
   for (const [name, p] of Object.entries(c.providers)) if (p.type !== 'synthetic') secretsOf(`providers.${name}`, p);
   for (const [name, n] of Object.entries(c.notifiers))

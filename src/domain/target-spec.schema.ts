@@ -72,6 +72,72 @@ export const HttpTargetSpec = z
   .strict();
 export type HttpTargetSpec = z.infer<typeof HttpTargetSpec>;
 
+const ServiceShape = {
+  timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+  ...Common,
+};
+/** A project, environment or stickiness key of a flag service. */
+const ServiceKey = z
+  .string()
+  .min(1)
+  .max(MAX_KEY, atMost(MAX_KEY))
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be a key ([A-Za-z0-9_.-], starting with a letter or digit)');
+
+/**
+ * A flag in Unleash, driven through its Admin API: the target keeps one flexible rollout strategy (its `rollout`
+ * percentage, `stickiness` and `groupId`) on the flag in `environment`, with `variant` as the strategy's variant.
+ * `token` names the catalog secret holding an admin or personal access token. Unleash takes whole percentages.
+ */
+export const UnleashTargetSpec = z
+  .object({
+    type: z.literal('unleash'),
+    url: HttpUrl,
+    token: CatalogName,
+    project: ServiceKey.default('default'),
+    environment: ServiceKey.default('development'),
+    stickiness: ServiceKey.default('default'),
+    groupId: ServiceKey.optional(),
+    ...ServiceShape,
+  })
+  .strict();
+export type UnleashTargetSpec = z.infer<typeof UnleashTargetSpec>;
+
+/**
+ * A flag in LaunchDarkly, driven through its REST API (semantic patch of the environment's fallthrough rollout
+ * weights). `variant` and `baselineVariant` name two of the flag's variations (by name, else by string value).
+ * `token` names the catalog secret holding an API access token; `url` defaults to LaunchDarkly's own.
+ */
+export const LaunchDarklyTargetSpec = z
+  .object({
+    type: z.literal('launchdarkly'),
+    url: HttpUrl.default('https://app.launchdarkly.com'),
+    token: CatalogName,
+    project: ServiceKey,
+    environment: ServiceKey,
+    ...ServiceShape,
+  })
+  .strict();
+export type LaunchDarklyTargetSpec = z.infer<typeof LaunchDarklyTargetSpec>;
+
+/**
+ * A target of a kind registered with the worker (`defineTarget`): the flag and its variants, plus `settings` that
+ * the registered definition validates with its own schema. Operator data: catalog only, never inline.
+ */
+export const ExtensionTargetSpec = z
+  .object({
+    type: z.literal('extension'),
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a target kind (a-z, 0-9 and "-", starting with a letter, at most 40)'),
+    settings: z
+      .record(z.string().max(MAX_KEY), z.json())
+      .refine((s) => JSON.stringify(s).length <= 8_192, 'must be at most 8 KB as JSON')
+      .default({}),
+    ...Common,
+  })
+  .strict();
+export type ExtensionTargetSpec = z.infer<typeof ExtensionTargetSpec>;
+
 /** An in-process target, for tests and drills: state lives in the worker's memory under `name`. */
 export const MemoryTargetSpec = z
   .object({
@@ -86,7 +152,14 @@ const variantsDiffer = { message: 'variant and baselineVariant must differ', pat
 
 /** A target as the worker uses it: a catalog entry, or an inline target the catalog allows, resolved. */
 export const TargetSpec = z
-  .discriminatedUnion('type', [FlagdTargetSpec, HttpTargetSpec, MemoryTargetSpec])
+  .discriminatedUnion('type', [
+    FlagdTargetSpec,
+    HttpTargetSpec,
+    MemoryTargetSpec,
+    UnleashTargetSpec,
+    LaunchDarklyTargetSpec,
+    ExtensionTargetSpec,
+  ])
   .refine((t) => t.variant !== t.baselineVariant, variantsDiffer);
 export type TargetSpec = z.infer<typeof TargetSpec>;
 

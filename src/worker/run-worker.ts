@@ -8,6 +8,9 @@ import { workflowBuild } from './build-id.js';
 import { parseAddress, startHealthServer } from './health.js';
 import { installRuntime } from './runtime.js';
 import { createRolloutWorker, type WorkerDeployment } from './worker.js';
+import { loadTargetModules } from './target-modules.js';
+import { checkCatalogTargets } from '../../activities/targets/check-catalog.js';
+import { targetRegistry, type TargetDefinition } from '../../activities/targets/index.js';
 
 /** Why a run stops: a process signal, or a caller's own request (the demo's quit key). */
 export type StopReason = NodeJS.Signals | 'quit key';
@@ -59,6 +62,8 @@ export interface RunRolloutWorkerOptions {
   /** The operator's catalog (default: an empty one) and its secret store, shared with the logger's redactor. */
   catalog?: LoadedCatalog;
   secrets?: SecretStore;
+  /** Target kinds added to the built-ins (`defineTarget`). */
+  targets?: readonly TargetDefinition[];
   /** Aborted to stop the run. */
   signal: AbortSignal;
   /** Runs once the worker polls, before the stop signal is watched: starts what lives beside the worker. */
@@ -93,6 +98,7 @@ export async function runRolloutWorker(options: RunRolloutWorkerOptions): Promis
       logger,
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.targets ? { targets: options.targets } : {}),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
@@ -175,12 +181,16 @@ export async function runWorker(options: {
   healthAddress?: string;
   /** Worker Deployment versioning: the deployment's name; the build ID defaults to {@link workflowBuild}'s. */
   deployment?: { name: string; buildId?: string; behavior?: 'PINNED' | 'AUTO_UPGRADE' };
+  /** Modules exporting target kinds (`defineTarget`) for the catalog's `extension` targets. */
+  targetModules?: readonly string[];
   redactor?: LineRedactor;
 }): Promise<void> {
   const { logger } = options;
   // a bad ROLLOUT_PAYLOAD_KEY or catalog fails here, before the native runtime (which keeps the process alive) starts
   const dataConverter = dataConverterFromEnv();
   const { catalog, secrets } = await workerCatalog(options.config, logger, options.redactor);
+  const targets = await loadTargetModules(options.targetModules ?? []);
+  checkCatalogTargets(catalog, targetRegistry(targets));
   if (options.metricsAddress) parseAddress(options.metricsAddress);
   if (options.healthAddress) parseAddress(options.healthAddress);
   installRuntime(logger, options.metricsAddress ? { metricsAddress: options.metricsAddress } : {});
@@ -206,6 +216,7 @@ export async function runWorker(options: {
       signal: stop.signal,
       catalog,
       secrets,
+      targets,
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
       ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
       ...(options.healthAddress ? { healthAddress: options.healthAddress } : {}),

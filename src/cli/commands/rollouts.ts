@@ -9,6 +9,7 @@ import { catalogJsonSchema, specJsonSchema } from '../../spec/load.js';
 import { loadSpecFile } from '../../spec/check.js';
 import { join } from 'node:path';
 import { catalogFromOptions, CONFIG_ENV, rootDir, type LoadedCatalog } from '../../catalog/load.js';
+import { assertNever } from '../../util/assert-never.js';
 import type { TargetSpec } from '../../domain/target-spec.schema.js';
 import { redactUrl } from '../../util/redact-url.js';
 import {
@@ -221,14 +222,27 @@ async function watch(id: string, intervalMs: number): Promise<void> {
  * absolute path the worker will write (under the catalog root, never the caller's or the worker's directory).
  */
 function describeTarget(t: TargetSpec, loaded: LoadedCatalog): string {
-  const dir = t.type === 'flagd' && t.root !== undefined ? rootDir(loaded, t.root) : undefined;
-  const where =
-    t.type === 'flagd'
-      ? `${dir !== undefined ? join(dir, t.path) : t.path} (root ${t.root ?? '—'})`
-      : t.type === 'http'
-        ? redactUrl(t.url)
-        : t.name;
-  return `${t.type} ${where} flag ${t.flag}: ${t.baselineVariant} → ${t.variant}`;
+  return `${t.type === 'extension' ? `extension ${t.kind}` : t.type} ${whereOf(t, loaded)} flag ${t.flag}: ${t.baselineVariant} → ${t.variant}`;
+}
+
+function whereOf(t: TargetSpec, loaded: LoadedCatalog): string {
+  switch (t.type) {
+    case 'flagd': {
+      const dir = t.root !== undefined ? rootDir(loaded, t.root) : undefined;
+      return `${dir !== undefined ? join(dir, t.path) : t.path} (root ${t.root ?? '—'})`;
+    }
+    case 'http':
+      return redactUrl(t.url);
+    case 'unleash':
+    case 'launchdarkly':
+      return `${redactUrl(t.url)} project ${t.project} environment ${t.environment}`;
+    case 'memory':
+      return t.name;
+    case 'extension':
+      return `(${Object.keys(t.settings).length} settings)`;
+    default:
+      return assertNever(t, 'target type');
+  }
 }
 
 /** Rows under a header, each column as wide as its widest cell (`right`: right-aligned, for numbers). */

@@ -63,10 +63,15 @@ export function registerServerCommands(program: Command): void {
         .choices(['pinned', 'auto-upgrade'])
         .default('pinned'),
     )
+    .option(
+      '--targets <module...>',
+      'ES modules exporting target kinds made with defineTarget, for the catalog’s `type: extension` targets',
+    )
     .action(
       async (opts: {
         config?: string;
         taskQueue: string;
+        targets?: string[];
         maxCachedWorkflows?: number;
         metricsAddress?: string;
         healthAddress?: string;
@@ -97,6 +102,7 @@ export function registerServerCommands(program: Command): void {
               }
             : {}),
           ...(opts.config ? { config: opts.config } : {}),
+          ...(opts.targets ? { targetModules: opts.targets } : {}),
         });
       },
     );
