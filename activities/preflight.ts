@@ -12,6 +12,8 @@ export interface PreflightInput {
   /** The exposure the target should serve now (`rollback.exposure`). */
   baseline: number;
   guards: GuardSpec[];
+  /** True when the spec has a shadow step: the target must support shadow exposure. */
+  shadow?: boolean;
 }
 
 /**
@@ -53,6 +55,8 @@ export async function preflight(
   } catch (err) {
     problems.push(`target ${target.describe} cannot be read: ${messageOf(err)}`);
   }
+  if (input.shadow && !target.shadow)
+    problems.push(`target ${target.describe} has no shadow exposure: remove the shadow step or use a target with one`);
   for (const prove of [target.check, target.writable]) {
     try {
       await prove?.call(target);

@@ -325,6 +325,16 @@ const scenarios: Record<string, () => Promise<string>> = {
     await client.undo(workflowId, { reason: 'recorded', actor: 'ops' });
     return workflowId;
   },
+  async 'shadow-step'() {
+    // a shadow step before the first live one: the companion flag at 10 %, then live exposure ends it (ROLLOUT_V8_PATCH)
+    const spec = flagdSpec(uniqueFlag(), [
+      { shadow: 10, observe: '100ms' },
+      { exposure: 10, observe: '100ms' },
+      { exposure: 100 },
+    ]);
+    const { workflowId } = await client.start(spec, opts);
+    return workflowId;
+  },
   async 'compensation-retry'() {
     let failures = 2;
     hooks.respond = () => (failures-- > 0 ? { status: 503 } : { status: 200 });

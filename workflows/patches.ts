@@ -52,3 +52,11 @@ export const ROLLOUT_V6_PATCH = 'rollout-v6';
  * no earlier run had the field, so every earlier history replays unchanged.
  */
 export const ROLLOUT_V7_PATCH = 'rollout-v7';
+
+/**
+ * Version 8: shadow steps. A `shadow: N` step sets the target's shadow share (a companion flag the application reads
+ * to run the new variant without serving it) at the current live exposure, then observes. Only runs with a shadow
+ * step record the marker; no earlier run could have one (the schema refused the key), so every earlier history
+ * replays unchanged.
+ */
+export const ROLLOUT_V8_PATCH = 'rollout-v8';

@@ -8,16 +8,16 @@ import {
   patched,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Exposure } from '../src/domain/exposure.schema.js';
+import type { Exposure, ExposureReading } from '../src/domain/exposure.schema.js';
 import { initialState } from '../src/domain/rollout-state.js';
 import type { RollbackTrigger, RolloutState } from '../src/domain/rollout-state.schema.js';
 import { compensationName, kindOf, pauseDuration } from '../src/domain/spec.js';
-import type { ApprovalStep, ExposureStep, PauseStep, ResolvedSpec } from '../src/domain/spec.schema.js';
+import type { ApprovalStep, ExposureStep, PauseStep, ResolvedSpec, ShadowStep } from '../src/domain/spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { assertNever } from '../src/util/assert-never.js';
 import { forwardActivities, preflightActivities } from './activities.js';
 import { BackgroundGuards } from './background.js';
-import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH, ROLLOUT_V6_PATCH, ROLLOUT_V7_PATCH } from './patches.js';
+import { ROLLOUT_V4_PATCH, ROLLOUT_V5_PATCH, ROLLOUT_V6_PATCH, ROLLOUT_V7_PATCH, ROLLOUT_V8_PATCH } from './patches.js';
 import { boundUndo } from '../src/domain/commands.js';
 import { causeMessage } from './failure-message.js';
 import { registerHandlers, registerProvisionalStatus } from './handlers.js';
@@ -114,7 +114,14 @@ async function preflight(r: Rollout): Promise<string[]> {
   try {
     const report = await preflightActivities.preflight.executeWithOptions(
       { summary: `preflight: ${spec.target.flag} and ${spec.guards.length} guard source(s)` },
-      [{ target: spec.target, baseline: spec.rollback.exposure, guards: spec.guards }],
+      [
+        {
+          target: spec.target,
+          baseline: spec.rollback.exposure,
+          guards: spec.guards,
+          ...(spec.steps.some((s) => 'shadow' in s) ? { shadow: true } : {}),
+        },
+      ],
     );
     for (const note of report.notes) log.info('preflight', { note });
     if (report.notes.length > 0 && report.problems.length === 0)
@@ -146,6 +153,10 @@ async function runSteps(r: Rollout): Promise<void> {
         break;
       case 'pause':
         await runPauseStep(r, step.step);
+        break;
+      case 'shadow':
+        patched(ROLLOUT_V8_PATCH);
+        await runShadowStep(r, step.step);
         break;
       default:
         assertNever(step, 'step kind');
@@ -245,6 +256,40 @@ async function runExposureStep(r: Rollout, step: ExposureStep): Promise<void> {
   r.enter('Observing', `step ${state.step + 1}: observe ${step.observe} at ${step.exposure}%`);
   await observe(r, { observe: step.observe, exposure: step.exposure }, ms);
   state.windowEndsAt = undefined;
+}
+
+/**
+ * A shadow step (version 8): live exposure stays as it is, and `shadow` % of traffic also runs the new variant,
+ * unserved, for the guards to compare with the live path. The next exposure change (or a rollback) ends it.
+ */
+async function runShadowStep(r: Rollout, step: ShadowStep): Promise<void> {
+  const { spec, state } = r;
+  const live = state.exposure;
+  const exposure: Exposure = { ...live, shadow: step.shadow };
+  r.enter('Progressing', `step ${state.step + 1}: shadow ${step.shadow}% at ${live.percent}% live`);
+  pushCompensations(r);
+  const reading = await forwardActivities.applyExposure.executeWithOptions(
+    { summary: `shadow ${spec.target.flag} for ${step.shadow}% (not served)` },
+    [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
+  );
+  state.exposure = exposureOf(reading);
+  rolloutMetrics.exposureChange();
+  r.background?.start();
+  if (r.rollingBack || !step.observe) return;
+  const ms = toMs(step.observe);
+  state.windowEndsAt = new Date(Date.now() + ms).toISOString();
+  r.enter('Observing', `step ${state.step + 1}: observe ${step.observe} in shadow at ${step.shadow}%`);
+  await observe(r, { observe: step.observe, exposure: live.percent }, ms);
+  state.windowEndsAt = undefined;
+}
+
+/** What a target read back, as the state keeps it (no idempotency key). */
+function exposureOf(reading: ExposureReading): Exposure {
+  return {
+    percent: reading.percent,
+    ...(reading.cohort ? { cohort: reading.cohort } : {}),
+    ...(reading.shadow ? { shadow: reading.shadow } : {}),
+  };
 }
 
 /** After the last step: one more window at the final exposure, judged like any other (version 5). */

@@ -102,8 +102,23 @@ export class TargetRegistry {
     const parsed = definition.settings.safeParse(raw);
     if (!parsed.success) return misconfigured(kind, z.prettifyError(parsed.error));
     const { flag, variant, baselineVariant } = spec;
-    return definition.create({ flag, variant, baselineVariant, settings: parsed.data }, ctx);
+    return withoutShadow(definition.create({ flag, variant, baselineVariant, settings: parsed.data }, ctx));
   }
+}
+
+/**
+ * A target that does not declare `shadow` refuses a shadow share instead of ignoring it (which would fail every
+ * read-back, retried for ever). Not retryable: the spec must change.
+ */
+function withoutShadow(target: ExposureTarget): ExposureTarget {
+  if (target.shadow) return target;
+  const apply: ExposureTarget['apply'] = (change) =>
+    change.shadow
+      ? Promise.reject(
+          new TargetError(`${target.describe}: this target has no shadow exposure (a shadow step)`, 'REFUSED', false),
+        )
+      : target.apply(change);
+  return Object.assign(Object.create(target) as ExposureTarget, { apply });
 }
 
 const pathKey = (k: PropertyKey): string | number => (typeof k === 'symbol' ? String(k) : k);

@@ -17,6 +17,11 @@ export interface ExposureTarget {
    * {@link TargetError} (`CONFIG` or `REFUSED` when the spec must change). Run before the first exposure change.
    */
   check?(): Promise<void>;
+  /**
+   * True when `apply` honours `change.shadow` (a shadow step's share, through a companion flag the application reads)
+   * and `read` reports it. A target without it refuses a shadow step before the rollout changes anything.
+   */
+  readonly shadow?: boolean;
   /** Proves, writing nothing, that `apply` could write now (a flag file's directory exists and is writable). */
   writable?(): Promise<void>;
 }

@@ -23,6 +23,8 @@ export function describeStep(step: Step | undefined): string {
       const d = pauseDuration(k.step);
       return d ? `pause ${formatMs(toMs(d))}` : 'pause until resumed';
     }
+    case 'shadow':
+      return `shadow ${k.step.shadow}% (not served)${k.step.observe ? `, observe ${k.step.observe}` : ''}`;
     default:
       return assertNever(k, 'step kind');
   }

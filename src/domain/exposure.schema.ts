@@ -23,12 +23,14 @@ export type Percent = z.infer<typeof Percent>;
 
 /**
  * The exposure a target is asked to hold. Absolute (never a delta), so applying it twice is harmless.
- * `cohort` absent means the whole population.
+ * `cohort` absent means the whole population. `shadow` (a shadow step's) is the share of traffic that also runs the
+ * new variant without being served it, through a companion flag the application reads; absent means none.
  */
 export const Exposure = z
   .object({
     percent: Percent,
     cohort: Cohort.optional(),
+    shadow: Percent.optional(),
   })
   .strict();
 export type Exposure = z.infer<typeof Exposure>;
@@ -48,6 +50,7 @@ export type ExposureReading = z.infer<typeof ExposureReading>;
 /** True when two exposures describe the same split (used to verify a change by reading it back). */
 export function sameExposure(a: Exposure, b: Exposure): boolean {
   if (Math.abs(a.percent - b.percent) > 1e-9) return false;
+  if (Math.abs((a.shadow ?? 0) - (b.shadow ?? 0)) > 1e-9) return false;
   if (!a.cohort || !b.cohort) return !a.cohort && !b.cohort;
   if (a.cohort.attribute !== b.cohort.attribute) return false;
   const av = [...a.cohort.values].sort();

@@ -35,6 +35,20 @@ export const ExposureStep = z
   .strict();
 export type ExposureStep = z.infer<typeof ExposureStep>;
 
+/**
+ * Shadow (dark launch): `shadow` % of traffic also runs the new variant without being served it, through a
+ * companion flag the application reads, while live exposure stays where it is; then observe. Guards compare the
+ * shadow path with the live one (disagreement rate, latency). The next exposure step ends the shadow.
+ */
+export const ShadowStep = z
+  .object({
+    name: Label.optional(),
+    shadow: Percent.refine((p) => p > 0, 'must be > 0: a shadow step runs the new variant for some traffic'),
+    observe: Duration.optional(),
+  })
+  .strict();
+export type ShadowStep = z.infer<typeof ShadowStep>;
+
 /** Wait for a named human to approve; on timeout roll back or pause. */
 export const ApprovalStep = z
   .object({
@@ -64,7 +78,7 @@ export const PauseStep = z
   .strict();
 export type PauseStep = z.infer<typeof PauseStep>;
 
-export const Step = z.union([ExposureStep, ApprovalStep, PauseStep]);
+export const Step = z.union([ExposureStep, ApprovalStep, PauseStep, ShadowStep]);
 export type Step = z.infer<typeof Step>;
 
 const HttpCall = {

@@ -1,13 +1,13 @@
-import type { ApprovalStep, Compensation, ExposureStep, PauseStep, Step } from './spec.schema.js';
+import type { ApprovalStep, Compensation, ExposureStep, PauseStep, ShadowStep, Step } from './spec.schema.js';
 
 /*
  * Logic over a validated spec, apart from its schema: workflow code imports this module, so it stays free of zod.
  */
 
-/** The three kinds of step. */
-export type StepKind = 'exposure' | 'approval' | 'pause';
+/** The kinds of step. */
+export type StepKind = 'exposure' | 'approval' | 'pause' | 'shadow';
 /** The keys that tell step kinds apart, for error messages. */
-export const STEP_KEYS: readonly StepKind[] = ['exposure', 'approval', 'pause'];
+export const STEP_KEYS: readonly StepKind[] = ['exposure', 'approval', 'pause', 'shadow'];
 
 /**
  * A step tagged with its kind. The spec's steps are told apart by their keys (users write `exposure: 5`, not a
@@ -16,12 +16,14 @@ export const STEP_KEYS: readonly StepKind[] = ['exposure', 'approval', 'pause'];
 export type KindedStep =
   | { kind: 'exposure'; step: ExposureStep }
   | { kind: 'approval'; step: ApprovalStep }
-  | { kind: 'pause'; step: PauseStep };
+  | { kind: 'pause'; step: PauseStep }
+  | { kind: 'shadow'; step: ShadowStep };
 
 /** The step with its kind, for an exhaustive `switch` without casts. */
 export function kindOf(step: Step): KindedStep {
   if ('exposure' in step) return { kind: 'exposure', step };
   if ('approval' in step) return { kind: 'approval', step };
+  if ('shadow' in step) return { kind: 'shadow', step };
   return { kind: 'pause', step };
 }
 

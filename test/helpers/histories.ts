@@ -11,7 +11,7 @@ import type { temporal } from '@temporalio/proto';
  * `v6` after. Every set must keep replaying against the current code.
  */
 export const HISTORIES = new URL('../replay/histories/', import.meta.url);
-export const CURRENT_HISTORY_SET = 'v7';
+export const CURRENT_HISTORY_SET = 'v8';
 
 export interface RecordedHistory {
   set: string;

@@ -11,6 +11,7 @@ import {
   ROLLOUT_V5_PATCH,
   ROLLOUT_V6_PATCH,
   ROLLOUT_V7_PATCH,
+  ROLLOUT_V8_PATCH,
 } from '../../workflows/patches.js';
 import {
   CURRENT_HISTORY_SET,
@@ -40,11 +41,10 @@ describe('replay of checked-in histories', () => {
   });
 
   it('keeps a set recorded before each patch and one after the last', async () => {
-    expect(CURRENT_HISTORY_SET).toBe('v7');
-    expect(await historySets()).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7']));
-    const [v1, v2, v3, v4, v5, v6, v7] = await Promise.all(
-      ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'].map((set) => loadHistories(set)),
-    );
+    expect(CURRENT_HISTORY_SET).toBe('v8');
+    const sets = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'];
+    expect(await historySets()).toEqual(expect.arrayContaining(sets));
+    const [v1, v2, v3, v4, v5, v6, v7, v8] = await Promise.all(sets.map((set) => loadHistories(set)));
     expect(v1!.length).toBeGreaterThanOrEqual(11);
     expect(v2!.length).toBeGreaterThanOrEqual(12);
     expect(v3!.length).toBeGreaterThanOrEqual(14);
@@ -52,6 +52,7 @@ describe('replay of checked-in histories', () => {
     expect(v5!.length).toBeGreaterThanOrEqual(19);
     expect(v6!.length).toBeGreaterThanOrEqual(20);
     expect(v7!.length).toBeGreaterThanOrEqual(21);
+    expect(v8!.length).toBeGreaterThanOrEqual(22);
     const names = (hs: RecordedHistory[], patch: string) =>
       hs.filter((h) => hasPatchMarker(h.history, patch)).map((h) => h.name);
     // so replay takes the legacy branch for every v1 history and the patched branch for every later one
@@ -91,6 +92,18 @@ describe('replay of checked-in histories', () => {
     // only an undo run took the v7 branch
     expect(names(v6!, ROLLOUT_V7_PATCH)).toEqual([]);
     expect(names(v7!, ROLLOUT_V7_PATCH)).toEqual(['undo-completed']);
+    // only a run with a shadow step took the v8 branch
+    expect(names(v7!, ROLLOUT_V8_PATCH)).toEqual([]);
+    expect(names(v8!, ROLLOUT_V8_PATCH)).toEqual(['shadow-step']);
+  });
+
+  it('v8: a shadow step set the companion share at 0 % live, and the next step ended it', async () => {
+    const [h] = (await loadHistories('v8')).filter((x) => x.name === 'shadow-step');
+    const applied = (h!.history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'applyExposure')
+      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { exposure: object }).exposure);
+    expect(applied).toEqual([{ percent: 0, shadow: 10 }, { percent: 10 }, { percent: 100 }]);
   });
 
   it('v6: a full promotion made one exposure change to the last step and completed', async () => {

@@ -37,10 +37,13 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
       const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);
       if (raw !== undefined) checkVariants(spec, file, parseFlag(file, spec.flag, raw), { percent: 100 });
     },
+    shadow: true,
     async read() {
       const file = await locate();
-      const raw = own((await loadFlagFile(file))?.flags ?? {}, spec.flag);
-      return raw === undefined ? { percent: 0 } : readingOf(spec, file.shown, parseFlag(file, spec.flag, raw));
+      const flags = (await loadFlagFile(file))?.flags ?? {};
+      const raw = own(flags, spec.flag);
+      const live = raw === undefined ? { percent: 0 } : readingOf(spec, file.shown, parseFlag(file, spec.flag, raw));
+      return withShadow(live, shadowOf(spec, file, flags));
     },
     apply(change) {
       // Queued at once, in call order, by the path as written; located inside the queue. Queuing after an await
@@ -50,21 +53,56 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
         const loaded = await loadFlagFile(file);
         const raw = loaded ? own(loaded.flags, spec.flag) : undefined;
         const existing = raw === undefined ? undefined : parseFlag(file, spec.flag, raw);
+        const companion = shadowSpec(spec);
+        const rawShadow = loaded ? own(loaded.flags, companion.flag) : undefined;
         const unchanged = existing ? checkVariants(spec, file, existing, change) : undefined;
-        if (unchanged) return unchanged;
-        const flag = buildFlag(spec, existing, change);
+        if (unchanged && !change.shadow && rawShadow === undefined) return unchanged;
+        const flag = unchanged ? raw : buildFlag(spec, existing, change);
+        // the companion flag is written once a shadow step asks for it, and set to 0 % (kept) afterwards
+        const shadow =
+          change.shadow || rawShadow !== undefined
+            ? buildFlag(companion, rawShadow === undefined ? undefined : parseFlag(file, companion.flag, rawShadow), {
+                percent: change.shadow ?? 0,
+                idempotencyKey: change.idempotencyKey,
+              })
+            : undefined;
+        const changes: JsonObject = {};
+        if (JSON.stringify(flag) !== JSON.stringify(raw)) changes[spec.flag] = flag as JsonObject;
+        if (shadow && JSON.stringify(shadow) !== JSON.stringify(rawShadow)) changes[companion.flag] = shadow;
         // An unchanged flag is not rewritten: a retried apply should not make flagd reload the file.
-        if (JSON.stringify(flag) !== JSON.stringify(raw)) {
+        if (Object.keys(changes).length > 0) {
           const doc = loaded
-            ? jsonObject(loaded.doc, { flags: jsonObject(loaded.flags, { [spec.flag]: flag }) })
-            : { $schema: SCHEMA_URL, flags: { [spec.flag]: flag } };
+            ? jsonObject(loaded.doc, { flags: jsonObject(loaded.flags, changes) })
+            : { $schema: SCHEMA_URL, flags: changes };
           await writeFlagFile(file, `${JSON.stringify(doc, null, loaded?.indent ?? 2)}\n`, loaded?.mode);
         }
-        return readingOf(spec, file.shown, parseFlag(file, spec.flag, flag));
+        const live = unchanged ?? readingOf(spec, file.shown, parseFlag(file, spec.flag, flag));
+        return withShadow(
+          live,
+          shadow ? readingOf(companion, file.shown, parseFlag(file, companion.flag, shadow)).percent : 0,
+        );
       });
     },
   };
 }
+
+/**
+ * The companion flag of a shadow step: `<flag>-shadow`, boolean (`on` / `off`), in the same file. The application
+ * evaluates it per request: `on` means run the new variant too, compare, and serve the live result.
+ */
+export function shadowSpec(spec: FlagdTargetSpec): FlagdTargetSpec {
+  return { ...spec, flag: `${spec.flag}-shadow`, variant: 'on', baselineVariant: 'off' };
+}
+
+/** The companion flag's share, 0 when the file has none. */
+function shadowOf(spec: FlagdTargetSpec, file: ConfinedFile, flags: JsonObject): number {
+  const companion = shadowSpec(spec);
+  const raw = own(flags, companion.flag);
+  return raw === undefined ? 0 : readingOf(companion, file.shown, parseFlag(file, companion.flag, raw)).percent;
+}
+
+const withShadow = (live: ExposureReading, shadow: number): ExposureReading =>
+  shadow > 0 ? { ...live, shadow } : live;
 
 /** The spec as the schema accepts it, or a REFUSED error naming each problem (static, never the refused value). */
 function checked(spec: FlagdTargetSpec): FlagdTargetSpec {

@@ -29,6 +29,7 @@ export class MemoryTargetRegistry {
   target(spec: MemoryTargetSpec): ExposureTarget {
     return {
       describe: `memory:${spec.name}#${spec.flag}`,
+      shadow: true,
       apply: async (change) => this.#apply(spec.name, change),
       read: async () => this.state(spec.name),
     };

@@ -113,13 +113,12 @@ describe('defineTarget: target kinds a worker registers beside the built-ins', (
     );
     const build = () =>
       createActivities({ logger: createLogger({ level: 'silent' }), catalog, targets: [bucketKind()] });
-    const err = (() => {
-      try {
-        build();
-      } catch (e) {
-        return e;
-      }
-    })();
+    let err: unknown;
+    try {
+      build();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).issues).toEqual([
       { path: 'targets.shop.settings.bucket', message: expect.stringContaining('expected string') as unknown },
