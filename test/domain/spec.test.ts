@@ -41,7 +41,10 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
       'steps[1].approval.onTimeout',
       /rollback|pause/,
     ],
-    [{ steps: [{ exposure: 5 }, { wait: 1 }] }, 'steps[1]', /one of the keys exposure, approval, pause/],
+    [{ steps: [{ exposure: 5 }, { wait: 1 }] }, 'steps[1]', /one of the keys exposure, approval, pause, shadow/],
+    [{ steps: [{ shadow: 0 }, { exposure: 5 }] }, 'steps[0].shadow', /must be > 0/],
+    [{ steps: [{ shadow: 101 }, { exposure: 5 }] }, 'steps[0].shadow', /≤ 100/],
+    [{ steps: [{ shadow: 10, exposure: 5 }] }, 'steps[0]', /one of the keys/],
     [
       { steps: [{ exposure: 5, cohort: { attribute: 'region', values: [] } }] },
       'steps[0].cohort.values',

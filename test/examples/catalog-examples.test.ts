@@ -232,12 +232,17 @@ const CATALOG_KEYS = ['roots', 'secrets', 'targets', 'providers', 'templates', '
 describe('README.md', () => {
   it('every YAML block is a spec, a catalog or a drill, and each is valid', async () => {
     const blocks = await readmeYamlBlocks();
-    const kinds = { spec: 0, catalog: 0, drill: 0 };
+    const kinds = { spec: 0, catalog: 0, drill: 0, fragment: 0 };
     for (const block of blocks) {
       const read = readYamlText(block);
       if (!read.ok) throw new Error(`${read.problem}:\n${block}`);
       const value = read.value as Record<string, unknown>;
-      if (/^name:/.test(block)) {
+      if (/^# catalog: /.test(block)) {
+        // a catalog fragment showing one kind of entry: valid on its own, every name it gives declared in it
+        kinds.fragment += 1;
+        const checked = checkCatalog(value);
+        expect(checked.ok, `${JSON.stringify(checked)}\n${block}`).toBe(true);
+      } else if (/^name:/.test(block)) {
         kinds.spec += 1;
         const shape = validateSpec(value);
         expect(shape.ok, `${JSON.stringify(shape)}\n${block}`).toBe(true);
@@ -264,7 +269,8 @@ describe('README.md', () => {
         throw new Error(`a YAML block that is neither a spec, a catalog nor a drill:\n${block}`);
       }
     }
-    expect(kinds).toEqual({ spec: 2, catalog: 1, drill: 1 });
+    expect(kinds).toMatchObject({ spec: 2, catalog: 1, drill: 1 });
+    expect(kinds.fragment).toBeGreaterThanOrEqual(1);
   });
 
   it('the README spec resolves against the README catalog as well', async () => {
