@@ -37,7 +37,7 @@ export function detailsMarkdown(spec: ResolvedSpec, s: RolloutState): string {
     return `| ${mark} | ${i + 1} | ${describeStep(step)} |`;
   });
   const lines = [
-    `**${spec.name}** · ${s.phase} · exposure **${s.exposure.percent}%**`,
+    `**${spec.name}** · ${s.phase} · exposure **${s.exposure.percent}%**${s.exposure.shadow ? ` (shadow ${s.exposure.shadow}%)` : ''}`,
     '',
     '| | step | what |',
     '|---|---|---|',

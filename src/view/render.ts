@@ -19,7 +19,7 @@ export function renderStatus(id: string, s: RolloutStatus & { guardsAsOf?: strin
   const lines = [`${s.name} · ${id} · ${s.phase} · step ${Math.min(s.step + 1, s.totalSteps)}/${s.totalSteps}`];
   const left = s.windowEndsAt ? Math.max(0, Date.parse(s.windowEndsAt) - nowMs) : undefined;
   lines.push(
-    `${exposureBar(s.exposure.percent)}${s.exposure.cohort ? ` of ${s.exposure.cohort.attribute} in ${s.exposure.cohort.values.join(',')}` : ''}${left !== undefined ? `   window: ${formatMs(left)} left` : ''}`,
+    `${exposureBar(s.exposure.percent)}${s.exposure.shadow ? ` + shadow ${s.exposure.shadow}%` : ''}${s.exposure.cohort ? ` of ${s.exposure.cohort.attribute} in ${s.exposure.cohort.values.join(',')}` : ''}${left !== undefined ? `   window: ${formatMs(left)} left` : ''}`,
   );
   s.steps.forEach((d, i) => {
     const done = i < s.step || s.phase === 'Completed';

@@ -29,6 +29,12 @@ describe('shadow steps: the new variant runs for a share of traffic without bein
       const during = await suite.client.status(workflowId);
       expect(during.exposure).toEqual({ percent: 0, shadow: 10 });
       expect(during.timeline.at(-1)?.cause).toBe('step 1: observe 1h in shadow at 10%');
+      // the Web UI's details say so too
+      const meta = await suite.env.client.workflow
+        .getHandle(workflowId)
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      expect(meta.currentDetails).toContain('exposure **0%** (shadow 10%)');
+      expect(meta.currentDetails).toContain('| ▶ | 1 | shadow 10% (not served), observe 1h |');
       // the real evaluator: nobody is served the new variant, about a tenth of traffic runs it in shadow
       expect(await shareOn(h.dir, flag)).toBe(0);
       const shadowShare = await shareOn(h.dir, `${flag}-shadow`);

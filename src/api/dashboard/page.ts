@@ -219,7 +219,7 @@ export const DASHBOARD_JS = String.raw`'use strict';
       const facts = el('dl', { class: 'facts' },
         el('dt', { text: 'phase' }), el('dd', { class: 'phase phase-' + s.phase, id: 'phase', text: s.phase }),
         el('dt', { text: 'step' }), el('dd', { id: 'step', text: TERMINAL.includes(s.phase) && s.phase === 'Completed' ? 'done' : (s.step + 1) + ' of ' + s.totalSteps + ': ' + s.stepDescription }),
-        el('dt', { text: 'exposure' }), el('dd', { id: 'exposure', text: s.exposure.percent + ' %' }),
+        el('dt', { text: 'exposure' }), el('dd', { id: 'exposure', text: s.exposure.percent + ' %' + (s.exposure.shadow ? ' (shadow ' + s.exposure.shadow + ' %)' : '') }),
         el('dt', { text: 'target' }), el('dd', { text: s.target }),
         ...(s.rollback ? [el('dt', { text: 'rollback' }), el('dd', { id: 'rollback', text: s.rollback.reason + (s.rollback.retrying ? ' (retrying: ' + (s.rollback.lastError || '') + ')' : '') })] : []),
         ...(s.pauseReasons.length ? [el('dt', { text: 'paused' }), el('dd', { text: s.pauseReasons.map((p) => p.reason).join('; ') })] : []),

@@ -205,7 +205,7 @@ async function watch(id: string, intervalMs: number): Promise<void> {
       view.frame(lines, text);
     } else if (text !== previous) {
       printLines(
-        `${new Date().toISOString()} ${status.phase} step ${Math.min(status.step + 1, status.totalSteps)}/${status.totalSteps} exposure ${status.exposure.percent}%${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value, g.unit)}(${g.verdict})`).join('')}`,
+        `${new Date().toISOString()} ${status.phase} step ${Math.min(status.step + 1, status.totalSteps)}/${status.totalSteps} exposure ${status.exposure.percent}%${status.exposure.shadow ? ` (shadow ${status.exposure.shadow}%)` : ''}${status.guards.map((g) => ` ${g.name}=${measuredValue(g.value, g.unit)}(${g.verdict})`).join('')}`,
       );
     }
     previous = text;
