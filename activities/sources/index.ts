@@ -1,7 +1,10 @@
 import type { MetricSourceSpec } from '../../src/domain/guard-spec.schema.js';
 import { assertNever } from '../../src/util/assert-never.js';
 import type { SecretLookup } from '../credentials.js';
+import { createCloudWatchSource } from './cloudwatch/cloudwatch-source.js';
+import { createDatadogSource } from './datadog/datadog-source.js';
 import { createHttpJsonSource } from './http-json/http-json-source.js';
+import { createInfluxDbSource } from './influxdb/influxdb-source.js';
 import type { MetricSource } from './port.js';
 import { createPrometheusSource } from './prometheus/prometheus-source.js';
 import { createScrapeSource } from './scrape/scrape-source.js';
@@ -18,7 +21,10 @@ export {
   type WebhookAnswer,
   type WebhookCall,
 } from './port.js';
+export { createCloudWatchSource } from './cloudwatch/cloudwatch-source.js';
+export { createDatadogSource } from './datadog/datadog-source.js';
 export { createHttpJsonSource, evaluateJsonPath } from './http-json/http-json-source.js';
+export { createInfluxDbSource } from './influxdb/influxdb-source.js';
 export { createPrometheusSource } from './prometheus/prometheus-source.js';
 export { createScrapeSource } from './scrape/scrape-source.js';
 export { createSyntheticSource } from './synthetic/synthetic-source.js';
@@ -43,6 +49,12 @@ export function createMetricSource(spec: MetricSourceSpec, deps: MetricSourceDep
       return createScrapeSource(spec, opts);
     case 'webhook':
       return createWebhookSource(spec, opts);
+    case 'influxdb':
+      return createInfluxDbSource(spec, opts);
+    case 'datadog':
+      return createDatadogSource(spec, opts);
+    case 'cloudwatch':
+      return createCloudWatchSource(spec, opts);
     default:
       return assertNever(spec, 'metric source type');
   }

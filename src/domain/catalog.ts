@@ -34,7 +34,17 @@ export function checkCatalog(value: unknown): CatalogResult {
     if (t.type === 'http') secretsOf(`targets.${name}`, t);
     if (t.type === 'unleash' || t.type === 'launchdarkly') need(c.secrets, t.token, `targets.${name}.token`, 'secret');
   }
-  for (const [name, p] of Object.entries(c.providers)) if (p.type !== 'synthetic') secretsOf(`providers.${name}`, p);
+  for (const [name, p] of Object.entries(c.providers)) {
+    const at = `providers.${name}`;
+    if (p.type === 'datadog') {
+      need(c.secrets, p.apiKey, `${at}.apiKey`, 'secret');
+      need(c.secrets, p.appKey, `${at}.appKey`, 'secret');
+    } else if (p.type === 'cloudwatch') {
+      need(c.secrets, p.accessKeyId, `${at}.accessKeyId`, 'secret');
+      need(c.secrets, p.secretAccessKey, `${at}.secretAccessKey`, 'secret');
+      if (p.sessionToken !== undefined) need(c.secrets, p.sessionToken, `${at}.sessionToken`, 'secret');
+    } else if (p.type !== 'synthetic') secretsOf(at, p);
+  }
   for (const [name, n] of Object.entries(c.notifiers))
     if ('webhook' in n) secretsOf(`notifiers.${name}.webhook`, n.webhook);
     else if ('chat' in n) need(c.secrets, n.chat.url.secret, `notifiers.${name}.chat.url.secret`, 'secret');

@@ -53,6 +53,69 @@ export type ScrapeSource = z.infer<typeof ScrapeSource>;
 export const WebhookSource = z.object({ type: z.literal('webhook'), ...Endpoint, ...Credentials }).strict();
 export type WebhookSource = z.infer<typeof WebhookSource>;
 
+/**
+ * Datadog's metric query API (`GET /api/v1/query`); `query` is a metric query as a dashboard writes it
+ * (`sum:trace.http.request.errors{service:checkout} by {region}.as_count()`). The API is `https://api.<site>`
+ * (default site `datadoghq.com`) or `url` (a proxy). `apiKey` and `appKey` name catalog secrets: catalog only.
+ */
+export const DatadogSource = z
+  .object({
+    type: z.literal('datadog'),
+    site: z
+      .string()
+      .max(100)
+      .regex(/^[a-z0-9]+([.-][a-z0-9]+)*\.[a-z]{2,}$/, 'must be a Datadog site such as datadoghq.com or datadoghq.eu')
+      .optional(),
+    url: HttpUrl.optional(),
+    apiKey: CatalogName,
+    appKey: CatalogName,
+    /** How far back an instant query reads; each series answers its latest non-null point. */
+    lookback: Duration.default('5m'),
+    timeoutMs: Endpoint.timeoutMs,
+  })
+  .strict()
+  .refine((s) => s.site === undefined || s.url === undefined, { message: 'set site or url, not both', path: ['url'] });
+export type DatadogSource = z.infer<typeof DatadogSource>;
+
+/**
+ * CloudWatch `GetMetricData`; `query` is a metric math expression or Metrics Insights `SELECT`, or a JSON array of
+ * `MetricDataQuery` objects (activities/sources/cloudwatch). `endpoint` overrides the regional one (VPC endpoints);
+ * the credentials name catalog secrets: catalog only. `periodSeconds`: 1, 5, 10, 20, 30 or a multiple of 60.
+ */
+export const CloudWatchSource = z
+  .object({
+    type: z.literal('cloudwatch'),
+    region: z
+      .string()
+      .max(40)
+      .regex(/^[a-z]{2,}(-[a-z0-9]+)*-\d{1,2}$/, 'must be an AWS region such as us-east-1'),
+    endpoint: HttpUrl.optional(),
+    accessKeyId: CatalogName,
+    secretAccessKey: CatalogName,
+    sessionToken: CatalogName.optional(),
+    periodSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(86_400)
+      .refine((p) => [1, 5, 10, 20, 30].includes(p) || p % 60 === 0, 'must be 1, 5, 10, 20, 30 or a multiple of 60')
+      .default(60),
+    /** How far back an instant query reads; each series answers its latest point. */
+    lookback: Duration.default('5m'),
+    timeoutMs: Endpoint.timeoutMs,
+  })
+  .strict();
+export type CloudWatchSource = z.infer<typeof CloudWatchSource>;
+
+/**
+ * InfluxDB's 1.x HTTP API (`/query`, InfluxQL). Every query reads `database`; the
+ * query is one `SELECT` with `:start:`, `:end:` and `:step:` placeholders (activities/sources/influxdb).
+ */
+export const InfluxDbSource = z
+  .object({ type: z.literal('influxdb'), ...Endpoint, database: Label, ...Credentials })
+  .strict();
+export type InfluxDbSource = z.infer<typeof InfluxDbSource>;
+
 export type PrometheusSource = z.infer<typeof PrometheusSource>;
 export type HttpJsonSource = z.infer<typeof HttpJsonSource>;
 /** A metric source as the worker uses it: a catalog provider, or an inline source the catalog allows. */
@@ -62,6 +125,9 @@ export const MetricSourceSpec = z.discriminatedUnion('type', [
   SyntheticSource,
   ScrapeSource,
   WebhookSource,
+  InfluxDbSource,
+  DatadogSource,
+  CloudWatchSource,
 ]);
 export type MetricSourceSpec = z.infer<typeof MetricSourceSpec>;
 
@@ -72,6 +138,7 @@ export const InlineSourceSpec = z.discriminatedUnion('type', [
   SyntheticSource,
   ScrapeSource.omit({ auth: true, headers: true }).strict(),
   WebhookSource.omit({ auth: true, headers: true }).strict(),
+  InfluxDbSource.omit({ auth: true, headers: true }).strict(),
 ]);
 export type InlineSourceSpec = z.infer<typeof InlineSourceSpec>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HttpAuth } from '../../../src/domain/common.schema.js';
 import type { HttpJsonSource } from '../../../src/domain/guard-spec.schema.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 import { bodySnippet, describeFetchError } from '../../../src/util/http-text.js';
@@ -257,4 +258,18 @@ export async function endpointHeaders(
 export function displayUrl(url: string | URL): string {
   const u = new URL(url);
   return `${u.origin}${u.pathname}`;
+}
+
+/** Which credential a request carried, by name, never its value: for a 401/403's message. */
+export function credentialNote(auth: HttpAuth): string {
+  return 'bearer' in auth
+    ? `sent the bearer token of secret ${JSON.stringify(auth.bearer)}`
+    : `sent user ${JSON.stringify(auth.basic.username)} with the password of secret ${JSON.stringify(auth.basic.password)}`;
+}
+
+/** A refused credential (401/403, CONFIG) with a note of which one was sent; any other error unchanged. */
+export function withCredentialNote(err: unknown, auth: HttpAuth | undefined): unknown {
+  if (!(err instanceof SourceError) || err.code !== 'CONFIG' || !/: HTTP 40[13]\b/.test(err.message)) return err;
+  const note = auth ? credentialNote(auth) : 'sent no credentials';
+  return new SourceError(`${err.message} (${note})`, 'CONFIG');
 }

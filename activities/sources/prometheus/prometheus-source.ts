@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import type { PrometheusSource } from '../../../src/domain/guard-spec.schema.js';
-import { displayUrl, endpointHeaders, getJson, type SourceOptions } from '../http-json/http-json-source.js';
+import {
+  displayUrl,
+  endpointHeaders,
+  getJson,
+  withCredentialNote,
+  type SourceOptions,
+} from '../http-json/http-json-source.js';
 import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } from '../port.js';
 
 const SERVICE = 'Prometheus';
@@ -36,6 +42,8 @@ export function createPrometheusSource(spec: PrometheusSource, opts: SourceOptio
       timeoutMs: spec.timeoutMs,
       signal,
       fetch: doFetch,
+    }).catch((err: unknown) => {
+      throw withCredentialNote(err, spec.auth);
     });
     const answer = PrometheusAnswer.safeParse(body);
     if (!answer.success) {
