@@ -8,8 +8,10 @@ import { noSecrets, type SecretLookup } from '../credentials.js';
 import { defineTarget, TargetRegistry, type TargetContext, type TargetDefinition } from './define.js';
 import { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 import { createHttpTarget } from './http/http-target.js';
+import { launchDarklyTarget } from './launchdarkly/launchdarkly-target.js';
 import type { MemoryTargetRegistry } from './memory/memory-target.js';
 import { TargetError, type ExposureTarget } from './port.js';
+import { unleashTarget } from './unleash/unleash-target.js';
 
 export { TargetError, type ExposureTarget } from './port.js';
 export {
@@ -21,7 +23,9 @@ export {
 } from './define.js';
 export { createFlagdFileTarget } from './flagd/flagd-file-target.js';
 export { createHttpTarget } from './http/http-target.js';
+export { createLaunchDarklyTarget, launchDarklyTarget } from './launchdarkly/launchdarkly-target.js';
 export { MemoryTargetRegistry, MemoryChange } from './memory/memory-target.js';
+export { createUnleashTarget, unleashTarget } from './unleash/unleash-target.js';
 
 /** A flag in a flagd flag file under a catalog root. */
 export const flagdTarget = defineTarget({
@@ -48,7 +52,13 @@ export const memoryTarget = defineTarget({
 });
 
 /** The target kinds this package implements, registered like any other. */
-export const BUILT_IN_TARGETS: readonly TargetDefinition[] = [flagdTarget, httpTarget, memoryTarget];
+export const BUILT_IN_TARGETS: readonly TargetDefinition[] = [
+  flagdTarget,
+  httpTarget,
+  memoryTarget,
+  launchDarklyTarget,
+  unleashTarget,
+];
 
 /** A registry of the built-in kinds plus `extra`. */
 export function targetRegistry(extra: readonly TargetDefinition[] = []): TargetRegistry {
