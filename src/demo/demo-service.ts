@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,7 @@ import { FlagdProvider } from '@openfeature/flagd-provider';
 import { NOOP_PROVIDER, OpenFeature } from '@openfeature/server-sdk';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
+import { RolloutError } from '../errors.js';
 
 /** What the demo service decides between, per request. */
 export interface DemoFlag {
@@ -24,6 +26,53 @@ export interface DemoServiceOptions {
   random?: () => number;
   /** How often the flag file is checked for changes (default 250 ms). */
   flagPollMs?: number;
+  /** Evaluate through this flagd daemon instead of reading `flag.file`; default: {@link flagdDaemonFromEnv}. */
+  flagd?: FlagdDaemon;
+  /** Where the FLAGD_* variables are read from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+/** A running flagd daemon the demo service evaluates through. */
+export interface FlagdDaemon {
+  /**
+   * `rpc`: flagd evaluates each request (its evaluation port); `in-process`: the provider syncs the flag definitions
+   * from flagd's sync port and evaluates them locally.
+   */
+  resolver: 'rpc' | 'in-process';
+  host: string;
+  port: number;
+}
+
+const Port = z.coerce.number().int().min(1).max(65_535);
+const FlagdEnv = z.object({
+  FLAGD_HOST: z.string().min(1),
+  FLAGD_RESOLVER: z.enum(['rpc', 'in-process']).default('rpc'),
+  FLAGD_PORT: Port.optional(),
+  FLAGD_SYNC_PORT: Port.optional(),
+});
+
+/**
+ * The daemon named by the variables flagd's providers read: `FLAGD_HOST` (unset: none, the service reads the flag
+ * file), `FLAGD_RESOLVER` `rpc` (default) or `in-process`, and the port: `FLAGD_PORT` (default 8013), or for
+ * in-process `FLAGD_SYNC_PORT`, else `FLAGD_PORT`, else 8015. The daemon must serve the file the rollout writes.
+ */
+export function flagdDaemonFromEnv(env: Record<string, string | undefined>): FlagdDaemon | undefined {
+  if (!env.FLAGD_HOST) return undefined;
+  const set = (name: string) => env[name] || undefined; // empty counts as unset, as for the providers
+  const parsed = FlagdEnv.safeParse({
+    FLAGD_HOST: env.FLAGD_HOST,
+    FLAGD_RESOLVER: set('FLAGD_RESOLVER')?.toLowerCase(),
+    FLAGD_PORT: set('FLAGD_PORT'),
+    FLAGD_SYNC_PORT: set('FLAGD_SYNC_PORT'),
+  });
+  if (!parsed.success)
+    throw new RolloutError(
+      `demo service: bad flagd daemon settings in the environment: ${z.prettifyError(parsed.error)}`,
+      'Set FLAGD_RESOLVER to rpc or in-process and FLAGD_PORT/FLAGD_SYNC_PORT to a port number, or unset FLAGD_HOST.',
+    );
+  const { FLAGD_HOST: host, FLAGD_RESOLVER: resolver, FLAGD_PORT, FLAGD_SYNC_PORT } = parsed.data;
+  const port = resolver === 'rpc' ? (FLAGD_PORT ?? 8013) : (FLAGD_SYNC_PORT ?? FLAGD_PORT ?? 8015);
+  return { resolver, host, port };
 }
 
 /** A running demo service. */
@@ -47,9 +96,12 @@ const FaultBody = z.object({ on: z.boolean() }).strict();
 
 /**
  * Starts the demo "checkout" service. Each `GET /checkout?user=<id>` asks OpenFeature (flagd provider, in-process,
- * reading the flag file offline) which variant that user gets — the user id is the targeting key, so fractional
- * bucketing is sticky per user — then simulates the work and records `demo_requests_total{variant,code}` and
- * `demo_request_duration_seconds{variant}` for `GET /metrics`.
+ * reading the flag file offline, or through a flagd daemon: `options.flagd`, FLAGD_HOST) which variant that user
+ * gets — the user id is the targeting key, so fractional bucketing is sticky per user — then simulates the work and
+ * records `demo_requests_total{variant,code,path}` and `demo_request_duration_seconds{variant,path}` for
+ * `GET /metrics`. While a shadow step's companion flag (`<key>-shadow`) is on for a user served the baseline, the new
+ * variant runs too, unserved (`path="shadow"`), and `demo_shadow_comparisons_total{outcome}` counts whether its
+ * answer agreed with the one served.
  */
 export async function startDemoService(options: DemoServiceOptions): Promise<DemoService> {
   const random = options.random ?? Math.random;
@@ -57,15 +109,21 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
   const registry = new Registry();
   const requests = new Counter({
     name: 'demo_requests_total',
-    help: 'Checkout requests by variant and status code.',
-    labelNames: ['variant', 'code'] as const,
+    help: 'Checkout requests by variant, status code and path (served, or run in shadow and not served).',
+    labelNames: ['variant', 'code', 'path'] as const,
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'demo_request_duration_seconds',
-    help: 'Checkout latency by variant.',
-    labelNames: ['variant'] as const,
+    help: 'Checkout latency by variant and path (served or shadow).',
+    labelNames: ['variant', 'path'] as const,
     buckets: BUCKETS,
+    registers: [registry],
+  });
+  const shadowComparisons = new Counter({
+    name: 'demo_shadow_comparisons_total',
+    help: 'Requests that ran the new variant in shadow, by whether its answer agreed with the one served.',
+    labelNames: ['outcome'] as const,
     registers: [registry],
   });
   const faultGauge = new Gauge({
@@ -75,22 +133,34 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
   });
   // every series exists from the start, so an error ratio is 0 (not absent) until the first error
   for (const variant of [flag.variant, flag.baselineVariant]) {
-    for (const code of ['200', '500']) requests.inc({ variant, code }, 0);
-    duration.zero({ variant });
+    for (const code of ['200', '500'])
+      for (const path of ['served', 'shadow']) requests.inc({ variant, code, path }, 0);
+    for (const path of ['served', 'shadow']) duration.zero({ variant, path });
   }
+  for (const outcome of ['agree', 'disagree']) shadowComparisons.inc({ outcome }, 0);
 
-  const domain = `demo-service:${flag.file}:${options.port}`;
+  // unique per service: two services on port 0 sharing a domain would replace (and close) each other's provider
+  const domain = `demo-service:${flag.file}:${randomUUID()}`;
   // The provider watches the file with fs.watchFile at Node's default 5 s poll and offers no option for it. Node
   // shares one stat watcher per path and the first caller sets its interval, so watching first makes the provider
   // see a rollout's write within flagPollMs instead of 5 s (a demo window is 20 s).
   const noop = () => {};
-  watchFile(flag.file, { interval: options.flagPollMs ?? 250, persistent: false }, noop);
-  const provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: flag.file });
+  const daemon = options.flagd ?? flagdDaemonFromEnv(options.env ?? process.env);
+  if (!daemon) watchFile(flag.file, { interval: options.flagPollMs ?? 250, persistent: false }, noop);
+  const provider = daemon
+    ? new FlagdProvider({ resolverType: daemon.resolver, host: daemon.host, port: daemon.port })
+    : new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: flag.file });
   try {
     await OpenFeature.setProviderAndWait(domain, provider);
   } catch (err) {
     unwatchFile(flag.file, noop);
-    throw err;
+    if (!daemon) throw err;
+    await provider.onClose().catch(() => {});
+    throw new RolloutError(
+      `demo service: the flagd daemon at ${daemon.host}:${daemon.port} (${daemon.resolver}) is not reachable: ${(err as Error).message}`,
+      'Start flagd serving the flag file, or unset FLAGD_HOST to read the file directly.',
+      { cause: err },
+    );
   }
   const flags = OpenFeature.getClient(domain);
 
@@ -101,16 +171,30 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
     faultGauge.set(on ? 1 : 0);
   };
 
-  async function checkout(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** One checkout on `variant`'s code path: its latency and status, recorded under `path`. */
+  async function work(variant: string, path: 'served' | 'shadow'): Promise<number> {
     const started = performance.now();
-    const user = url.searchParams.get('user') ?? req.headers['x-user-id']?.toString() ?? 'anonymous';
-    const details = await flags.getStringDetails(flag.key, flag.baselineVariant, { targetingKey: user });
-    const variant = details.value === flag.variant ? flag.variant : flag.baselineVariant;
     const faulty = fault && variant === flag.variant;
     await sleep(BASE_LATENCY_MS.mean + (random() - 0.5) * BASE_LATENCY_MS.spread + (faulty ? FAULT.extraLatencyMs : 0));
     const code = faulty && random() < FAULT.errorRate ? 500 : 200;
-    requests.inc({ variant, code: String(code) });
-    duration.observe({ variant }, (performance.now() - started) / 1000);
+    requests.inc({ variant, code: String(code), path });
+    duration.observe({ variant, path }, (performance.now() - started) / 1000);
+    return code;
+  }
+
+  async function checkout(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const user = url.searchParams.get('user') ?? req.headers['x-user-id']?.toString() ?? 'anonymous';
+    const context = { targetingKey: user };
+    const details = await flags.getStringDetails(flag.key, flag.baselineVariant, context);
+    const variant = details.value === flag.variant ? flag.variant : flag.baselineVariant;
+    // a shadow step's companion flag: run the new variant too, unserved, and compare once both have answered
+    const shadow =
+      variant !== flag.variant && (await flags.getBooleanValue(`${flag.key}-shadow`, false, context))
+        ? work(flag.variant, 'shadow')
+        : undefined;
+    const code = await work(variant, 'served');
+    if (shadow)
+      void shadow.then((shadowCode) => shadowComparisons.inc({ outcome: shadowCode === code ? 'agree' : 'disagree' }));
     json(res, code, code === 200 ? { user, variant } : { user, variant, error: 'checkout failed (injected fault)' });
   }
 

@@ -15,9 +15,19 @@ export const DEMO_FLAG = {
 } as const;
 /** The workflow ID `RolloutClient.start` derives from the flag. */
 export const DEMO_ROLLOUT_ID = rolloutIdForFlag(DEMO_FLAG.key);
-/** Exposure per step; the fault (`--fault`) switches on when the rollout reaches step 1. */
+/** Exposure per live step, after one shadow step (step 0) at {@link DEMO_SHADOW} %. */
 export const DEMO_STEPS = [1, 10, 50, 100] as const;
-export const FAULT_AT_STEP = 1;
+/** The shadow step's share: the new variant also runs, unserved, for this share of requests first. */
+export const DEMO_SHADOW = 10;
+/** The fault (`--fault`) switches on when the rollout reaches step index 2: 10 % live. */
+export const FAULT_AT_STEP = 2;
+
+/** What step `index` of the demo spec exposes, for messages: `10%`, or `shadow 10%`. */
+export function demoStepLabel(index: number): string | undefined {
+  if (index === 0) return `shadow ${DEMO_SHADOW}%`;
+  const live = DEMO_STEPS[index - 1];
+  return live === undefined ? undefined : `${live}%`;
+}
 
 /** Where guard metrics come from: a real Prometheus (through the demo service's proxy) or a direct scrape. */
 export type DemoMetrics = { kind: 'prometheus'; url: string } | { kind: 'scrape'; url: string };
@@ -102,8 +112,9 @@ export function demoCatalog(opts: { metrics: DemoMetrics; baseDir: string }): Ca
 }
 
 /**
- * The demo rollout: target `demo-checkout` to the `new` variant, 1% → 10% → 50% → 100%, each step observed for
- * `window` while two guard templates check the canary (the `new` variant) every 2 s over the window so far. A
+ * The demo rollout: target `demo-checkout` to the `new` variant, first in shadow for 10 % of requests (run, not
+ * served), then 1% → 10% → 50% → 100%, each step observed for `window` while two guard templates check the canary
+ * (the `new` variant, served or in shadow) every 2 s over the window so far. A
  * window without enough canary traffic to judge (1% of 40 rps is 0.4 requests a second) is extended, up to three
  * times, rather than passed: missing data never passes. Every name is an entry of {@link demoCatalog}.
  */
@@ -113,7 +124,10 @@ export function demoSpec(opts: { window: string }): RolloutSpecInput {
     name: 'demo-checkout',
     description: 'The rollout-orchestrator demo: a new checkout variant, guarded by its error ratio and latency.',
     target: DEMO_NAMES.target,
-    steps: DEMO_STEPS.map((exposure, i) => (i < DEMO_STEPS.length - 1 ? { exposure, observe: window } : { exposure })),
+    steps: [
+      { shadow: DEMO_SHADOW, observe: window },
+      ...DEMO_STEPS.map((exposure, i) => (i < DEMO_STEPS.length - 1 ? { exposure, observe: window } : { exposure })),
+    ],
     guards: [{ template: DEMO_NAMES.errorRatio }, { template: DEMO_NAMES.latency }],
     analysis: {
       extendBy: `${Math.max(1, Math.round(toMs(window) / 2_000))}s`,

@@ -13,7 +13,7 @@ import {
   demoCatalog,
   DEMO_FLAG,
   DEMO_ROLLOUT_ID,
-  DEMO_STEPS,
+  demoStepLabel,
   demoSpec,
   FAULT_AT_STEP,
   type DemoMetrics,
@@ -204,7 +204,7 @@ function watchDemo(
         faultArmed = false;
         parts.service.setFault(true);
         note(
-          `--fault: step ${status.step + 1} reached (${DEMO_STEPS[status.step] ?? status.exposure.percent}%): the new variant is now slower and failing`,
+          `--fault: step ${status.step + 1} reached (${demoStepLabel(status.step) ?? `${status.exposure.percent}%`}): the new variant is now slower and failing`,
         );
       }
     } catch (err) {

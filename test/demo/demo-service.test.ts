@@ -8,7 +8,8 @@ import { DEMO_FLAG, demoCatalog, demoSpec } from '../../src/demo/demo-spec.js';
 import { emptyCatalog, rootDir } from '../../src/catalog/load.js';
 import { extendCatalog } from '../../src/catalog/dev-default.js';
 import { checkSpec } from '../../src/spec/check.js';
-import { FAULT, startDemoService, type DemoService } from '../../src/demo/demo-service.js';
+import { FAULT, flagdDaemonFromEnv, startDemoService, type DemoService } from '../../src/demo/demo-service.js';
+import { freePort } from '../../src/util/ports.js';
 import { startLoad } from '../../src/demo/load.js';
 import { waitFor } from '../helpers/rollout-env.js';
 
@@ -99,9 +100,9 @@ describe('the demo service (OpenFeature + flagd provider, in-process, offline fl
     expect(errorRate).toBeLessThan(FAULT.errorRate + 0.15);
     expect(Math.min(...fresh.map((r) => r.ms))).toBeGreaterThanOrEqual(FAULT.extraLatencyMs);
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    expect(metrics).toMatch(/demo_requests_total\{variant="new",code="500"\} [1-9]/);
-    expect(metrics).toMatch(/demo_requests_total\{variant="old",code="500"\} 0/);
-    expect(metrics).toMatch(/demo_request_duration_seconds_bucket\{le="0.5",variant="new"\}/);
+    expect(metrics).toMatch(/demo_requests_total\{variant="new",code="500",path="served"\} [1-9]/);
+    expect(metrics).toMatch(/demo_requests_total\{variant="old",code="500",path="served"\} 0/);
+    expect(metrics).toMatch(/demo_request_duration_seconds_bucket\{le="0.5",variant="new",path="served"\}/);
   });
 
   it('the load generator sends real requests at its rate, for random users, and stops cleanly', async () => {
@@ -124,6 +125,40 @@ describe('the demo service (OpenFeature + flagd provider, in-process, offline fl
     expect((after.new ?? 0) - (before.new ?? 0)).toBeGreaterThan(0); // 50%: both sides get traffic
   });
 
+  it('in a shadow step, serves the baseline and runs the new variant too for the shadow share, comparing the answers', async () => {
+    const count = async (name: string, labels: Record<string, string>) => {
+      const samples = parseExposition(await (await fetch(`${service.url}/metrics`)).text(), 'demo');
+      return samples
+        .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        .reduce((sum, s) => sum + s.value, 0);
+    };
+    await target(dir).apply({ percent: 0, shadow: 50, idempotencyKey: 'shadow' });
+    const shadowRuns = () => count('demo_requests_total', { variant: 'new', path: 'shadow' });
+    const before = await shadowRuns();
+    await waitFor(async () => {
+      await checkout(service, `shadow-probe-${Math.random()}`);
+      return (await shadowRuns()) > before;
+    }, 5_000);
+
+    // healthy: every answer served is the baseline's, and the shadow path agrees
+    const agreeBefore = await count('demo_shadow_comparisons_total', { outcome: 'agree' });
+    const seen = await Promise.all(Array.from({ length: 200 }, (_, i) => checkout(service, `s-user-${i}`)));
+    expect(seen.every((r) => r.variant === 'old' && r.status === 200)).toBe(true);
+    await waitFor(async () => (await count('demo_shadow_comparisons_total', {})) - agreeBefore >= 60, 10_000);
+    expect(await count('demo_shadow_comparisons_total', { outcome: 'disagree' })).toBe(0);
+    const ran = (await count('demo_shadow_comparisons_total', {})) - agreeBefore;
+    expect(ran).toBeGreaterThan(60); // about half of the 200 (and the probes)
+    expect(ran).toBeLessThan(160);
+
+    // the fault breaks only the new variant: still nobody is served it, but the shadow path now disagrees
+    service.setFault(true);
+    const faulty = await Promise.all(Array.from({ length: 100 }, (_, i) => checkout(service, `f-user-${i}`)));
+    expect(faulty.every((r) => r.variant === 'old' && r.status === 200)).toBe(true);
+    await waitFor(async () => (await count('demo_shadow_comparisons_total', { outcome: 'disagree' })) > 0, 10_000);
+    service.setFault(false);
+    await target(dir).apply({ percent: 0, idempotencyKey: 'shadow-off' });
+  });
+
   it('without a Prometheus, the guard proxy answers 503', async () => {
     expect((await fetch(`${service.url}/prometheus/api/v1/query?query=up`)).status).toBe(503);
   });
@@ -133,22 +168,59 @@ describe('the demo rollout spec', () => {
   it.each([
     { kind: 'prometheus' as const, url: 'http://127.0.0.1:8090/prometheus' },
     { kind: 'scrape' as const, url: 'http://127.0.0.1:8090/metrics' },
-  ])('is valid with $kind metrics: 1 → 10 → 50 → 100 % with an error-ratio and a latency guard', (metrics) => {
-    // the spec names only catalog entries; the demo adds them to an empty catalog, as `rollout dev --demo` does
-    const loaded = emptyCatalog('/tmp');
-    extendCatalog(loaded, demoCatalog({ metrics, baseDir: '/srv/app' }));
-    const result = checkSpec(demoSpec({ window: '20s' }), loaded.catalog);
-    if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    expect(result.request.target).toBe(DEMO_FLAG.key);
-    expect(result.spec.target).toMatchObject({ type: 'flagd', root: 'demo', path: 'flags.json', flag: DEMO_FLAG.key });
-    expect(rootDir(loaded, 'demo')).toBe('/srv/app/.rollout/demo');
-    expect(result.spec.steps.map((s) => ('exposure' in s ? s.exposure : undefined))).toEqual([1, 10, 50, 100]);
-    expect(
-      result.spec.guards.map((g) => ['source' in g && [g.name, g.source.type, g.interval, g.failureLimit]][0]),
-    ).toEqual([
-      ['canary-error-ratio', metrics.kind, '2s', 1],
-      ['canary-latency-mean', metrics.kind, '2s', 1],
-    ]);
-    expect(result.spec.guards.map((g) => ('max' in g ? g.max : undefined))).toEqual([0.05, 0.2]);
+  ])(
+    'is valid with $kind metrics: shadow 10 %, then 1 → 10 → 50 → 100 %, with an error-ratio and a latency guard',
+    (metrics) => {
+      // the spec names only catalog entries; the demo adds them to an empty catalog, as `rollout dev --demo` does
+      const loaded = emptyCatalog('/tmp');
+      extendCatalog(loaded, demoCatalog({ metrics, baseDir: '/srv/app' }));
+      const result = checkSpec(demoSpec({ window: '20s' }), loaded.catalog);
+      if (!result.ok) throw new Error(JSON.stringify(result.issues));
+      expect(result.request.target).toBe(DEMO_FLAG.key);
+      expect(result.spec.target).toMatchObject({
+        type: 'flagd',
+        root: 'demo',
+        path: 'flags.json',
+        flag: DEMO_FLAG.key,
+      });
+      expect(rootDir(loaded, 'demo')).toBe('/srv/app/.rollout/demo');
+      expect(
+        result.spec.steps.map((s) => ('exposure' in s ? s.exposure : 'shadow' in s ? `shadow ${s.shadow}` : s)),
+      ).toEqual(['shadow 10', 1, 10, 50, 100]);
+      expect(
+        result.spec.guards.map((g) => ['source' in g && [g.name, g.source.type, g.interval, g.failureLimit]][0]),
+      ).toEqual([
+        ['canary-error-ratio', metrics.kind, '2s', 1],
+        ['canary-latency-mean', metrics.kind, '2s', 1],
+      ]);
+      expect(result.spec.guards.map((g) => ('max' in g ? g.max : undefined))).toEqual([0.05, 0.2]);
+    },
+  );
+});
+
+describe('the demo service through a flagd daemon (FLAGD_* as flagd’s providers read them)', () => {
+  it('reads the daemon from FLAGD_HOST, FLAGD_RESOLVER and the ports, with flagd’s defaults', () => {
+    expect(flagdDaemonFromEnv({})).toBeUndefined();
+    expect(flagdDaemonFromEnv({ FLAGD_HOST: '' })).toBeUndefined();
+    expect(flagdDaemonFromEnv({ FLAGD_HOST: 'flagd' })).toEqual({ resolver: 'rpc', host: 'flagd', port: 8013 });
+    expect(flagdDaemonFromEnv({ FLAGD_HOST: 'flagd', FLAGD_RESOLVER: 'IN-PROCESS' })).toEqual({
+      resolver: 'in-process',
+      host: 'flagd',
+      port: 8015,
+    });
+    expect(flagdDaemonFromEnv({ FLAGD_HOST: 'f', FLAGD_RESOLVER: 'in-process', FLAGD_SYNC_PORT: '9015' })).toEqual({
+      resolver: 'in-process',
+      host: 'f',
+      port: 9015,
+    });
+    expect(() => flagdDaemonFromEnv({ FLAGD_HOST: 'f', FLAGD_RESOLVER: 'grpc' })).toThrow(/FLAGD_RESOLVER/);
+    expect(() => flagdDaemonFromEnv({ FLAGD_HOST: 'f', FLAGD_PORT: 'eighty' })).toThrow(/FLAGD_PORT/);
+  });
+
+  it('fails to start with the daemon’s address and a hint when no daemon answers there', async () => {
+    const port = await freePort();
+    const flag = { file: '/nonexistent/flags.json', key: DEMO_FLAG.key, variant: 'new', baselineVariant: 'old' };
+    const started = startDemoService({ port: 0, flag, env: { FLAGD_HOST: '127.0.0.1', FLAGD_PORT: String(port) } });
+    await expect(started).rejects.toThrow(`the flagd daemon at 127.0.0.1:${port} (rpc) is not reachable`);
   });
 });

@@ -57,7 +57,7 @@ describe('the demo view', () => {
       'rollout-orchestrator demo · service http://127.0.0.1:28090 · flag demo-checkout in .rollout/demo/flags.json',
       'load   40 rps of GET http://127.0.0.1:28090/checkout?user=<random id>: 509 ok, 2 5xx, 0 errors, 0 dropped',
       'guards direct scrape of http://127.0.0.1:28090/metrics (no Prometheus binary found; the scrape source, not PromQL)',
-      'fault  off (--fault: turns on at step 2)',
+      'fault  off (--fault: turns on at step 3)',
       'web ui http://127.0.0.1:28233/namespaces/default/workflows/rollout%2Fdemo-checkout',
       'abort  TEMPORAL_ADDRESS=127.0.0.1:27233 npx rollout abort rollout/demo-checkout --reason "..."',
       'keys   f toggle the fault · q or Ctrl-C quit',

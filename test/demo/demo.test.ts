@@ -87,23 +87,25 @@ describe('rollout dev --demo', () => {
     const status = await client.rollouts.status(DEMO_ROLLOUT_ID);
     await client.close();
 
-    // what the rollout recorded: the fault went on at step 2 (10%); a guard's window failed from there on (at 10%, or at
-    // 50% when the rate windows had not yet filled with faulty requests on a busy machine); exposure is back at 0
+    // what the rollout recorded: the shadow step and the 1% step passed; the fault went on at step 3 (10%); a guard's
+    // window failed from there on (at 10%, or at 50% when the rate windows had not yet filled with faulty requests on a
+    // busy machine); exposure and the shadow are back at 0
     expect(result.phase).toBe('RolledBack');
     expect(result.rollback?.trigger).toBe('guard');
     expect(result.rollback?.reason).toMatch(/^guard canary-(error-ratio|latency-mean) failed/);
     expect(result.windows).toContainEqual(expect.objectContaining({ step: 0, outcome: 'passed' }));
+    expect(result.windows).toContainEqual(expect.objectContaining({ step: 1, outcome: 'passed' }));
     expect(result.windows.filter((w) => w.outcome === 'failed').map((w) => w.step)).toEqual([
-      expect.toSatisfy((step: number) => step >= 1),
+      expect.toSatisfy((step: number) => step >= 2),
     ]);
-    expect(result.exposure.percent).toBe(0);
+    expect(result.exposure).toEqual({ percent: 0 });
     expect((await createFlagdFileTarget(flagTarget, { baseDir: cwd }).read()).percent).toBe(0);
 
     // the last frame stays once the rollout ended (nothing is polled any more): read the screen it left
     await untilOutput(run, /rollout ended RolledBack: r runs it again, q quits/, 20_000);
     const screen = screenOf(run.output());
     expect(screen).toContain('started rollout/demo-checkout (4s windows)');
-    expect(screen.some((row) => row.startsWith('--fault: step 2 reached (10%)'))).toBe(true);
+    expect(screen.some((row) => row.startsWith('--fault: step 3 reached (10%)'))).toBe(true);
     expect(screen).toContain(
       `web ui http://127.0.0.1:${ports.uiPort}/namespaces/default/workflows/rollout%2Fdemo-checkout`,
     );
@@ -146,15 +148,15 @@ describe('rollout dev --demo', () => {
 
     await untilOutput(first, /started rollout\/demo-checkout/, 60_000);
     const before = await demoClient(ports);
-    // mid-way: past the 1% window and not finished; three 4 s windows leave ample time to stop it there
+    // mid-way: past the shadow and 1% windows and not finished; three 4 s windows leave ample time to stop it there
     await waitFor(
       async () => {
         // a query can time out on a busy machine: that is no answer yet, not a failure
         const s = await before.rollouts.status(DEMO_ROLLOUT_ID).catch(() => undefined);
-        return s !== undefined && s.step >= 1 && s.phase !== 'Completed';
+        return s !== undefined && s.step >= 2 && s.phase !== 'Completed';
       },
-      60_000,
-      'the demo rollout to pass step 0',
+      90_000,
+      'the demo rollout to pass steps 0 and 1',
     );
     const { runId } = await before.rollouts.handle(DEMO_ROLLOUT_ID).describe();
     await before.close();
@@ -187,11 +189,11 @@ describe('rollout dev --demo', () => {
       await untilOutput(second, /RolledBack/, 20_000);
     } else {
       expect(result.phase, `${result.reason}\n${JSON.stringify(result.windows, null, 1)}`).toBe('Completed');
-      for (const step of [0, 1, 2])
+      for (const step of [0, 1, 2, 3])
         expect(result.windows).toContainEqual(expect.objectContaining({ step, outcome: 'passed' }));
       expect(flag).toBe(100);
       // the log's last status line is the completed rollout, in plain lines without terminal escapes
-      await untilOutput(second, /Completed step 4\/4 exposure 100%/, 20_000);
+      await untilOutput(second, /Completed step 5\/5 exposure 100%/, 20_000);
     }
     expect(second.output()).not.toContain('\x1b[');
     const secondStop = await interrupt(second);
