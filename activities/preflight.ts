@@ -1,5 +1,6 @@
 import type { GuardSpec } from '../src/domain/guard-spec.schema.js';
 import { isCompareGuard, isMeasured, isWebhookGuard, type MeasuredGuard } from '../src/domain/guard-spec.schema.js';
+import type { Exposure } from '../src/domain/exposure.schema.js';
 import type { TargetSpec } from '../src/domain/target-spec.schema.js';
 import { toMs } from '../src/domain/time.js';
 import { expandQuery } from './guards/evaluate-guard.js';
@@ -14,6 +15,8 @@ export interface PreflightInput {
   guards: GuardSpec[];
   /** True when the spec has a shadow step: the target must support shadow exposure. */
   shadow?: boolean;
+  /** Every exposure the spec's steps set, in order: each must be one the target can hold. */
+  exposures?: { step: number; exposure: Exposure }[];
 }
 
 /**
@@ -57,6 +60,13 @@ export async function preflight(
   }
   if (input.shadow && !target.shadow)
     problems.push(`target ${target.describe} has no shadow exposure: remove the shadow step or use a target with one`);
+  for (const { step, exposure } of input.exposures ?? []) {
+    const why = target.refuses?.(exposure);
+    if (why !== undefined) {
+      problems.push(`step ${step + 1}: ${why}`);
+      break;
+    }
+  }
   for (const prove of [target.check, target.writable]) {
     try {
       await prove?.call(target);

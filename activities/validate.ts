@@ -23,9 +23,9 @@ const invalid = (what: string, type: string, issues: readonly ValidationIssue[])
   ApplicationFailure.nonRetryable(`invalid ${what}:\n${describeIssues(issues)}`, type);
 
 /**
- * The spec resolved against the catalog, or a non-retryable failure of `type` listing each issue by path. A target
- * that refuses the spec (an existing flag without the variant) is an issue at `target`; an unreachable one is left
- * to the preflight.
+ * The spec resolved against the catalog, or a non-retryable failure of `type` listing each issue by path. On a first
+ * run, a target that refuses the spec (an existing flag without the variant) is an issue at `target`; an unreachable
+ * one is left to the preflight.
  */
 async function resolveChecked(
   input: unknown,
@@ -36,6 +36,10 @@ async function resolveChecked(
     run.prefix === undefined ? issues : issues.map((i) => ({ ...i, path: `${run.prefix}.${i.path}` }));
   const checked = checkSpec(input, ctx.catalog, run.firstRun ? { startingAt: new Date() } : {});
   if (!checked.ok) throw invalid(run.what, run.type, under(checked.issues));
+  // A continued run (or an undo) is a rollout already under way: its target was checked when it started, and a
+  // refusal now (a token revoked, a strategy someone added by hand) would end it with exposure where it stands and
+  // nothing rolling it back. Its next apply fails and retries, or rolls back, instead.
+  if (!run.firstRun) return checked.spec;
   try {
     await ctx.targetOf(checked.spec.target).check?.();
   } catch (err) {

@@ -120,6 +120,7 @@ async function preflight(r: Rollout): Promise<string[]> {
           baseline: spec.rollback.exposure,
           guards: spec.guards,
           ...(spec.steps.some((s) => 'shadow' in s) ? { shadow: true } : {}),
+          exposures: stepExposures(spec),
         },
       ],
     );
@@ -214,7 +215,8 @@ async function runFullPromotion(r: Rollout): Promise<void> {
   const { spec, state } = r;
   const last = lastExposureStep(spec);
   const skipped = `steps ${state.step + 1}–${spec.steps.length} skipped`;
-  if (last && (state.exposure.percent !== last.step.exposure || last.step.cohort)) {
+  // a shadow in force (a promotion during a shadow step) is ended by the same change
+  if (last && (state.exposure.percent !== last.step.exposure || last.step.cohort || state.exposure.shadow)) {
     const exposure: Exposure = {
       percent: last.step.exposure,
       ...(last.step.cohort ? { cohort: last.step.cohort } : {}),
@@ -281,6 +283,13 @@ async function runShadowStep(r: Rollout, step: ShadowStep): Promise<void> {
   r.enter('Observing', `step ${state.step + 1}: observe ${step.observe} in shadow at ${step.shadow}%`);
   await observe(r, { observe: step.observe, exposure: live.percent }, ms);
   state.windowEndsAt = undefined;
+}
+
+/** The exposure each exposure step sets, for the preflight to put to the target. */
+function stepExposures(spec: ResolvedSpec): { step: number; exposure: Exposure }[] {
+  return spec.steps.flatMap((s, step) =>
+    'exposure' in s ? [{ step, exposure: { percent: s.exposure, ...(s.cohort ? { cohort: s.cohort } : {}) } }] : [],
+  );
 }
 
 /** What a target read back, as the state keeps it (no idempotency key). */

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { ExtensionTargetSpec, TargetSpec } from '../../src/domain/target-spec.schema.js';
+import {
+  BUILT_IN_TARGET_KINDS,
+  type ExtensionTargetSpec,
+  type TargetSpec,
+} from '../../src/domain/target-spec.schema.js';
 import type { SecretLookup } from '../credentials.js';
 import type { MemoryTargetRegistry } from './memory/memory-target.js';
 import { TargetError, type ExposureTarget } from './port.js';
@@ -42,15 +46,15 @@ export interface TargetDefinition<Settings = unknown> {
   create(request: TargetRequest<Settings>, ctx: TargetContext): ExposureTarget;
 }
 
+const KIND = /^[a-z][a-z0-9-]{0,39}$/;
+
 /** Declares a target kind; the schema's output type flows into `create`. */
 export function defineTarget<Schema extends z.ZodType>(definition: {
   kind: string;
   settings: Schema;
   create: (request: TargetRequest<z.output<Schema>>, ctx: TargetContext) => ExposureTarget;
 }): TargetDefinition<z.output<Schema>> {
-  if (!/^[a-z][a-z0-9-]{0,39}$/.test(definition.kind)) {
-    throw new TypeError(`target kind "${definition.kind}" must match [a-z][a-z0-9-]{0,39}`);
-  }
+  if (!KIND.test(definition.kind)) throw new TypeError(`target kind "${definition.kind}" must match ${KIND.source}`);
   return definition as TargetDefinition<z.output<Schema>>;
 }
 
@@ -64,6 +68,7 @@ export class TargetRegistry {
 
   /** Adds a kind; a second definition of the same name is a mistake, not an override. */
   register<S>(definition: TargetDefinition<S>): this {
+    if (!KIND.test(definition.kind)) throw new TypeError(`target kind "${definition.kind}" must match ${KIND.source}`);
     if (this.#kinds.has(definition.kind)) throw new TypeError(`target kind "${definition.kind}" is already registered`);
     this.#kinds.set(definition.kind, definition as TargetDefinition);
     return this;
@@ -82,6 +87,8 @@ export class TargetRegistry {
    * kind is registered and its settings are valid.
    */
   check(spec: ExtensionTargetSpec): { path: (string | number)[]; message: string }[] {
+    if (isBuiltInKind(spec.kind))
+      return [{ path: ['kind'], message: `"${spec.kind}" is a built-in kind: write it as type: ${spec.kind}` }];
     const definition = this.#kinds.get(spec.kind);
     if (definition === undefined) {
       return [
@@ -96,6 +103,8 @@ export class TargetRegistry {
   /** The target for a validated spec. Nothing is contacted until its first call. */
   create(spec: TargetSpec, ctx: TargetContext): ExposureTarget {
     const kind = spec.type === 'extension' ? spec.kind : spec.type;
+    if (spec.type === 'extension' && isBuiltInKind(spec.kind))
+      return misconfigured(kind, `a built-in kind is written as \`type: ${kind}\`, not as an extension`);
     const definition = this.#kinds.get(kind);
     if (definition === undefined) return unregistered(kind, this.kinds);
     const raw = spec.type === 'extension' ? spec.settings : spec;
@@ -112,14 +121,25 @@ export class TargetRegistry {
  */
 function withoutShadow(target: ExposureTarget): ExposureTarget {
   if (target.shadow) return target;
-  const apply: ExposureTarget['apply'] = (change) =>
-    change.shadow
-      ? Promise.reject(
-          new TargetError(`${target.describe}: this target has no shadow exposure (a shadow step)`, 'REFUSED', false),
-        )
-      : target.apply(change);
-  return Object.assign(Object.create(target) as ExposureTarget, { apply });
+  // delegated call by call, so a target written as a class (private fields included) keeps its `this`
+  const { check, writable, refuses } = target;
+  return {
+    describe: target.describe,
+    refuses: (exposure) =>
+      exposure.shadow ? 'this target has no shadow exposure (a shadow step)' : refuses?.call(target, exposure),
+    read: () => target.read(),
+    apply: (change) =>
+      change.shadow
+        ? Promise.reject(
+            new TargetError(`${target.describe}: this target has no shadow exposure (a shadow step)`, 'REFUSED', false),
+          )
+        : target.apply(change),
+    ...(check ? { check: () => check.call(target) } : {}),
+    ...(writable ? { writable: () => writable.call(target) } : {}),
+  };
 }
+
+const isBuiltInKind = (kind: string) => (BUILT_IN_TARGET_KINDS as readonly string[]).includes(kind);
 
 const pathKey = (k: PropertyKey): string | number => (typeof k === 'symbol' ? String(k) : k);
 

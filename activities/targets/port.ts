@@ -1,4 +1,4 @@
-import type { ExposureChange, ExposureReading } from '../../src/domain/exposure.schema.js';
+import type { Exposure, ExposureChange, ExposureReading } from '../../src/domain/exposure.schema.js';
 
 /**
  * Where exposure is applied: a flag file, a flag service, an in-memory fake.
@@ -22,6 +22,11 @@ export interface ExposureTarget {
    * and `read` reports it. A target without it refuses a shadow step before the rollout changes anything.
    */
   readonly shadow?: boolean;
+  /**
+   * Why this target could never hold `exposure` (a fractional percent Unleash cannot store, a cohort LaunchDarkly
+   * does not manage), or undefined when it could. Pure: the preflight asks it for every step before anything changes.
+   */
+  refuses?(exposure: Exposure): string | undefined;
   /** Proves, writing nothing, that `apply` could write now (a flag file's directory exists and is writable). */
   writable?(): Promise<void>;
 }

@@ -41,12 +41,20 @@ export function checkPolicy(
     });
   }
   if (rule.approvalAbove !== undefined) {
+    // a shadow share runs the new variant's code on that much real traffic: held to the same rule
+    const shares = spec.steps.flatMap((s, i) =>
+      'exposure' in s
+        ? [{ i, percent: s.exposure, key: 'exposure', what: 'exposure' }]
+        : 'shadow' in s
+          ? [{ i, percent: s.shadow, key: 'shadow', what: 'a shadow share' }]
+          : [],
+    );
     const firstApproval = spec.steps.findIndex((s) => 'approval' in s);
-    for (const { i, percent } of exposures) {
+    for (const { i, percent, key, what } of shares) {
       if (percent > rule.approvalAbove && (firstApproval < 0 || firstApproval > i)) {
         issues.push({
-          path: `steps[${i}].exposure`,
-          message: `${of}, approvalAbove: exposure above ${rule.approvalAbove} % (${percent} %) must follow an approval step`,
+          path: `steps[${i}].${key}`,
+          message: `${of}, approvalAbove: ${what} above ${rule.approvalAbove} % (${percent} %) must follow an approval step`,
         });
         break;
       }

@@ -196,6 +196,15 @@ function specSchema<T extends z.ZodType, G extends z.ZodType, C extends z.ZodTyp
           message: `the spec is too large (${Math.ceil(bytes / 1024)} KB as JSON; at most ${MAX_SPEC_BYTES / 1024} KB)`,
         });
       }
+      const lastExposure = spec.steps.findLastIndex((s) => 'exposure' in s);
+      const lastShadow = spec.steps.findLastIndex((s) => 'shadow' in s);
+      if (lastShadow > lastExposure && lastExposure >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', lastShadow],
+          message: 'a shadow step must be followed by an exposure step, which ends the shadow',
+        });
+      }
       if (!spec.steps.some((s) => 'exposure' in s)) {
         ctx.addIssue({ code: 'custom', path: ['steps'], message: 'must contain at least one exposure step' });
       }

@@ -119,6 +119,9 @@ export const LaunchDarklyTargetSpec = z
   .strict();
 export type LaunchDarklyTargetSpec = z.infer<typeof LaunchDarklyTargetSpec>;
 
+/** The target types this package implements; an extension's `kind` may not take one of these names. */
+export const BUILT_IN_TARGET_KINDS = ['flagd', 'http', 'memory', 'unleash', 'launchdarkly'] as const;
+
 /**
  * A target of a kind registered with the worker (`defineTarget`): the flag and its variants, plus `settings` that
  * the registered definition validates with its own schema. Operator data: catalog only, never inline.
@@ -128,7 +131,11 @@ export const ExtensionTargetSpec = z
     type: z.literal('extension'),
     kind: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a target kind (a-z, 0-9 and "-", starting with a letter, at most 40)'),
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a target kind (a-z, 0-9 and "-", starting with a letter, at most 40)')
+      .refine(
+        (k) => !(BUILT_IN_TARGET_KINDS as readonly string[]).includes(k),
+        'names a built-in kind: write it as its own type (type: flagd, …), not as an extension',
+      ),
     settings: z
       .record(z.string().max(MAX_KEY), z.json())
       .refine((s) => JSON.stringify(s).length <= 8_192, 'must be at most 8 KB as JSON')

@@ -101,6 +101,14 @@ describe('spec checks behind the workflows (run as local activities)', () => {
       /^invalid rollout spec:\ntarget: flag "new-ranker" in \S*flags\.json has no variant "on"/,
     );
     expect(await readFile(file, 'utf8')).toBe(before);
+
+    // a continued run is a rollout under way: the target's check does not end it (its next apply decides)
+    const continued = await validateRolloutSpec(
+      { name: 'x', target: inlineFlagd, steps: [{ exposure: 5 }] },
+      contextOf(loaded),
+      false,
+    );
+    expect(continued.target).toMatchObject({ type: 'flagd', flag: 'new-ranker' });
   });
 
   it('leaves an unreachable target to the preflight: the spec is not called invalid, and the check does not retry', async () => {

@@ -85,6 +85,18 @@ describe('approvalAbove', () => {
     ]);
   });
 
+  it('holds a shadow share to the same limit: it runs the new variant on that much traffic', () => {
+    const spec = rolloutSpec({ steps: [{ shadow: 50 }, { exposure: 5 }] });
+    expect(policyOf(spec, { approvalAbove: 25 })).toEqual([
+      {
+        path: 'steps[0].shadow',
+        message:
+          'policy of target "checkout", approvalAbove: a shadow share above 25 % (50 %) must follow an approval step',
+      },
+    ]);
+    expect(policyOf(rolloutSpec({ steps: [{ shadow: 20 }, { exposure: 5 }] }), { approvalAbove: 25 })).toEqual([]);
+  });
+
   it('refuses a spec with no approval at all', () => {
     const issues = policyOf(rolloutSpec({ steps: [{ exposure: 100 }] }), { approvalAbove: 0 });
     expect(issues.map((i) => i.path)).toEqual(['steps[0].exposure']);

@@ -45,6 +45,7 @@ notify: [ { webhook: { url: "http://127.0.0.1:1/notify" } } ]
     [{ steps: [{ shadow: 0 }, { exposure: 5 }] }, 'steps[0].shadow', /must be > 0/],
     [{ steps: [{ shadow: 101 }, { exposure: 5 }] }, 'steps[0].shadow', /≤ 100/],
     [{ steps: [{ shadow: 10, exposure: 5 }] }, 'steps[0]', /one of the keys/],
+    [{ steps: [{ exposure: 5 }, { shadow: 10 }] }, 'steps[1]', /must be followed by an exposure step/],
     [
       { steps: [{ exposure: 5, cohort: { attribute: 'region', values: [] } }] },
       'steps[0].cohort.values',

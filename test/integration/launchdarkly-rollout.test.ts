@@ -93,26 +93,23 @@ describe("a rollout on Temporal driving LaunchDarkly (a fake built from LaunchDa
     expect(await sdkPercent(flag)).toBe(100);
   });
 
-  it('a cohort step is refused and the flag goes back to the baseline for everyone', async () => {
+  it('a cohort step is refused at the preflight, before anything is written', async () => {
     const flag = uniqueFlag('ld');
     fake.createFlag(flag, [
       { value: 'legacy', name: 'control' },
       { value: 'v2', name: 'treatment' },
     ]);
 
+    const before = await sdkPercent(flag);
     const result = await rollout(flag, [
       { exposure: 10 },
       { exposure: 20, cohort: { attribute: 'region', values: ['eu-west'] } },
     ]);
 
-    expect(result.phase).toBe('RolledBack');
+    expect(result.phase).toBe('Failed');
+    expect(result.reason).toContain('step 2: LaunchDarkly target');
     expect(result.reason).toContain('refuses cohort steps');
-    expect(result.exposure.percent).toBe(0);
-    const weights = fake.audit.filter((a) => a.flag === flag).map((a) => a.instructions[1]?.rolloutWeights);
-    expect(weights.map((w) => Object.values(w ?? {}))).toEqual([
-      [10_000, 90_000],
-      [0, 100_000],
-    ]);
-    expect(await sdkPercent(flag)).toBe(0);
+    expect(fake.audit.filter((a) => a.flag === flag)).toEqual([]);
+    expect(await sdkPercent(flag)).toBe(before); // what the flag served before, untouched
   });
 });

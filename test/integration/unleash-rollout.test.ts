@@ -158,4 +158,19 @@ describe('a rollout on an Unleash target, end to end', () => {
       await h.stop();
     }
   });
+  it('a fractional step is refused at the preflight, and the flag is never created', async () => {
+    const { flag, h, start } = await unleashWorker();
+    try {
+      const { workflowId } = await start([{ exposure: 0.5, observe: '1s' }, { exposure: 100 }]);
+      const result = await suite.client.result(workflowId);
+      expect(result.phase).toBe('Failed');
+      expect(result.reason).toContain('step 1: Unleash takes whole percentages');
+      const response = await fetch(`${unleash.url}/api/admin/projects/default/features/${flag}`, {
+        headers: { authorization: unleash.adminToken },
+      });
+      expect(response.status).toBe(404);
+    } finally {
+      await h.stop();
+    }
+  });
 });

@@ -102,7 +102,10 @@ describe('replay of checked-in histories', () => {
     const applied = (h!.history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes)
       .filter((a) => a?.activityType?.name === 'applyExposure')
-      .map((a) => (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { exposure: object }).exposure);
+      .map(
+        (a) =>
+          (JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString('utf8')) as { exposure: object }).exposure,
+      );
     expect(applied).toEqual([{ percent: 0, shadow: 10 }, { percent: 10 }, { percent: 100 }]);
   });
 

@@ -57,6 +57,23 @@ describe('shadow steps: the new variant runs for a share of traffic without bein
     }
   });
 
+  it('a full promotion during a shadow step ends the shadow with the last step’s exposure', async () => {
+    const h = await rolloutHarness(suite.env, suite.bundle);
+    try {
+      const flag = uniqueFlag('shadow-full');
+      const { workflowId } = await h.start(flagdSpec(flag, [{ shadow: 30, observe: '1h' }, { exposure: 100 }]));
+      await waitFor(async () => (await suite.client.status(workflowId)).phase === 'Observing', 30_000);
+      await suite.client.promote(workflowId, { actor: 'ana', full: true, reason: 'shadow looked fine' });
+      const result = await suite.client.result(workflowId);
+      expect(result.phase).toBe('Completed');
+      expect(result.exposure).toEqual({ percent: 100 });
+      expect(await shareOn(h.dir, flag)).toBe(100);
+      expect(await shareOn(h.dir, `${flag}-shadow`)).toBe(0);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('rolls back from a shadow step when a guard comparing the paths fails: the companion flag back to 0 %', async () => {
     const h = await rolloutHarness(suite.env, suite.bundle);
     try {

@@ -10,7 +10,9 @@ import { SourceError, type MetricPoint, type MetricSamples, type MetricSource } 
 
 const SERVICE = 'CloudWatch';
 /** Pages of one answer followed (`NextToken`); a query needing more asks for too much. */
-const MAX_PAGES = 10;
+const MAX_PAGES = 5;
+/** Queries in one guard's JSON form: a guard compares a few series, and each one is billed. */
+const MAX_QUERIES = 20;
 
 /**
  * CloudWatch through the official SDK's `GetMetricData`, one request per page. A guard's query is either
@@ -149,7 +151,7 @@ const DataQuery = z
     Label: z.string().optional(),
     ReturnData: z.boolean().optional(),
     Period: z.number().int().positive().optional(),
-    AccountId: z.string().optional(),
+    // no AccountId: a query may not reach into another (linked) account than the catalog's credentials name
   })
   .strict()
   .refine((q) => (q.Expression === undefined) !== (q.MetricStat === undefined), 'needs Expression or MetricStat');
@@ -165,7 +167,7 @@ function parseQuery(expression: string, periodS: number, where: string): MetricD
   } catch (err) {
     throw new SourceError(`${where}: not a JSON array of MetricDataQuery: ${(err as Error).message}`, 'BAD_QUERY');
   }
-  const parsed = z.array(DataQuery).min(1).max(500).safeParse(json);
+  const parsed = z.array(DataQuery).min(1).max(MAX_QUERIES, `must list at most ${MAX_QUERIES} queries`).safeParse(json);
   if (!parsed.success)
     throw new SourceError(`${where}: not a list of MetricDataQuery: ${z.prettifyError(parsed.error)}`, 'BAD_QUERY');
   return parsed.data.map((q) =>

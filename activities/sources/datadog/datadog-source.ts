@@ -58,7 +58,7 @@ export function createDatadogSource(spec: DatadogSource, opts: SourceOptions = {
     if (!parsed.success)
       throw new SourceError(`${where}: not a Datadog answer: ${z.prettifyError(parsed.error)}`, 'UNPARSABLE');
     if (parsed.data.status !== 'ok')
-      throw new SourceError(`${where}: ${parsed.data.error ?? `status ${parsed.data.status}`}`, 'BAD_QUERY');
+      throw new SourceError(`${where}${bodySnippet(parsed.data.error ?? `status ${parsed.data.status}`)}`, 'BAD_QUERY');
     return parsed.data.series;
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bodySnippet } from '../../../src/util/http-text.js';
 import type { InfluxDbSource } from '../../../src/domain/guard-spec.schema.js';
 import {
   credentialNote,
@@ -144,13 +145,13 @@ function seriesOf(body: unknown, where: string, database: string): SeriesValues[
   const answer = InfluxAnswer.safeParse(body);
   if (!answer.success)
     throw new SourceError(`${where}: not an InfluxDB answer: ${z.prettifyError(answer.error)}`, 'UNPARSABLE');
-  if (answer.data.error !== undefined) throw new SourceError(`${where}: ${answer.data.error}`, 'BAD_QUERY');
+  if (answer.data.error !== undefined) throw new SourceError(`${where}${bodySnippet(answer.data.error)}`, 'BAD_QUERY');
   const out: SeriesValues[] = [];
   for (const statement of answer.data.results ?? []) {
     if (statement.error !== undefined) {
       const unknownDb = statement.error.startsWith('database not found');
       const error = unknownDb ? `database ${JSON.stringify(database)} does not exist` : statement.error;
-      throw new SourceError(`${where}: ${error}`, unknownDb ? 'CONFIG' : 'BAD_QUERY');
+      throw new SourceError(`${where}${bodySnippet(error)}`, unknownDb ? 'CONFIG' : 'BAD_QUERY');
     }
     if (statement.partial || statement.series?.some((s) => s.partial))
       throw new SourceError(

@@ -5,6 +5,7 @@ import { TargetError, type ExposureTarget } from '../port.js';
 import { confine, type ConfinedFile } from './confined-path.js';
 import {
   checkWritable,
+  isObject,
   jsonObject,
   loadFlagFile,
   own,
@@ -54,17 +55,30 @@ export function createFlagdFileTarget(spec: FlagdTargetSpec, opts: { baseDir?: s
         const raw = loaded ? own(loaded.flags, spec.flag) : undefined;
         const existing = raw === undefined ? undefined : parseFlag(file, spec.flag, raw);
         const companion = shadowSpec(spec);
-        const rawShadow = loaded ? own(loaded.flags, companion.flag) : undefined;
+        const present = loaded ? own(loaded.flags, companion.flag) : undefined;
+        // a flag of that name this tool did not write is someone else's: never read, reset or taken over
+        const rawShadow = isCompanionOf(spec, present) ? present : undefined;
+        if (change.shadow && present !== undefined && rawShadow === undefined) {
+          throw new TargetError(
+            `flag "${companion.flag}" in ${file.shown} exists and was not written for a shadow step of "${spec.flag}"; ` +
+              'rename it, or remove the shadow step (the file was left untouched)',
+            'REFUSED',
+            false,
+          );
+        }
         const unchanged = existing ? checkVariants(spec, file, existing, change) : undefined;
         if (unchanged && !change.shadow && rawShadow === undefined) return unchanged;
         const flag = unchanged ? raw : buildFlag(spec, existing, change);
         // the companion flag is written once a shadow step asks for it, and set to 0 % (kept) afterwards
         const shadow =
           change.shadow || rawShadow !== undefined
-            ? buildFlag(companion, rawShadow === undefined ? undefined : parseFlag(file, companion.flag, rawShadow), {
-                percent: change.shadow ?? 0,
-                idempotencyKey: change.idempotencyKey,
-              })
+            ? markCompanion(
+                spec,
+                buildFlag(companion, rawShadow === undefined ? undefined : parseFlag(file, companion.flag, rawShadow), {
+                  percent: change.shadow ?? 0,
+                  idempotencyKey: change.idempotencyKey,
+                }),
+              )
             : undefined;
         const changes: JsonObject = {};
         if (JSON.stringify(flag) !== JSON.stringify(raw)) changes[spec.flag] = flag as JsonObject;
@@ -94,11 +108,25 @@ export function shadowSpec(spec: FlagdTargetSpec): FlagdTargetSpec {
   return { ...spec, flag: `${spec.flag}-shadow`, variant: 'on', baselineVariant: 'off' };
 }
 
-/** The companion flag's share, 0 when the file has none. */
+/** The metadata key that marks a companion flag as written for a shadow step of the flag it names. */
+const SHADOW_OF = 'rolloutShadowOf';
+
+function isCompanionOf(spec: FlagdTargetSpec, raw: unknown): boolean {
+  const metadata = isObject(raw) ? own(raw, 'metadata') : undefined;
+  return isObject(metadata) && own(metadata, SHADOW_OF) === spec.flag;
+}
+
+function markCompanion(spec: FlagdTargetSpec, flag: JsonObject): JsonObject {
+  const metadata = isObject(flag.metadata) ? flag.metadata : undefined;
+  return jsonObject(flag, { metadata: jsonObject(metadata, { [SHADOW_OF]: spec.flag }) });
+}
+
+/** The companion flag's share: 0 when the file has none, or has a flag of that name this tool did not write. */
 function shadowOf(spec: FlagdTargetSpec, file: ConfinedFile, flags: JsonObject): number {
   const companion = shadowSpec(spec);
   const raw = own(flags, companion.flag);
-  return raw === undefined ? 0 : readingOf(companion, file.shown, parseFlag(file, companion.flag, raw)).percent;
+  if (!isCompanionOf(spec, raw)) return 0;
+  return readingOf(companion, file.shown, parseFlag(file, companion.flag, raw)).percent;
 }
 
 const withShadow = (live: ExposureReading, shadow: number): ExposureReading =>

@@ -83,6 +83,15 @@ export function createLaunchDarklyTarget(
 
   return {
     describe,
+    refuses(exposure) {
+      if (exposure.cohort) return refusedCohort(spec, exposure.cohort).message;
+      try {
+        variantWeight(exposure.percent);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
     async check() {
       const flag = await getFlag();
       environmentOf(spec, flag);

@@ -117,6 +117,7 @@ export function createUnleashTarget(
 
   return {
     describe,
+    refuses: (exposure) => (Number.isInteger(exposure.percent) ? undefined : wholePercentOnly(spec, exposure.percent)),
     async check() {
       const feature = await getFeature();
       if (feature) {
@@ -170,13 +171,12 @@ export const unleashTarget = defineTarget({
 
 function requireWholePercent(spec: UnleashTargetSpec, percent: number): void {
   if (Number.isInteger(percent)) return;
-  throw new TargetError(
-    `Unleash takes whole percentages: flag "${spec.flag}" cannot be set to ${percent} %; use whole-number ` +
-      'exposure steps for an Unleash target (nothing was changed)',
-    'REFUSED',
-    false,
-  );
+  throw new TargetError(`${wholePercentOnly(spec, percent)} (nothing was changed)`, 'REFUSED', false);
 }
+
+const wholePercentOnly = (spec: UnleashTargetSpec, percent: number) =>
+  `Unleash takes whole percentages: flag "${spec.flag}" cannot be set to ${percent} %; use whole-number ` +
+  'exposure steps for an Unleash target';
 
 function parse<T>(answer: { request: string; status: number; text: string }, schema: z.ZodType<T>, what: string): T {
   let json: unknown;

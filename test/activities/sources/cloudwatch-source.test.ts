@@ -168,6 +168,9 @@ describe("CloudWatch source against a fake built from AWS's published GetMetricD
       '[{"Id": "q"',
       '[{"Id": "Q1", "Expression": "m1"}]',
       '[{"Id": "q", "Expression": "a", "MetricStat": {}}]',
+      // another account than the catalog's credentials: refused, as is a query list that would be billed 21 times
+      '[{"Id": "q", "Expression": "SELECT AVG(CPUUtilization) FROM SCHEMA(\\"AWS/EC2\\")", "AccountId": "123456789012"}]',
+      JSON.stringify(Array.from({ length: 21 }, (_, i) => ({ Id: `q${i}`, Expression: 'SELECT 1' }))),
     ])
       await expect(source().instant(query, now)).rejects.toMatchObject({ code: 'BAD_QUERY' });
     expect(fake.requests).toHaveLength(0);

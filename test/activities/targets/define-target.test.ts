@@ -83,9 +83,38 @@ describe('defineTarget: target kinds a worker registers beside the built-ins', (
     expect(asked).toEqual(['bucket-token']);
   });
 
+  it('keeps a target written as a class working (private fields), and refuses a shadow share it does not declare', async () => {
+    class Vault implements ExposureTarget {
+      readonly describe = 'vault';
+      #percent = 0;
+      read() {
+        return Promise.resolve({ percent: this.#percent });
+      }
+      apply(change: { percent: number }) {
+        this.#percent = change.percent;
+        return this.read();
+      }
+      check() {
+        return this.#percent >= 0 ? Promise.resolve() : Promise.reject(new Error('negative'));
+      }
+    }
+    const kind = defineTarget({ kind: 'vault', settings: z.object({}), create: () => new Vault() });
+    const target = createTarget(extension({}, 'vault'), { ...ctx, registry: targetRegistry([kind]) });
+    await target.apply({ percent: 7, idempotencyKey: 'k' });
+    expect(await target.read()).toEqual({ percent: 7 });
+    await expect(target.check?.()).resolves.toBeUndefined();
+    await expect(target.apply({ percent: 7, shadow: 5, idempotencyKey: 's' })).rejects.toMatchObject({
+      code: 'REFUSED',
+      retryable: false,
+      message: 'vault: this target has no shadow exposure (a shadow step)',
+    });
+    expect(await target.read()).toEqual({ percent: 7 });
+  });
+
   it('refuses a second definition of a kind, and a kind name that could not appear in a catalog', () => {
     expect(() => targetRegistry([bucketKind(), bucketKind()])).toThrow(/"bucket" is already registered/);
     expect(() => targetRegistry([{ ...bucketKind(), kind: 'flagd' }])).toThrow(/"flagd" is already registered/);
+    expect(() => targetRegistry([{ ...bucketKind(), kind: 'Not A Kind' }])).toThrow(/must match/);
     expect(() => defineTarget({ kind: 'Has Spaces', settings: z.object({}), create: () => ({}) as never })).toThrow(
       /must match/,
     );
@@ -94,6 +123,8 @@ describe('defineTarget: target kinds a worker registers beside the built-ins', (
   it('bounds an extension entry: a kind name, and settings of at most 8 KB', () => {
     const base = { type: 'extension', flag: 'f', variant: 'on', baselineVariant: 'off' };
     expect(ExtensionTargetSpec.safeParse({ ...base, kind: '../evil' }).success).toBe(false);
+    const builtIn = ExtensionTargetSpec.safeParse({ ...base, kind: 'unleash', settings: { url: 'http://x' } });
+    expect(z.prettifyError(builtIn.error!)).toContain('names a built-in kind');
     const big = ExtensionTargetSpec.safeParse({ ...base, kind: 'bucket', settings: { blob: 'x'.repeat(9_000) } });
     expect(big.success).toBe(false);
     expect(z.prettifyError(big.error!)).toContain('at most 8 KB');

@@ -485,3 +485,56 @@ describe('flagd file target: variants an existing flag lacks', () => {
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 });
+
+describe('flagd file target: shadow steps through a companion flag', () => {
+  const shadowShare = async (file: string) => {
+    const core = await loadCore(file);
+    const on = keys.filter(
+      (targetingKey) => core.resolveBooleanEvaluation('new-ranker-shadow', false, { targetingKey }).value,
+    );
+    return (on.length / keys.length) * 100;
+  };
+
+  it('writes a marked companion for the shadow share, reads it back, and sets it to 0 % at the next live change', async () => {
+    const file = await flagFile({ flags: { 'other-flag': OTHER_FLAG } });
+    const target = targetOn(file);
+
+    expect(await target.apply({ percent: 0, shadow: 20, idempotencyKey: 'shadow' })).toMatchObject({
+      percent: 0,
+      shadow: 20,
+    });
+    expect(await target.read()).toMatchObject({ percent: 0, shadow: 20 });
+    const share = await shadowShare(file);
+    expect(share).toBeGreaterThan(18);
+    expect(share).toBeLessThan(22);
+    expect((await keysOnNewVariant(file, keys)).size).toBe(0);
+
+    expect(await target.apply({ percent: 5, idempotencyKey: 'live' })).toEqual({ percent: 5, lastKey: 'live' });
+    expect(await shadowShare(file)).toBe(0);
+    expect(await otherFlagOf(file)).toBe(JSON.stringify(OTHER_FLAG));
+  });
+
+  it('leaves a flag of the companion’s name it did not write alone, and refuses to take it over', async () => {
+    const foreign = {
+      state: 'ENABLED',
+      variants: { a: 'a', b: 'b' },
+      defaultVariant: 'a',
+      targeting: { if: [{ '==': [{ var: 'plan' }, 'gold'] }, 'b', 'a'] },
+    };
+    const file = await flagFile({ flags: { 'new-ranker-shadow': foreign } });
+    const target = targetOn(file);
+
+    await target.apply({ percent: 10, idempotencyKey: 'live' });
+    expect(await target.read()).toEqual({ percent: 10, lastKey: 'live' });
+    const kept = () => readFile(file, 'utf8').then((t) => (JSON.parse(t) as { flags: Record<string, unknown> }).flags);
+    expect((await kept())['new-ranker-shadow']).toEqual(foreign);
+
+    const error = (await target
+      .apply({ percent: 10, shadow: 5, idempotencyKey: 'shadow' })
+      .catch((e: unknown) => e)) as TargetError;
+    expect(error).toBeInstanceOf(TargetError);
+    expect(error).toMatchObject({ code: 'REFUSED', retryable: false });
+    expect(error.message).toContain('"new-ranker-shadow"');
+    expect((await kept())['new-ranker-shadow']).toEqual(foreign);
+  });
+});
