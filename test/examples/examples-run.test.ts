@@ -44,6 +44,8 @@ const EXERCISED: Record<string, string> = {
   'ranker-drill.yaml': '`drill run --wait` passes',
   'flags/flags.json': "the ranker target's flag file: at 100 % once the rollout completes",
   'flags/sandbox/flags.json': "the drill's sandbox flag file: at its baseline once the drill passed",
+  'targets/percent-file.mjs':
+    'loaded by `rollout worker --targets` in test/worker/extension-target.test.ts: a rollout to 100 % and an abort',
 };
 
 /** Commands written in the examples' comments that do not run here, and why. */
