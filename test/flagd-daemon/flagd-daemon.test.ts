@@ -14,6 +14,8 @@ const suite = useRolloutSuite();
 
 const NEW = 'new';
 const OLD = 'old';
+/** What a provider answers while flagd has not picked the flag up yet: neither variant, so never mistaken for one. */
+const NOT_FOUND = '(flag not found)';
 /** Targeting keys evaluated per look; at 10 % one standard deviation is 0.7 points, at 50 % 1.1 points. */
 const KEYS = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
 const TOLERANCE_POINTS = 5;
@@ -43,8 +45,11 @@ async function assignments(evaluator: Evaluator): Promise<string[]> {
 const percentNew = (values: string[]) => (100 * values.filter((v) => v === NEW).length) / values.length;
 
 /**
- * Evaluates every key until `accept` holds (flagd and the provider have picked the write up), and returns that
- * assignment; fails after CONVERGE_MS naming the evaluator, what it still serves, and flagd's recent log.
+ * Evaluates every key until `accept` holds for two sweeps in a row that agree key by key (flagd and the provider
+ * have picked the write up), and returns that assignment; fails after CONVERGE_MS naming the evaluator, what it
+ * still serves, and flagd's recent log. One sweep is not enough: flagd can pick a write up in the middle of it, and
+ * such a mix of two states (e.g. the first keys still "not found", the rest at 10 %) can look like the goal's share;
+ * a stable assignment cannot.
  */
 async function converged(
   evaluator: Evaluator,
@@ -53,13 +58,21 @@ async function converged(
   flagd: RunningFlagd,
 ): Promise<string[]> {
   const deadline = Date.now() + CONVERGE_MS;
+  let previous: string[] | undefined;
   for (;;) {
     let last: string;
     try {
       const values = await assignments(evaluator);
-      if (accept(values)) return values;
-      last = `it serves ${percentNew(values).toFixed(1)} % "${NEW}"`;
+      const ok = accept(values);
+      if (ok && previous && sameValues(values, previous)) return values;
+      previous = ok ? values : undefined;
+      const notFound = values.filter((v) => v === NOT_FOUND).length;
+      last =
+        `it serves ${percentNew(values).toFixed(1)} % "${NEW}"` +
+        (notFound ? ` (flag not found for ${notFound} keys)` : '') +
+        (ok ? ', not yet twice in a row' : '');
     } catch (err) {
+      previous = undefined;
       last = `its last evaluation failed: ${(err as Error).message}`;
     }
     if (Date.now() > deadline)
@@ -71,12 +84,13 @@ async function converged(
   }
 }
 
-/** Waits until `evaluator` serves ≈ `percent` % (exactly, at 0 and 100) of KEYS the new variant. */
+/** Waits until `evaluator` serves every key one of the two variants, ≈ `percent` % (exactly, at 0 and 100) the new one. */
 const serving = (evaluator: Evaluator, percent: number, flagd: RunningFlagd) =>
   converged(
     evaluator,
     `${percent} %`,
     (values) => {
+      if (!values.every((v) => v === NEW || v === OLD)) return false;
       const share = percentNew(values);
       return percent === 0 || percent === 100 ? share === percent : Math.abs(share - percent) <= TOLERANCE_POINTS;
     },
@@ -106,9 +120,9 @@ describe('a real flagd daemon serving the file the flagd target writes (official
         name: `the ${name} provider`,
         variantFor: async (key) => {
           const details = await client.getStringDetails(flag, OLD, { targetingKey: key });
-          // not found: flagd has not picked the first write up yet; any other error is not an answer
-          if (details.errorCode && details.errorCode !== 'FLAG_NOT_FOUND')
-            throw new Error(`${details.errorCode}: ${details.errorMessage ?? ''}`);
+          // not found: flagd has not picked the first write up yet (not an "old"); any other error is not an answer
+          if (details.errorCode === 'FLAG_NOT_FOUND') return NOT_FOUND;
+          if (details.errorCode) throw new Error(`${details.errorCode}: ${details.errorMessage ?? ''}`);
           return details.value;
         },
       });
