@@ -1,9 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { isAbsolute } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/util/ports.js';
+import { stopProcess, waitUntil } from './server-process.js';
 
 /** A real flagd daemon serving one flag file, its ports picked free on loopback. */
 export interface RunningFlagd {
@@ -85,15 +85,18 @@ export async function startFlagd(opts: { file: string; binary?: string }): Promi
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await kill(child, exited);
+    await stopProcess(child, exited);
   };
   const host = '127.0.0.1';
   try {
-    await waitUntilReady(exited, [
-      async () => (await fetch(`http://${host}:${managementPort}/readyz`)).status === 200,
-      () => accepts(host, port),
-      () => accepts(host, syncPort),
-    ]);
+    await waitUntil(
+      READY_TIMEOUT_MS,
+      exited,
+      async () =>
+        (await fetch(`http://${host}:${managementPort}/readyz`)).status === 200 &&
+        (await accepts(host, port)) &&
+        (await accepts(host, syncPort)),
+    );
   } catch (err) {
     await stop();
     throw new Error(`flagd (${binary}) did not become ready: ${(err as Error).message}\n${output}`);
@@ -116,32 +119,4 @@ function accepts(host: string, port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function waitUntilReady(exited: Promise<string>, checks: (() => Promise<boolean>)[]): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let exit: string | undefined;
-  void exited.then((how) => (exit = how));
-  let last = 'not yet';
-  for (const check of checks) {
-    for (;;) {
-      if (exit) throw new Error(`flagd exited (${exit})`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${READY_TIMEOUT_MS} ms (last: ${last})`);
-      try {
-        if (await check()) break;
-        last = 'not ready';
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      await sleep(100);
-    }
-  }
-}
-
-async function kill(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -87,7 +87,7 @@ export async function startServerProcess(opts: StartServerOptions): Promise<Serv
     async stop() {
       if (stopped) return;
       stopped = true;
-      await kill(child, exited);
+      await stopProcess(child, exited);
       await rm(opts.dir, { recursive: true, force: true });
     },
     log: () => log,
@@ -123,10 +123,11 @@ export async function waitUntil(
   throw new Error(`timed out after ${timeoutMs} ms (last: ${last})`);
 }
 
-async function kill(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess, exited: Promise<unknown>, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }

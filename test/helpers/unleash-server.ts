@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { freePort } from '../../src/util/ports.js';
+import { stopProcess, waitUntil } from './server-process.js';
 
 /** A real Unleash server (its own Node 22) over a private PostgreSQL, both on loopback, for one test file. */
 export interface RunningUnleash {
@@ -113,7 +114,7 @@ export async function startUnleash(): Promise<RunningUnleash> {
     if (stopped) return;
     stopped = true;
     process.off('exit', killOnExit);
-    if (child) await kill(child, exited);
+    if (child) await stopProcess(child, exited, 10_000);
     await postgres?.stop();
     await rm(dir, { recursive: true, force: true });
   };
@@ -152,7 +153,7 @@ export async function startUnleash(): Promise<RunningUnleash> {
       proc.once('error', (err) => resolve(keep(`\nspawn failed: ${err.message}`)));
     });
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(exited, async () => {
+    await waitUntil(READY_TIMEOUT_MS, exited, async () => {
       const r = await fetch(`${url}/api/admin/projects`, { headers: { authorization: adminToken } });
       await r.body?.cancel();
       return r.ok;
@@ -240,29 +241,4 @@ export function serves(view: SdkView, percent: number, variant: string, band = p
   const onVariant = view.variants[variant] ?? 0;
   const disabled = view.variants.disabled ?? 0;
   return Math.abs(share - percent) <= band && onVariant === view.enabled && disabled === view.users - view.enabled;
-}
-
-async function waitUntil(exited: Promise<unknown>, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let early = false;
-  void exited.then(() => (early = true));
-  let last = 'not yet';
-  while (Date.now() < deadline) {
-    if (early) throw new Error('the server process exited');
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`not ready within ${READY_TIMEOUT_MS} ms (last: ${last})`);
-}
-
-async function kill(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
