@@ -57,7 +57,7 @@ export async function runFullPromotion(r: Rollout): Promise<void> {
       { summary: `set ${spec.target.flag} to ${last.step.exposure}% (full promotion)` },
       [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:promote-full:apply` }],
     );
-    state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+    state.exposure = exposureOf(reading);
     rolloutMetrics.exposureChange();
     r.background?.start();
   }
@@ -74,7 +74,7 @@ export async function runExposureStep(r: Rollout, step: ExposureStep): Promise<v
     { summary: `set ${spec.target.flag} to ${step.exposure}%` },
     [{ target: spec.target, exposure, idempotencyKey: `${state.rolloutRunId}:step-${state.step}:apply` }],
   );
-  state.exposure = { percent: reading.percent, ...(reading.cohort ? { cohort: reading.cohort } : {}) };
+  state.exposure = exposureOf(reading);
   rolloutMetrics.exposureChange();
   r.background?.start();
   if (r.rollingBack || !step.observe) return;

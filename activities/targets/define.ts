@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  BUILT_IN_TARGET_KINDS,
-  type ExtensionTargetSpec,
-  type TargetSpec,
-} from '../../src/domain/target-spec.schema.js';
+import type { ExtensionTargetSpec, TargetSpec } from '../../src/domain/target-spec.schema.js';
 import type { SecretLookup } from '../credentials.js';
 import type { MemoryTargetRegistry } from './memory/memory-target.js';
 import { TargetError, type ExposureTarget } from './port.js';
@@ -87,8 +83,6 @@ export class TargetRegistry {
    * kind is registered and its settings are valid.
    */
   check(spec: ExtensionTargetSpec): { path: (string | number)[]; message: string }[] {
-    if (isBuiltInKind(spec.kind))
-      return [{ path: ['kind'], message: `"${spec.kind}" is a built-in kind: write it as type: ${spec.kind}` }];
     const definition = this.#kinds.get(spec.kind);
     if (definition === undefined) {
       return [
@@ -103,8 +97,6 @@ export class TargetRegistry {
   /** The target for a validated spec. Nothing is contacted until its first call. */
   create(spec: TargetSpec, ctx: TargetContext): ExposureTarget {
     const kind = spec.type === 'extension' ? spec.kind : spec.type;
-    if (spec.type === 'extension' && isBuiltInKind(spec.kind))
-      return misconfigured(kind, `a built-in kind is written as \`type: ${kind}\`, not as an extension`);
     const definition = this.#kinds.get(kind);
     if (definition === undefined) return unregistered(kind, this.kinds);
     const raw = spec.type === 'extension' ? spec.settings : spec;
@@ -125,8 +117,7 @@ function withoutShadow(target: ExposureTarget): ExposureTarget {
   const { check, writable, refuses } = target;
   return {
     describe: target.describe,
-    refuses: (exposure) =>
-      exposure.shadow ? 'this target has no shadow exposure (a shadow step)' : refuses?.call(target, exposure),
+    ...(refuses ? { refuses: (exposure) => refuses.call(target, exposure) } : {}),
     read: () => target.read(),
     apply: (change) =>
       change.shadow
@@ -138,8 +129,6 @@ function withoutShadow(target: ExposureTarget): ExposureTarget {
     ...(writable ? { writable: () => writable.call(target) } : {}),
   };
 }
-
-const isBuiltInKind = (kind: string) => (BUILT_IN_TARGET_KINDS as readonly string[]).includes(kind);
 
 const pathKey = (k: PropertyKey): string | number => (typeof k === 'symbol' ? String(k) : k);
 
